@@ -1,0 +1,97 @@
+"""Small input and output serializers of the learner's quiz API; no logic lives here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+
+class StrictSerializer(serializers.Serializer[Any]):
+    """Refuse keys the endpoint does not know, so a typo is an error, not a silent no-op."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({key: "Unknown field." for key in unknown})
+        return super().to_internal_value(data)
+
+
+class AnswerIn(StrictSerializer):
+    choices = serializers.ListField(child=serializers.IntegerField(), default=list, max_length=50)
+    numeric_value = serializers.FloatField(required=False, allow_null=True, default=None)
+    text = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False
+    )
+    confidence = serializers.IntegerField(
+        min_value=0, max_value=5, required=False, allow_null=True, default=None
+    )
+    seconds_spent = serializers.IntegerField(min_value=0, max_value=3600, default=0)
+
+
+class ChoiceOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    tier = serializers.IntegerField()
+    selected = serializers.BooleanField()
+
+
+class QuestionOut(serializers.Serializer[Any]):
+    slot = serializers.IntegerField()
+    type = serializers.CharField(source="qtype")
+    stem = serializers.CharField()
+    reason_prompt = serializers.CharField()
+    unit = serializers.CharField()
+    choices = ChoiceOut(many=True)
+    numeric_value = serializers.FloatField(allow_null=True)
+    text = serializers.CharField()
+    confidence = serializers.IntegerField(allow_null=True)
+    is_answered = serializers.BooleanField()
+
+
+class AttemptOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    quiz = serializers.CharField()
+    number = serializers.IntegerField()
+    state = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    deadline = serializers.DateTimeField(allow_null=True)
+    submitted_at = serializers.DateTimeField(allow_null=True)
+
+
+class QuizCardOut(serializers.Serializer[Any]):
+    slug = serializers.CharField(source="quiz.slug")
+    title = serializers.CharField(source="quiz.title")
+    status = serializers.CharField()
+    attempts_used = serializers.IntegerField()
+    attempts_allowed = serializers.IntegerField(source="quiz.attempts_allowed", allow_null=True)
+    time_limit_seconds = serializers.SerializerMethodField()
+    unfinished_attempt_id = serializers.IntegerField(allow_null=True)
+    can_start = serializers.BooleanField()
+
+    def get_time_limit_seconds(self, card: Any) -> int | None:
+        limit = card.quiz.time_limit
+        return None if limit is None else int(limit.total_seconds())
+
+
+class MisconceptionOut(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    title = serializers.CharField()
+
+
+class ResultItemOut(serializers.Serializer[Any]):
+    slot = serializers.IntegerField()
+    type = serializers.CharField(source="qtype")
+    stem = serializers.CharField()
+    your_answer = serializers.ListField(child=serializers.CharField())
+    correct_answer = serializers.ListField(child=serializers.CharField())
+    is_correct = serializers.BooleanField(allow_null=True)
+    mark = serializers.DecimalField(
+        max_digits=8, decimal_places=4, allow_null=True, coerce_to_string=False
+    )
+    max_mark = serializers.DecimalField(max_digits=6, decimal_places=2, coerce_to_string=False)
+    confidence = serializers.IntegerField(allow_null=True)
+    choice_feedback = serializers.ListField(child=serializers.CharField())
+    feedback = serializers.CharField()
+    misconceptions = MisconceptionOut(many=True)

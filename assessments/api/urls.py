@@ -1,0 +1,22 @@
+from django.urls import path
+
+from assessments.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("quizzes/", views.QuizListApi.as_view(), name="quiz_list"),
+    path("quizzes/<slug:slug>/attempts/", views.AttemptStartApi.as_view(), name="attempt_start"),
+    path("attempts/<int:attempt_id>/", views.AttemptDetailApi.as_view(), name="attempt_detail"),
+    path(
+        "attempts/<int:attempt_id>/responses/<int:slot>/",
+        views.ResponseSaveApi.as_view(),
+        name="response_save",
+    ),
+    path(
+        "attempts/<int:attempt_id>/submit/", views.AttemptSubmitApi.as_view(), name="attempt_submit"
+    ),
+    path(
+        "attempts/<int:attempt_id>/result/", views.AttemptResultApi.as_view(), name="attempt_result"
+    ),
+]

@@ -1,0 +1,107 @@
+"""The learner's quiz API: one view per operation, each calling a service or a selector."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assessments import selectors, services
+from assessments.api.serializers import (
+    AnswerIn,
+    AttemptOut,
+    QuestionOut,
+    QuizCardOut,
+    ResultItemOut,
+)
+from assessments.models import Quiz
+
+
+def _learner(request: Request) -> Any:
+    return request.user
+
+
+class QuizListApi(APIView):
+    def get(self, request: Request) -> Response:
+        cards = selectors.quizzes_for_learner(learner=_learner(request))
+        return Response({"results": QuizCardOut(cards, many=True).data})
+
+
+class AttemptStartApi(APIView):
+    def post(self, request: Request, slug: str) -> Response:
+        quiz = get_object_or_404(Quiz, slug=slug, is_published=True)
+        attempt = services.attempt_start(quiz=quiz, learner=_learner(request))
+        return Response(
+            AttemptOut(selectors.attempt_summary(attempt=attempt)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class AttemptDetailApi(APIView):
+    def get(self, request: Request, attempt_id: int) -> Response:
+        attempt = selectors.attempt_for_learner(attempt_id=attempt_id, learner=_learner(request))
+        questions = selectors.attempt_questions(attempt=attempt)
+        data = dict(AttemptOut(selectors.attempt_summary(attempt=attempt)).data)
+        data["questions"] = QuestionOut(questions, many=True).data
+        return Response(data)
+
+
+class ResponseSaveApi(APIView):
+    def put(self, request: Request, attempt_id: int, slot: int) -> Response:
+        answer = AnswerIn(data=request.data)
+        answer.is_valid(raise_exception=True)
+        values = answer.validated_data
+        services.response_save(
+            attempt_id=attempt_id,
+            learner=_learner(request),
+            slot=slot,
+            answer=services.AnswerInput(
+                choice_ids=values["choices"],
+                numeric_value=values["numeric_value"],
+                text=values["text"],
+                confidence=values["confidence"],
+                seconds_spent=values["seconds_spent"],
+            ),
+        )
+        return Response({"slot": slot, "saved": True})
+
+
+class AttemptSubmitApi(APIView):
+    def post(self, request: Request, attempt_id: int) -> Response:
+        attempt = services.attempt_submit(attempt_id=attempt_id, learner=_learner(request))
+        return Response(AttemptOut(selectors.attempt_summary(attempt=attempt)).data)
+
+
+class AttemptResultApi(APIView):
+    def get(self, request: Request, attempt_id: int) -> Response:
+        attempt = selectors.attempt_for_learner(attempt_id=attempt_id, learner=_learner(request))
+        result = selectors.attempt_result(attempt=attempt)
+        return Response(
+            {
+                "attempt": AttemptOut(selectors.attempt_summary(attempt=attempt)).data,
+                "score": attempt.score,
+                "max_score": attempt.max_score,
+                "items": ResultItemOut(result.items, many=True).data,
+                "diagnosis": [
+                    {
+                        "code": verdict.code,
+                        "title": misconception.title,
+                        "quadrant": verdict.quadrant.value,
+                        "right": verdict.right,
+                        "wrong": verdict.wrong,
+                        "mean_confidence": verdict.mean_confidence,
+                    }
+                    for verdict, misconception in result.diagnosis
+                ],
+                "explain_back": None
+                if result.strongest is None
+                else {
+                    "code": result.strongest[1].code,
+                    "prompt": result.strongest[1].explain_prompt,
+                },
+            }
+        )

@@ -1,0 +1,408 @@
+"""A question bank as JSON (the fixture format): validate, import and export.
+
+Validation collects every problem before anything is written, and names each by the
+question's position and slug and the field, e.g.
+`questions[3] 'speed-purpose-2' choices[1].misconceptions: Unknown code 'DO-FOO'.`
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from rest_framework import serializers
+
+from assessments.errors import ApplicationError, error_fields
+from assessments.models import (
+    CHOICE_TYPES,
+    Choice,
+    Misconception,
+    NumericDistractor,
+    Question,
+    QuestionBank,
+    QuestionType,
+)
+from assessments.numeric import ExpressionError, expression_evaluate, stem_placeholders
+
+FORMAT = "dropout-quiz-bank/1"
+
+
+class ChoiceFormat(serializers.Serializer[Any]):
+    text = serializers.CharField()
+    correct = serializers.BooleanField()
+    tier = serializers.IntegerField(min_value=1, max_value=2, default=1)
+    misconceptions = serializers.ListField(child=serializers.CharField(), default=list)
+    feedback = serializers.CharField(allow_blank=True, default="")
+
+
+class DistractorFormat(serializers.Serializer[Any]):
+    answer = serializers.CharField(max_length=200)
+    misconceptions = serializers.ListField(child=serializers.CharField(), min_length=1)
+    feedback = serializers.CharField()
+
+
+class NumericFormat(serializers.Serializer[Any]):
+    parameters = serializers.DictField(
+        child=serializers.ListField(child=serializers.FloatField(), min_length=1), default=dict
+    )
+    answer = serializers.CharField(max_length=200)
+    tolerance = serializers.FloatField(min_value=0)
+    relative = serializers.BooleanField(default=False)
+    unit = serializers.CharField(allow_blank=True, default="", max_length=40)
+    distractors = DistractorFormat(many=True, default=list)
+
+
+class QuestionFormat(serializers.Serializer[Any]):
+    slug = serializers.SlugField(max_length=80)
+    type = serializers.ChoiceField(choices=QuestionType.values)
+    form = serializers.ChoiceField(choices=["A", "B", ""], default="")
+    stem = serializers.CharField()
+    mark = serializers.DecimalField(
+        max_digits=6, decimal_places=2, min_value=Decimal(0), default=Decimal(1)
+    )
+    probes = serializers.ListField(child=serializers.CharField(), min_length=1)
+    feedback = serializers.CharField()
+    choices = ChoiceFormat(many=True, default=list)
+    reason_prompt = serializers.CharField(allow_blank=True, default="")
+    numeric = NumericFormat(required=False)
+    model_answer = serializers.CharField(allow_blank=True, default="")
+    key_ideas = serializers.ListField(child=serializers.CharField(), default=list)
+
+
+class BankFormat(serializers.Serializer[Any]):
+    format = serializers.ChoiceField(choices=[FORMAT])
+    slug = serializers.SlugField(max_length=80)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(allow_blank=True, default="")
+    is_prerequisite = serializers.BooleanField(default=False)
+    questions = QuestionFormat(many=True, allow_empty=False)
+
+
+def _question_rules(question: Mapping[str, Any], known_codes: set[str]) -> list[tuple[str, str]]:
+    """Return the problems of one structurally valid question."""
+    problems: list[tuple[str, str]] = []
+    qtype = question["type"]
+    choices = question["choices"]
+    for code in question["probes"]:
+        if code not in known_codes:
+            problems.append(("probes", f"Unknown misconception code {code!r}."))
+    if qtype in CHOICE_TYPES:
+        problems.extend(_choice_rules(qtype, choices, question["reason_prompt"], known_codes))
+    elif choices:
+        problems.append(("choices", f"A {qtype} question takes no choices."))
+    if qtype == QuestionType.NUMERIC:
+        problems.extend(_numeric_rules(question.get("numeric"), question["stem"], known_codes))
+    elif "numeric" in question:
+        problems.append(("numeric", f"Only numeric questions take 'numeric'; this one is {qtype}."))
+    if qtype == QuestionType.EXPLAIN:
+        if not question["model_answer"].strip():
+            problems.append(("model_answer", "An explain-it-back item needs a model answer."))
+        if not question["key_ideas"]:
+            problems.append(
+                ("key_ideas", "List the key ideas a learner can check their answer against.")
+            )
+    return problems
+
+
+def _choice_rules(
+    qtype: str, choices: list[dict[str, Any]], reason_prompt: str, known_codes: set[str]
+) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    for index, choice in enumerate(choices):
+        where = f"choices[{index}]"
+        if choice["tier"] == 2 and qtype != QuestionType.TWO_TIER:
+            problems.append((f"{where}.tier", "Only two-tier questions have tier-2 choices."))
+        for code in choice["misconceptions"]:
+            if code not in known_codes:
+                problems.append(
+                    (f"{where}.misconceptions", f"Unknown misconception code {code!r}.")
+                )
+        if not choice["correct"]:
+            if not choice["misconceptions"]:
+                problems.append(
+                    (
+                        f"{where}.misconceptions",
+                        "A wrong choice must name the misconception(s) it reveals.",
+                    )
+                )
+            if not choice["feedback"].strip():
+                problems.append(
+                    (
+                        f"{where}.feedback",
+                        "A wrong choice needs feedback that explains what is true.",
+                    )
+                )
+    tiers = (1, 2) if qtype == QuestionType.TWO_TIER else (1,)
+    for tier in tiers:
+        in_tier = [c for c in choices if c["tier"] == tier]
+        correct = sum(1 for c in in_tier if c["correct"])
+        label = f"tier {tier} " if qtype == QuestionType.TWO_TIER else ""
+        if len(in_tier) < 2:
+            problems.append(("choices", f"Give at least two {label}choices."))
+        if qtype == QuestionType.MULTIPLE and correct < 1:
+            problems.append(("choices", "Mark at least one choice correct."))
+        if qtype != QuestionType.MULTIPLE and correct != 1:
+            problems.append(
+                ("choices", f"Mark exactly one {label}choice correct (found {correct}).")
+            )
+    if qtype == QuestionType.TRUE_FALSE and len(choices) != 2:
+        problems.append(("choices", "A true/false question has exactly two choices."))
+    if qtype == QuestionType.TWO_TIER and not reason_prompt.strip():
+        problems.append(
+            ("reason_prompt", "A two-tier question needs the prompt for its reason tier.")
+        )
+    return problems
+
+
+def _numeric_rules(
+    numeric: Mapping[str, Any] | None, stem: str, known_codes: set[str]
+) -> list[tuple[str, str]]:
+    if numeric is None:
+        return [
+            (
+                "numeric",
+                "A numeric question needs its 'numeric' block (answer, tolerance, parameters).",
+            )
+        ]
+    problems: list[tuple[str, str]] = []
+    parameters: dict[str, list[float]] = numeric["parameters"]
+    placeholders = stem_placeholders(stem)
+    if placeholders != set(parameters):
+        problems.append(
+            (
+                "stem",
+                f"Placeholders {sorted(placeholders)} do not match "
+                f"the parameters {sorted(parameters)}.",
+            )
+        )
+    names = sorted(parameters)
+    combinations = [
+        dict(zip(names, values, strict=True))
+        for values in itertools.product(*(parameters[n] for n in names))
+    ]
+    expressions = [("numeric.answer", numeric["answer"])] + [
+        (f"numeric.distractors[{i}].answer", d["answer"])
+        for i, d in enumerate(numeric["distractors"])
+    ]
+    for where, expression in expressions:
+        for values in combinations:
+            try:
+                expression_evaluate(expression, values)
+            except ExpressionError as error:
+                problems.append((where, str(error)))
+                break
+    for index, distractor in enumerate(numeric["distractors"]):
+        for code in distractor["misconceptions"]:
+            if code not in known_codes:
+                problems.append(
+                    (
+                        f"numeric.distractors[{index}].misconceptions",
+                        f"Unknown misconception code {code!r}.",
+                    )
+                )
+    return problems
+
+
+def bank_validate(data: Any) -> dict[str, Any]:
+    """Return the validated bank, or raise ApplicationError naming every bad question and field."""
+    if not isinstance(data, Mapping):
+        raise ApplicationError(
+            "A bank file is a JSON object.", fields={"": "Expected a JSON object."}
+        )
+    serializer = BankFormat(data=data)
+    problems: list[tuple[str, str]] = []
+    if not serializer.is_valid():
+        problems = list(error_fields(serializer.errors).items())
+    else:
+        bank = serializer.validated_data
+        known_codes = set(Misconception.objects.values_list("code", flat=True))
+        seen: dict[str, int] = {}
+        taken = dict(
+            Question.objects.filter(slug__in=[q["slug"] for q in bank["questions"]])
+            .exclude(bank__slug=bank["slug"])
+            .values_list("slug", "bank__slug")
+        )
+        for index, question in enumerate(bank["questions"]):
+            prefix = f"questions[{index}]"
+            slug = question["slug"]
+            if slug in seen:
+                problems.append(
+                    (f"{prefix}.slug", f"Slug {slug!r} is already used by questions[{seen[slug]}].")
+                )
+            seen.setdefault(slug, index)
+            if slug in taken:
+                problems.append(
+                    (
+                        f"{prefix}.slug",
+                        f"Slug {slug!r} belongs to a question of bank {taken[slug]!r}.",
+                    )
+                )
+            problems.extend(
+                (f"{prefix}.{field}", message)
+                for field, message in _question_rules(question, known_codes)
+            )
+    if problems:
+        named = [(_with_slug(data, path), message) for path, message in problems]
+        raise ApplicationError(
+            f"The bank has {len(named)} problem(s): "
+            + "; ".join(f"{p}: {m}" for p, m in named[:5]),
+            code="invalid_bank",
+            fields=dict(named),
+        )
+    return dict(serializer.validated_data)
+
+
+def _with_slug(data: Mapping[str, Any], path: str) -> str:
+    """Add the question's slug after `questions[i]` so an author can find it."""
+    if not path.startswith("questions["):
+        return path
+    index_text, _, rest = path[len("questions[") :].partition("]")
+    questions = data.get("questions")
+    slug = None
+    if index_text.isdigit() and isinstance(questions, list) and int(index_text) < len(questions):
+        item = questions[int(index_text)]
+        slug = item.get("slug") if isinstance(item, Mapping) else None
+    label = f"questions[{index_text}]" + (f" {slug!r}" if isinstance(slug, str) else "")
+    return label + (f" {rest.lstrip('.')}" if rest else "")
+
+
+@transaction.atomic
+def bank_import(data: Any) -> QuestionBank:
+    """Create or update a bank from its JSON form; questions are matched by slug."""
+    bank_data = bank_validate(data)
+    codes = {m.code: m for m in Misconception.objects.all()}
+    bank, _ = QuestionBank.objects.update_or_create(
+        slug=bank_data["slug"],
+        defaults={
+            "title": bank_data["title"],
+            "description": bank_data["description"],
+            "is_prerequisite": bank_data["is_prerequisite"],
+        },
+    )
+    for position, item in enumerate(bank_data["questions"]):
+        numeric = item.get("numeric") or {}
+        question, _ = Question.objects.update_or_create(
+            slug=item["slug"],
+            defaults={
+                "bank": bank,
+                "qtype": item["type"],
+                "form": item["form"],
+                "stem": item["stem"],
+                "reason_prompt": item["reason_prompt"],
+                "mark": item["mark"],
+                "feedback": item["feedback"],
+                "parameters": numeric.get("parameters", {}),
+                "answer": numeric.get("answer", ""),
+                "tolerance": numeric.get("tolerance", 0),
+                "tolerance_is_relative": numeric.get("relative", False),
+                "unit": numeric.get("unit", ""),
+                "model_answer": item["model_answer"],
+                "key_ideas": item["key_ideas"],
+                "position": position,
+            },
+        )
+        question.probes.set([codes[c] for c in item["probes"]])
+        _choices_replace(question, item["choices"], codes)
+        question.distractors.all().delete()
+        for index, distractor in enumerate(numeric.get("distractors", [])):
+            row = NumericDistractor.objects.create(
+                question=question,
+                answer=distractor["answer"],
+                feedback=distractor["feedback"],
+                position=index,
+            )
+            row.misconceptions.set([codes[c] for c in distractor["misconceptions"]])
+    return bank
+
+
+def _choices_replace(
+    question: Question, items: list[dict[str, Any]], codes: dict[str, Misconception]
+) -> None:
+    """Update choices in place by position, so answers already given keep their choice rows."""
+    existing = list(question.choices.order_by("tier", "position", "id"))
+    ordered = sorted(enumerate(items), key=lambda pair: (pair[1]["tier"], pair[0]))
+    for position, (_, item) in enumerate(ordered):
+        choice = existing[position] if position < len(existing) else Choice(question=question)
+        choice.tier = item["tier"]
+        choice.text = item["text"]
+        choice.is_correct = item["correct"]
+        choice.feedback = item["feedback"]
+        choice.position = position
+        choice.save()
+        choice.misconceptions.set([codes[c] for c in item["misconceptions"]])
+    surplus = existing[len(ordered) :]
+    if any(choice.responses.exists() for choice in surplus):
+        raise ApplicationError(
+            f"Question {question.slug!r} has been answered with choices the file removes; "
+            "add a new question instead of removing choices.",
+            code="invalid_bank",
+            fields={f"{question.slug}.choices": "Cannot remove choices that learners chose."},
+        )
+    for choice in surplus:
+        choice.delete()
+
+
+def bank_export(bank: QuestionBank) -> dict[str, Any]:
+    """Return the bank in the fixture format."""
+    questions = bank.questions.prefetch_related(
+        "probes", "choices__misconceptions", "distractors__misconceptions"
+    ).order_by("position", "id")
+    return {
+        "format": FORMAT,
+        "slug": bank.slug,
+        "title": bank.title,
+        "description": bank.description,
+        "is_prerequisite": bank.is_prerequisite,
+        "questions": [_question_export(q) for q in questions],
+    }
+
+
+def _codes(related: Any) -> list[str]:
+    return sorted(m.code for m in related.all())
+
+
+def _question_export(question: Question) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "slug": question.slug,
+        "type": question.qtype,
+        "form": question.form,
+        "stem": question.stem,
+        "mark": float(question.mark),
+        "probes": _codes(question.probes),
+        "feedback": question.feedback,
+        "choices": [
+            {
+                "text": c.text,
+                "correct": c.is_correct,
+                "tier": c.tier,
+                "misconceptions": _codes(c.misconceptions),
+                "feedback": c.feedback,
+            }
+            for c in question.choices.all()
+        ],
+    }
+    if question.qtype == QuestionType.TWO_TIER:
+        item["reason_prompt"] = question.reason_prompt
+    if question.qtype == QuestionType.NUMERIC:
+        item["numeric"] = {
+            "parameters": question.parameters,
+            "answer": question.answer,
+            "tolerance": question.tolerance,
+            "relative": question.tolerance_is_relative,
+            "unit": question.unit,
+            "distractors": [
+                {
+                    "answer": d.answer,
+                    "misconceptions": _codes(d.misconceptions),
+                    "feedback": d.feedback,
+                }
+                for d in question.distractors.all()
+            ],
+        }
+    if question.qtype == QuestionType.EXPLAIN:
+        item["model_answer"] = question.model_answer
+        item["key_ideas"] = question.key_ideas
+    return item

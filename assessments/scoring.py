@@ -1,0 +1,107 @@
+"""Score one response: the mark, whether it is right, and the misconceptions it reveals.
+
+Works on a question whose choices, distractors and probes are prefetched, so scoring an
+attempt costs no query per question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from assessments.models import Choice, Question, QuestionType
+from assessments.numeric import ExpressionError, expression_evaluate, within_tolerance
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What scoring decided about one answer."""
+
+    fraction: Decimal | None  # of the question's mark; None when the item is not scored
+    is_correct: bool | None
+    misconception_ids: frozenset[int]
+
+
+UNSCORED = Outcome(fraction=None, is_correct=None, misconception_ids=frozenset())
+UNANSWERED = Outcome(fraction=Decimal(0), is_correct=False, misconception_ids=frozenset())
+
+
+def _misconceptions_of(choices: list[Choice]) -> frozenset[int]:
+    return frozenset(m.id for choice in choices for m in choice.misconceptions.all())
+
+
+def _revealed(question: Question, named: frozenset[int]) -> frozenset[int]:
+    # A wrong answer that names no misconception still counts against what the item probes.
+    return named or frozenset(m.id for m in question.probes.all())
+
+
+def _right() -> Outcome:
+    return Outcome(fraction=Decimal(1), is_correct=True, misconception_ids=frozenset())
+
+
+def _score_choices(question: Question, selected_ids: set[int]) -> Outcome:
+    choices = list(question.choices.all())
+    chosen = [c for c in choices if c.id in selected_ids]
+    wrong_chosen = [c for c in chosen if not c.is_correct]
+    if question.qtype == QuestionType.MULTIPLE:
+        correct = [c for c in choices if c.is_correct]
+        incorrect = [c for c in choices if not c.is_correct]
+        hits = sum(1 for c in chosen if c.is_correct)
+        # Each right option earns 1/|right|; each wrong pick costs 1/|wrong|; never below 0.
+        earned = Decimal(hits) / len(correct)
+        penalty = Decimal(len(wrong_chosen)) / len(incorrect) if incorrect else Decimal(0)
+        fraction = max(Decimal(0), earned - penalty)
+        is_correct = {c.id for c in chosen} == {c.id for c in correct}
+        revealed = _misconceptions_of(wrong_chosen)
+        if not is_correct and not revealed:
+            revealed = _revealed(question, frozenset())
+        return Outcome(
+            fraction=fraction.quantize(Decimal("0.0001")),
+            is_correct=is_correct,
+            misconception_ids=revealed,
+        )
+    if question.qtype == QuestionType.TWO_TIER:
+        tiers_right = all(any(c.tier == tier and c.is_correct for c in chosen) for tier in (1, 2))
+        if tiers_right:
+            return _right()
+        return Outcome(Decimal(0), False, _revealed(question, _misconceptions_of(wrong_chosen)))
+    # Single choice and true/false.
+    if chosen and chosen[0].is_correct:
+        return _right()
+    return Outcome(Decimal(0), False, _revealed(question, _misconceptions_of(wrong_chosen)))
+
+
+def _score_numeric(question: Question, value: float, parameters: dict[str, float]) -> Outcome:
+    target = expression_evaluate(question.answer, parameters)
+    relative = question.tolerance_is_relative
+    if within_tolerance(value, target, tolerance=question.tolerance, relative=relative):
+        return _right()
+    named: set[int] = set()
+    for distractor in question.distractors.all():
+        try:
+            predicted = expression_evaluate(distractor.answer, parameters)
+        except ExpressionError:
+            continue
+        if within_tolerance(value, predicted, tolerance=question.tolerance, relative=relative):
+            named.update(m.id for m in distractor.misconceptions.all())
+    return Outcome(Decimal(0), False, _revealed(question, frozenset(named)))
+
+
+def response_outcome(
+    question: Question,
+    *,
+    answered: bool,
+    selected_ids: set[int],
+    numeric_value: float | None,
+    parameters: dict[str, float],
+) -> Outcome:
+    """Return the outcome of one answer to `question`."""
+    if not question.is_scored:
+        return UNSCORED
+    if not answered:
+        return UNANSWERED
+    if question.qtype == QuestionType.NUMERIC:
+        if numeric_value is None:
+            return UNANSWERED
+        return _score_numeric(question, numeric_value, parameters)
+    return _score_choices(question, selected_ids)

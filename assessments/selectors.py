@@ -1,0 +1,302 @@
+"""Reads of the quiz flow: a learner's quizzes, a question as shown, an attempt's results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from assessments.diagnosis import (
+    Evidence,
+    MisconceptionDiagnosis,
+    diagnose,
+    strongest_misconception,
+)
+from assessments.errors import NotFoundError
+from assessments.models import (
+    Attempt,
+    Choice,
+    Explanation,
+    Misconception,
+    NumericDistractor,
+    QuestionType,
+    Quiz,
+    Response,
+)
+from assessments.numeric import expression_evaluate, stem_render
+
+
+@dataclass(frozen=True)
+class QuizCard:
+    """One quiz on the learner's list, with what they can do next."""
+
+    quiz: Quiz
+    attempts_used: int
+    unfinished_attempt_id: int | None
+    last_submitted: Attempt | None
+    can_start: bool
+    status: str
+
+
+def quizzes_for_learner(*, learner: User, now: datetime | None = None) -> list[QuizCard]:
+    """Return the published quizzes with the learner's progress on each."""
+    now = now or timezone.now()
+    quizzes = Quiz.objects.filter(is_published=True).annotate(
+        used=Count("attempts", filter=Q(attempts__learner=learner))
+    )
+    attempts = Attempt.objects.filter(learner=learner).order_by("quiz_id", "-number")
+    latest: dict[int, list[Attempt]] = {}
+    for attempt in attempts:
+        latest.setdefault(attempt.quiz_id, []).append(attempt)
+    cards = []
+    for quiz in quizzes:
+        mine = latest.get(quiz.id, [])
+        unfinished = next((a for a in mine if not a.is_submitted), None)
+        submitted = next((a for a in mine if a.is_submitted), None)
+        left = None if quiz.attempts_allowed is None else quiz.attempts_allowed - quiz.used
+        is_open = quiz.is_open_at(now)
+        if unfinished is not None:
+            status = "In progress"
+        elif not is_open:
+            status = "Not open yet" if quiz.opens_at and now < quiz.opens_at else "Closed"
+        elif left == 0:
+            status = "No attempts left"
+        else:
+            status = "Open"
+        cards.append(
+            QuizCard(
+                quiz=quiz,
+                attempts_used=quiz.used,
+                unfinished_attempt_id=unfinished.id if unfinished else None,
+                last_submitted=submitted,
+                can_start=unfinished is None and is_open and left != 0,
+                status=status,
+            )
+        )
+    return cards
+
+
+def attempt_for_learner(*, attempt_id: int, learner: User) -> Attempt:
+    """Return the learner's own attempt; anyone else's looks like no attempt at all."""
+    attempt = Attempt.objects.select_related("quiz").filter(id=attempt_id, learner=learner).first()
+    if attempt is None:
+        raise NotFoundError("No such attempt.", code="not_found")
+    return attempt
+
+
+@dataclass(frozen=True)
+class ShownChoice:
+    id: int
+    text: str
+    tier: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class ShownQuestion:
+    """A question as the learner sees it before submission: no answers, no feedback."""
+
+    slot: int
+    count: int
+    qtype: str
+    stem: str
+    reason_prompt: str
+    unit: str
+    choices: list[ShownChoice]
+    numeric_value: float | None
+    text: str
+    confidence: int | None
+    is_answered: bool
+
+
+def _shown(response: Response, count: int) -> ShownQuestion:
+    question = response.question
+    options = {c.id: c for c in question.choices.all()}
+    selected = {c.id for c in response.selected_choices.all()}
+    return ShownQuestion(
+        slot=response.slot,
+        count=count,
+        qtype=question.qtype,
+        stem=stem_render(question.stem, response.parameters),
+        reason_prompt=question.reason_prompt,
+        unit=question.unit,
+        choices=[
+            ShownChoice(id=i, text=options[i].text, tier=options[i].tier, selected=i in selected)
+            for i in response.choice_order
+            if i in options
+        ],
+        numeric_value=response.numeric_value,
+        text=response.text,
+        confidence=response.confidence,
+        is_answered=response.is_answered,
+    )
+
+
+def attempt_questions(*, attempt: Attempt) -> list[ShownQuestion]:
+    """Return every question of the attempt as shown to the learner, in slot order."""
+    responses = list(
+        attempt.responses.select_related("question").prefetch_related(
+            "selected_choices",
+            Prefetch(
+                "question__choices",
+                queryset=Choice.objects.only("id", "text", "tier", "question_id"),
+            ),
+        )
+    )
+    return [_shown(r, len(responses)) for r in responses]
+
+
+def attempt_question(*, attempt: Attempt, slot: int) -> ShownQuestion:
+    """Return one question of the attempt as shown to the learner."""
+    count = attempt.responses.count()
+    response = (
+        attempt.responses.filter(slot=slot)
+        .select_related("question")
+        .prefetch_related("selected_choices", "question__choices")
+        .first()
+    )
+    if response is None:
+        raise NotFoundError(
+            f"This attempt has no question {slot}; it has questions 1 to {count}.",
+            fields={"slot": f"Choose a question from 1 to {count}."},
+        )
+    return _shown(response, count)
+
+
+@dataclass
+class ResultItem:
+    """One question after submission: the answer, the verdict, and what to learn from it."""
+
+    slot: int
+    qtype: str
+    stem: str
+    reason_prompt: str
+    your_answer: list[str]
+    correct_answer: list[str]
+    is_answered: bool
+    is_correct: bool | None
+    mark: Decimal | None
+    max_mark: Decimal
+    confidence: int | None
+    choice_feedback: list[str]
+    feedback: str
+    misconceptions: list[Misconception]
+    model_answer: str = ""
+    key_ideas: list[str] = field(default_factory=list)
+    self_assessed_ideas: list[int] | None = None
+
+
+@dataclass
+class AttemptResult:
+    attempt: Attempt
+    items: list[ResultItem]
+    diagnosis: list[tuple[MisconceptionDiagnosis, Misconception]]
+    strongest: tuple[MisconceptionDiagnosis, Misconception] | None
+    explanations: dict[str, str]
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _result_item(response: Response) -> ResultItem:
+    question = response.question
+    choices = list(question.choices.all())
+    chosen = [c for c in choices if c in response.selected_choices.all()]
+    tiers = (1, 2) if question.qtype == QuestionType.TWO_TIER else (1,)
+    correct_answer = [c.text for tier in tiers for c in choices if c.tier == tier and c.is_correct]
+    your_answer = [c.text for c in chosen]
+    choice_feedback = [c.feedback for c in chosen if c.feedback]
+    if question.qtype == QuestionType.NUMERIC:
+        target = expression_evaluate(question.answer, response.parameters)
+        correct_answer = [f"{_number(target)} {question.unit}".strip()]
+        if response.numeric_value is not None:
+            your_answer = [f"{_number(response.numeric_value)} {question.unit}".strip()]
+            revealed_ids = {m.id for m in response.misconceptions.all()}
+            choice_feedback = [
+                d.feedback
+                for d in question.distractors.all()
+                if revealed_ids & {m.id for m in d.misconceptions.all()}
+            ]
+    if question.qtype == QuestionType.EXPLAIN:
+        your_answer = [response.text] if response.text else []
+        correct_answer = []
+    return ResultItem(
+        slot=response.slot,
+        qtype=question.qtype,
+        stem=stem_render(question.stem, response.parameters),
+        reason_prompt=question.reason_prompt,
+        your_answer=your_answer,
+        correct_answer=correct_answer,
+        is_answered=response.is_answered,
+        is_correct=response.is_correct,
+        mark=response.mark,
+        max_mark=response.max_mark,
+        confidence=response.confidence,
+        choice_feedback=choice_feedback,
+        feedback=question.feedback,
+        misconceptions=list(response.misconceptions.all()),
+        model_answer=question.model_answer,
+        key_ideas=list(question.key_ideas),
+        self_assessed_ideas=response.self_assessed_ideas,
+    )
+
+
+def response_evidence(response: Response) -> list[Evidence]:
+    """Return what one scored, answered response says about each misconception."""
+    if response.is_correct is None or not response.is_answered or response.confidence is None:
+        return []
+    if response.is_correct:
+        return [Evidence(m.code, True, response.confidence) for m in response.question.probes.all()]
+    return [Evidence(m.code, False, response.confidence) for m in response.misconceptions.all()]
+
+
+def attempt_result(*, attempt: Attempt) -> AttemptResult:
+    """Return the submitted attempt's per-question feedback and its diagnosis."""
+    if not attempt.is_submitted:
+        raise NotFoundError("Results appear once the attempt is submitted.", code="not_submitted")
+    responses = list(
+        attempt.responses.select_related("question").prefetch_related(
+            "selected_choices",
+            "misconceptions",
+            "question__probes",
+            "question__choices",
+            Prefetch(
+                "question__distractors",
+                queryset=NumericDistractor.objects.prefetch_related("misconceptions"),
+            ),
+        )
+    )
+    evidence = [item for response in responses for item in response_evidence(response)]
+    verdicts = diagnose(evidence)
+    catalogue = Misconception.objects.in_bulk([v.code for v in verdicts], field_name="code")
+    diagnosis = [(v, catalogue[v.code]) for v in verdicts]
+    strongest = strongest_misconception(verdicts)
+    explanations = dict(
+        Explanation.objects.filter(attempt=attempt).values_list("misconception__code", "text")
+    )
+    return AttemptResult(
+        attempt=attempt,
+        items=[_result_item(r) for r in responses],
+        diagnosis=diagnosis,
+        strongest=(strongest, catalogue[strongest.code]) if strongest else None,
+        explanations=explanations,
+    )
+
+
+def attempt_summary(*, attempt: Attempt) -> dict[str, Any]:
+    """Return the attempt's state and timing as plain data (no answers)."""
+    return {
+        "id": attempt.id,
+        "quiz": attempt.quiz.slug,
+        "number": attempt.number,
+        "state": attempt.state,
+        "started_at": attempt.started_at,
+        "deadline": attempt.deadline,
+        "submitted_at": attempt.submitted_at,
+    }

@@ -1,0 +1,386 @@
+"""Writes of the quiz flow: start an attempt, save answers, submit, self-assess, explain back."""
+
+from __future__ import annotations
+
+import math
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, prefetch_related_objects
+from django.utils import timezone
+
+from assessments.errors import ApplicationError, ConflictError, NotFoundError
+from assessments.models import (
+    Attempt,
+    Choice,
+    Explanation,
+    Misconception,
+    NumericDistractor,
+    Question,
+    QuestionType,
+    Quiz,
+    Response,
+)
+from assessments.numeric import parameters_draw
+from assessments.scoring import response_outcome
+
+MAX_TEXT_LENGTH = 5000
+MAX_SECONDS_PER_SAVE = 3600
+CONFIDENCE_MESSAGE = "Rate your confidence from 0 (a total guess) to 5 (certain)."
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    """An answer as the learner sent it; fields a question does not use stay empty."""
+
+    choice_ids: list[int] = field(default_factory=list)
+    numeric_value: float | None = None
+    text: str = ""
+    confidence: int | None = None
+    seconds_spent: int = 0
+
+
+def _draw_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
+    drawn: list[Question] = []
+    for section in quiz.sections.select_related("bank").order_by("position", "id"):
+        pool = section.bank.questions.exclude(id__in=[q.id for q in drawn]).order_by("id")
+        if section.form:
+            pool = pool.filter(form=section.form)
+        candidates = list(pool)
+        if len(candidates) < section.draw_count:
+            form = f" form-{section.form}" if section.form else ""
+            raise ConflictError(
+                f"This quiz cannot start: bank '{section.bank.slug}' has {len(candidates)}{form} "
+                f"questions and the quiz draws {section.draw_count}. Tell your instructor.",
+                code="quiz_misconfigured",
+            )
+        drawn.extend(rng.sample(candidates, section.draw_count))
+    if quiz.shuffle_questions:
+        rng.shuffle(drawn)
+    return drawn
+
+
+def _choice_order(question: Question, rng: random.Random, shuffle: bool) -> list[int]:
+    order: list[int] = []
+    for tier in (1, 2):
+        ids = [c.id for c in question.choices.all() if c.tier == tier]
+        if shuffle and question.qtype != QuestionType.TRUE_FALSE:
+            rng.shuffle(ids)
+        order.extend(ids)
+    return order
+
+
+def _deadline(quiz: Quiz, started_at: datetime) -> datetime | None:
+    ends = [started_at + quiz.time_limit] if quiz.time_limit else []
+    if quiz.closes_at is not None:
+        ends.append(quiz.closes_at)
+    return min(ends) if ends else None
+
+
+@transaction.atomic
+def attempt_start(*, quiz: Quiz, learner: User, now: datetime | None = None) -> Attempt:
+    """Start an attempt at `quiz` (or return the unfinished one) and draw its questions."""
+    now = now or timezone.now()
+    unfinished = Attempt.objects.filter(
+        quiz=quiz, learner=learner, state=Attempt.State.IN_PROGRESS
+    ).first()
+    if unfinished is not None:
+        return unfinished
+    if not quiz.is_open_at(now):
+        if quiz.opens_at is not None and now < quiz.opens_at:
+            raise ConflictError(
+                f"This quiz opens at {quiz.opens_at:%Y-%m-%d %H:%M} UTC.", code="quiz_not_open"
+            )
+        raise ConflictError("This quiz is closed.", code="quiz_closed")
+    used = Attempt.objects.filter(quiz=quiz, learner=learner).count()
+    if quiz.attempts_allowed is not None and used >= quiz.attempts_allowed:
+        raise ConflictError(
+            f"You have used all {quiz.attempts_allowed} attempt(s) allowed for this quiz.",
+            code="no_attempts_left",
+        )
+    seed = secrets.randbits(62)
+    # Drawing questions is not security-sensitive; a stored seed makes each draw reproducible.
+    rng = random.Random(seed)  # noqa: S311
+    questions = _draw_questions(quiz, rng)
+    prefetch_related_objects(questions, "choices")
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.create(
+                quiz=quiz,
+                learner=learner,
+                number=used + 1,
+                seed=seed,
+                started_at=now,
+                deadline=_deadline(quiz, now),
+                max_score=sum((q.mark for q in questions if q.is_scored), Decimal(0)),
+            )
+    except IntegrityError:
+        # A concurrent request started one first: hand back that one.
+        existing = Attempt.objects.filter(
+            quiz=quiz, learner=learner, state=Attempt.State.IN_PROGRESS
+        ).first()
+        if existing is None:
+            raise ConflictError(
+                "Another attempt was started at the same moment; reload the page.",
+                code="attempt_conflict",
+            ) from None
+        return existing
+    Response.objects.bulk_create(
+        Response(
+            attempt=attempt,
+            slot=slot,
+            question=question,
+            choice_order=_choice_order(question, rng, quiz.shuffle_choices),
+            parameters=parameters_draw(question.parameters, rng) if question.parameters else {},
+            max_mark=question.mark if question.is_scored else Decimal(0),
+        )
+        for slot, question in enumerate(questions, start=1)
+    )
+    return attempt
+
+
+def _locked_attempt(attempt_id: int, learner: User) -> Attempt:
+    attempt = (
+        Attempt.objects.select_for_update()
+        .filter(id=attempt_id, learner=learner)
+        .select_related("quiz")
+        .first()
+    )
+    if attempt is None:
+        raise NotFoundError("No such attempt.", code="not_found")
+    return attempt
+
+
+def _refuse_late(attempt: Attempt, now: datetime) -> None:
+    if attempt.is_submitted:
+        raise ConflictError(
+            "This attempt has already been submitted; answers can no longer change.",
+            code="already_submitted",
+        )
+    grace = timedelta(seconds=settings.ATTEMPT_GRACE_SECONDS)
+    if attempt.deadline is not None and now > attempt.deadline + grace:
+        raise ConflictError(
+            f"Time is up: this attempt's deadline was {attempt.deadline:%H:%M:%S} UTC, so the "
+            "answer was not saved. Submit the attempt to see your results.",
+            code="time_limit_passed",
+        )
+
+
+def _validated_answer(question: Question, answer: AnswerInput) -> tuple[list[Choice], bool]:
+    """Return the chosen choices and whether anything was answered; raise on bad input."""
+    errors: dict[str, str] = {}
+    options = {c.id: c for c in question.choices.all()}
+    chosen: list[Choice] = []
+    takes_choices = bool(options)
+    if answer.choice_ids and not takes_choices:
+        errors["choices"] = "This question takes no choices."
+    elif answer.choice_ids:
+        unknown = sorted(set(answer.choice_ids) - options.keys())
+        if unknown:
+            errors["choices"] = f"Not an option of this question: {', '.join(map(str, unknown))}."
+        else:
+            chosen = [options[i] for i in dict.fromkeys(answer.choice_ids)]
+            if question.qtype in (QuestionType.SINGLE, QuestionType.TRUE_FALSE) and len(chosen) > 1:
+                errors["choices"] = "Choose only one option."
+            if question.qtype == QuestionType.TWO_TIER:
+                for tier, name in ((1, "answer"), (2, "reason")):
+                    if sum(1 for c in chosen if c.tier == tier) > 1:
+                        errors["choices"] = f"Choose only one {name}."
+    if answer.numeric_value is not None:
+        if question.qtype != QuestionType.NUMERIC:
+            errors["numeric_value"] = "This question does not take a number."
+        elif not math.isfinite(answer.numeric_value):
+            errors["numeric_value"] = "Enter a finite number, for example 800 or 0.8."
+    if answer.text and question.qtype != QuestionType.EXPLAIN:
+        errors["text"] = "This question does not take a written answer."
+    elif len(answer.text) > MAX_TEXT_LENGTH:
+        errors["text"] = f"Keep the answer under {MAX_TEXT_LENGTH} characters."
+    answered = bool(chosen) or answer.numeric_value is not None or bool(answer.text.strip())
+    out_of_range = answer.confidence is not None and not 0 <= answer.confidence <= 5
+    if out_of_range or (answered and answer.confidence is None):
+        errors["confidence"] = CONFIDENCE_MESSAGE
+    if not 0 <= answer.seconds_spent <= MAX_SECONDS_PER_SAVE:
+        errors["seconds_spent"] = f"Seconds spent must be between 0 and {MAX_SECONDS_PER_SAVE}."
+    if errors:
+        raise ApplicationError(
+            "The answer was not saved: " + " ".join(errors.values()), fields=errors
+        )
+    return chosen, answered
+
+
+@transaction.atomic
+def response_save(
+    *,
+    attempt_id: int,
+    learner: User,
+    slot: int,
+    answer: AnswerInput,
+    now: datetime | None = None,
+) -> Response:
+    """Save (or clear) the learner's answer in one slot of their unfinished attempt."""
+    now = now or timezone.now()
+    attempt = _locked_attempt(attempt_id, learner)
+    _refuse_late(attempt, now)
+    response = (
+        Response.objects.filter(attempt=attempt, slot=slot)
+        .select_related("question")
+        .prefetch_related("question__choices")
+        .first()
+    )
+    if response is None:
+        count = attempt.responses.count()
+        raise NotFoundError(
+            f"This attempt has no question {slot}; it has questions 1 to {count}.",
+            code="not_found",
+            fields={"slot": f"Choose a question from 1 to {count}."},
+        )
+    chosen, answered = _validated_answer(response.question, answer)
+    response.numeric_value = answer.numeric_value
+    response.text = answer.text
+    response.confidence = answer.confidence
+    response.seconds_spent += answer.seconds_spent
+    response.answered_at = now if answered else None
+    response.save(
+        update_fields=["numeric_value", "text", "confidence", "seconds_spent", "answered_at"]
+    )
+    response.selected_choices.set(chosen)
+    return response
+
+
+_SCORING_PREFETCH = (
+    "selected_choices",
+    "question__probes",
+    Prefetch("question__choices", queryset=Choice.objects.prefetch_related("misconceptions")),
+    Prefetch(
+        "question__distractors",
+        queryset=NumericDistractor.objects.prefetch_related("misconceptions"),
+    ),
+)
+
+
+def _attempt_score(attempt: Attempt, now: datetime, *, auto: bool) -> Attempt:
+    responses = list(
+        attempt.responses.select_related("question").prefetch_related(*_SCORING_PREFETCH)
+    )
+    revealed: list[Any] = []
+    for response in responses:
+        outcome = response_outcome(
+            response.question,
+            answered=response.is_answered,
+            selected_ids={c.id for c in response.selected_choices.all()},
+            numeric_value=response.numeric_value,
+            parameters=response.parameters,
+        )
+        response.mark = None if outcome.fraction is None else outcome.fraction * response.max_mark
+        response.is_correct = outcome.is_correct
+        revealed.extend(
+            Response.misconceptions.through(response_id=response.id, misconception_id=m_id)
+            for m_id in sorted(outcome.misconception_ids)
+        )
+    Response.objects.bulk_update(responses, ["mark", "is_correct"])
+    Response.misconceptions.through.objects.bulk_create(revealed)
+    attempt.score = sum((r.mark for r in responses if r.mark is not None), Decimal(0))
+    attempt.state = Attempt.State.SUBMITTED
+    attempt.submitted_at = now
+    attempt.auto_submitted = auto
+    attempt.save(update_fields=["score", "state", "submitted_at", "auto_submitted", "updated_at"])
+    return attempt
+
+
+@transaction.atomic
+def attempt_submit(*, attempt_id: int, learner: User, now: datetime | None = None) -> Attempt:
+    """Submit the learner's attempt and score it; answers saved in time are what count."""
+    now = now or timezone.now()
+    attempt = _locked_attempt(attempt_id, learner)
+    if attempt.is_submitted:
+        raise ConflictError("This attempt has already been submitted.", code="already_submitted")
+    return _attempt_score(attempt, now, auto=False)
+
+
+def attempts_submit_overdue(*, now: datetime | None = None, batch_size: int = 200) -> int:
+    """Submit unfinished attempts whose deadline (plus grace) has passed; return how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.ATTEMPT_GRACE_SECONDS)
+    done = 0
+    overdue_ids = list(
+        Attempt.objects.filter(state=Attempt.State.IN_PROGRESS, deadline__lt=cutoff)
+        .order_by("deadline")
+        .values_list("id", flat=True)[:batch_size]
+    )
+    for attempt_id in overdue_ids:
+        with transaction.atomic():
+            attempt = (
+                Attempt.objects.select_for_update(skip_locked=True)
+                .filter(id=attempt_id, state=Attempt.State.IN_PROGRESS)
+                .first()
+            )
+            if attempt is None:
+                continue
+            _attempt_score(attempt, now, auto=True)
+            done += 1
+    return done
+
+
+def _submitted_attempt(attempt_id: int, learner: User) -> Attempt:
+    attempt = Attempt.objects.filter(id=attempt_id, learner=learner).first()
+    if attempt is None:
+        raise NotFoundError("No such attempt.", code="not_found")
+    if not attempt.is_submitted:
+        raise ConflictError("Submit the attempt first.", code="not_submitted")
+    return attempt
+
+
+@transaction.atomic
+def self_assessment_save(
+    *, attempt_id: int, learner: User, slot: int, ideas: list[int]
+) -> Response:
+    """Record which key ideas of the model answer the learner says their explanation has."""
+    attempt = _submitted_attempt(attempt_id, learner)
+    response = attempt.responses.select_related("question").filter(slot=slot).first()
+    if response is None or response.question.qtype != QuestionType.EXPLAIN:
+        raise NotFoundError(
+            f"Question {slot} of this attempt is not an explain-it-back item.",
+            fields={"slot": "Not an explain-it-back item."},
+        )
+    count = len(response.question.key_ideas)
+    bad = [i for i in ideas if not 0 <= i < count]
+    if bad:
+        raise ApplicationError(
+            f"Key idea numbers must be between 0 and {count - 1}.",
+            fields={"ideas": f"Unknown key idea(s): {', '.join(map(str, bad))}."},
+        )
+    response.self_assessed_ideas = sorted(set(ideas))
+    response.save(update_fields=["self_assessed_ideas"])
+    return response
+
+
+@transaction.atomic
+def explanation_save(*, attempt_id: int, learner: User, code: str, text: str) -> Explanation:
+    """Store the learner's explain-back text for one misconception of a submitted attempt."""
+    attempt = _submitted_attempt(attempt_id, learner)
+    misconception = Misconception.objects.filter(code=code).first()
+    if misconception is None:
+        raise ApplicationError(
+            f"Unknown misconception {code!r}.", fields={"misconception": "Unknown code."}
+        )
+    text = text.strip()
+    if not text:
+        raise ApplicationError(
+            "Write your explanation before saving it.", fields={"text": "This field is required."}
+        )
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ApplicationError(
+            f"Keep the explanation under {MAX_TEXT_LENGTH} characters.",
+            fields={"text": f"At most {MAX_TEXT_LENGTH} characters."},
+        )
+    explanation, _ = Explanation.objects.update_or_create(
+        attempt=attempt, misconception=misconception, defaults={"text": text}
+    )
+    return explanation

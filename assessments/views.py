@@ -1,0 +1,235 @@
+"""Learner pages: my quizzes, one question per page, review, submit, results."""
+
+from __future__ import annotations
+
+import math
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from assessments import selectors, services
+from assessments.errors import ApplicationError, NotFoundError
+from assessments.models import Attempt, Quiz, Response
+
+
+class AuthenticatedRequest(HttpRequest):
+    """A request behind `login_required`: its user is a real account."""
+
+    user: User
+
+
+CONFIDENCE_LABELS = [label for _, label in Response.CONFIDENCE_SCALE]
+
+
+def _not_found(error: NotFoundError) -> HttpResponse:
+    return HttpResponse(error.message, status=404, content_type="text/plain")
+
+
+@login_required
+def my_quizzes(request: AuthenticatedRequest) -> HttpResponse:
+    """List the quizzes open to the learner, with their attempts."""
+    cards = selectors.quizzes_for_learner(learner=request.user)
+    return render(request, "assessments/my_quizzes.html", {"cards": cards})
+
+
+@login_required
+@require_POST
+def quiz_start(request: AuthenticatedRequest, slug: str) -> HttpResponse:
+    """Start (or resume) an attempt and open its first question."""
+    quiz = get_object_or_404(Quiz, slug=slug, is_published=True)
+    try:
+        attempt = services.attempt_start(quiz=quiz, learner=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("assessments:my_quizzes")
+    return redirect("assessments:question", attempt_id=attempt.id, slot=1)
+
+
+def _parse_answer(request: HttpRequest) -> tuple[services.AnswerInput, dict[str, str]]:
+    """Turn the question form into an answer; return field errors for what is not well formed."""
+    errors: dict[str, str] = {}
+    choice_ids: list[int] = []
+    raw_choices = [
+        raw
+        for name in ("choice", "choice-tier1", "choice-tier2")
+        for raw in request.POST.getlist(name)
+    ]
+    for raw in raw_choices:
+        if not raw.isdigit():
+            errors["choices"] = f"{raw!r} is not an option of this question."
+        else:
+            choice_ids.append(int(raw))
+    numeric_value: float | None = None
+    raw_number = request.POST.get("numeric_value", "").strip().replace(",", ".")
+    if raw_number:
+        try:
+            numeric_value = float(raw_number)
+        except ValueError:
+            errors["numeric_value"] = (
+                f"{raw_number!r} is not a number; enter digits, e.g. 800 or 0.8."
+            )
+        else:
+            if not math.isfinite(numeric_value):
+                errors["numeric_value"] = "Enter a finite number, for example 800 or 0.8."
+    confidence: int | None = None
+    raw_confidence = request.POST.get("confidence", "").strip()
+    if raw_confidence:
+        if raw_confidence.isdigit() and 0 <= int(raw_confidence) <= 5:
+            confidence = int(raw_confidence)
+        else:
+            errors["confidence"] = services.CONFIDENCE_MESSAGE
+    raw_seconds = request.POST.get("seconds_spent", "0").strip() or "0"
+    seconds = min(int(raw_seconds), services.MAX_SECONDS_PER_SAVE) if raw_seconds.isdigit() else 0
+    answer = services.AnswerInput(
+        choice_ids=choice_ids,
+        numeric_value=numeric_value,
+        text=request.POST.get("text", ""),
+        confidence=confidence,
+        seconds_spent=seconds,
+    )
+    return answer, errors
+
+
+def _next_url(attempt: Attempt, slot: int, count: int, action: str) -> str:
+    if action == "back" and slot > 1:
+        return reverse("assessments:question", args=[attempt.id, slot - 1])
+    if action == "next" and slot < count:
+        return reverse("assessments:question", args=[attempt.id, slot + 1])
+    if action.startswith("goto-") and action[5:].isdigit() and 1 <= int(action[5:]) <= count:
+        return reverse("assessments:question", args=[attempt.id, int(action[5:])])
+    return reverse("assessments:review", args=[attempt.id])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def question(request: AuthenticatedRequest, attempt_id: int, slot: int) -> HttpResponse:
+    """Show one question of an unfinished attempt; POST saves the answer and moves on."""
+    try:
+        attempt = selectors.attempt_for_learner(attempt_id=attempt_id, learner=request.user)
+        if attempt.is_submitted:
+            return redirect("assessments:results", attempt_id=attempt.id)
+        shown = selectors.attempt_question(attempt=attempt, slot=slot)
+    except NotFoundError as error:
+        return _not_found(error)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        answer, errors = _parse_answer(request)
+        if not errors:
+            try:
+                services.response_save(
+                    attempt_id=attempt.id, learner=request.user, slot=slot, answer=answer
+                )
+            except ApplicationError as error:
+                errors = error.fields or {"": error.message}
+                status = error.status
+            else:
+                return HttpResponseRedirect(
+                    _next_url(attempt, slot, shown.count, request.POST.get("action", "next"))
+                )
+        status = status if status != 200 else 400
+        shown = selectors.attempt_question(attempt=attempt, slot=slot)
+    return render(
+        request,
+        "assessments/question.html",
+        {
+            "attempt": attempt,
+            "q": shown,
+            "errors": errors,
+            "posted": request.POST if errors else None,
+            "confidence_labels": CONFIDENCE_LABELS,
+            "slots": range(1, shown.count + 1),
+        },
+        status=status,
+    )
+
+
+@login_required
+def review(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
+    """List the attempt's questions with what is answered, before submitting."""
+    try:
+        attempt = selectors.attempt_for_learner(attempt_id=attempt_id, learner=request.user)
+    except NotFoundError as error:
+        return _not_found(error)
+    if attempt.is_submitted:
+        return redirect("assessments:results", attempt_id=attempt.id)
+    questions = selectors.attempt_questions(attempt=attempt)
+    unanswered = [q.slot for q in questions if not q.is_answered]
+    return render(
+        request,
+        "assessments/review.html",
+        {"attempt": attempt, "questions": questions, "unanswered": unanswered},
+    )
+
+
+@login_required
+@require_POST
+def submit(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
+    """Submit the attempt and show its results."""
+    try:
+        services.attempt_submit(attempt_id=attempt_id, learner=request.user)
+    except NotFoundError as error:
+        return _not_found(error)
+    except ApplicationError as error:
+        messages.info(request, error.message)
+    return redirect("assessments:results", attempt_id=attempt_id)
+
+
+@login_required
+def results(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
+    """Show the score, per-question feedback, the diagnosis and the explain-back prompt."""
+    try:
+        attempt = selectors.attempt_for_learner(attempt_id=attempt_id, learner=request.user)
+    except NotFoundError as error:
+        return _not_found(error)
+    if not attempt.is_submitted:
+        return redirect("assessments:review", attempt_id=attempt.id)
+    result = selectors.attempt_result(attempt=attempt)
+    return render(request, "assessments/results.html", {"result": result, "attempt": attempt})
+
+
+@login_required
+@require_POST
+def explanation(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
+    """Save the learner's explain-back text."""
+    try:
+        services.explanation_save(
+            attempt_id=attempt_id,
+            learner=request.user,
+            code=request.POST.get("misconception", ""),
+            text=request.POST.get("text", ""),
+        )
+    except NotFoundError as error:
+        return _not_found(error)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Your explanation is saved; your instructor can read it.")
+    return redirect(reverse("assessments:results", args=[attempt_id]) + "#explain-back")
+
+
+@login_required
+@require_POST
+def self_assessment(request: AuthenticatedRequest, attempt_id: int, slot: int) -> HttpResponse:
+    """Save which key ideas the learner's written answer contains."""
+    raw = request.POST.getlist("idea")
+    try:
+        if not all(item.isdigit() for item in raw):
+            raise ApplicationError(
+                "Tick key ideas from the list.", fields={"ideas": "Unknown key idea."}
+            )
+        services.self_assessment_save(
+            attempt_id=attempt_id, learner=request.user, slot=slot, ideas=[int(i) for i in raw]
+        )
+    except NotFoundError as error:
+        return _not_found(error)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Self-assessment saved.")
+    return redirect(reverse("assessments:results", args=[attempt_id]) + f"#q{slot}")

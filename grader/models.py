@@ -1,0 +1,1 @@
+"""Learner code submissions (the grader issue fills this app)."""

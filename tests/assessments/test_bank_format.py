@@ -1,0 +1,200 @@
+"""Banks as JSON: import, export, and validation errors that name question and field."""
+
+import copy
+import io
+import json
+
+import pytest
+
+from assessments.bank_format import FORMAT, bank_export, bank_import
+from assessments.errors import ApplicationError
+from assessments.models import Question, QuestionBank
+from tests.factories import code
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bank_data():
+    for name in ("DO-SPEED", "DO-DATA", "DO-PKEEP", "DO-ILLUSION"):
+        code(name)
+    return {
+        "format": FORMAT,
+        "slug": "mini",
+        "title": "Mini bank",
+        "questions": [
+            {
+                "slug": "mini-speed",
+                "type": "single",
+                "form": "A",
+                "stem": "What is dropout for?",
+                "probes": ["DO-SPEED"],
+                "feedback": "It regularises.",
+                "choices": [
+                    {"text": "Regularisation", "correct": True},
+                    {
+                        "text": "Speed",
+                        "correct": False,
+                        "misconceptions": ["DO-SPEED"],
+                        "feedback": "It is not faster.",
+                    },
+                ],
+            },
+            {
+                "slug": "mini-active",
+                "type": "numeric",
+                "stem": "p = {p}: how many of 1000 stay?",
+                "probes": ["DO-PKEEP"],
+                "feedback": "(1-p)*1000.",
+                "numeric": {
+                    "parameters": {"p": [0.2, 0.3]},
+                    "answer": "(1 - p) * 1000",
+                    "tolerance": 0.5,
+                    "distractors": [
+                        {
+                            "answer": "p * 1000",
+                            "misconceptions": ["DO-PKEEP"],
+                            "feedback": "Keep vs drop.",
+                        }
+                    ],
+                },
+            },
+        ],
+    }
+
+
+def _problems(data):
+    with pytest.raises(ApplicationError) as caught:
+        bank_import(data)
+    return caught.value.fields
+
+
+def test_it_imports_and_exports_the_same_bank(bank_data):
+    bank = bank_import(bank_data)
+    exported = bank_export(bank)
+    assert exported["slug"] == "mini"
+    assert [q["slug"] for q in exported["questions"]] == ["mini-speed", "mini-active"]
+    assert exported["questions"][1]["numeric"]["distractors"][0]["misconceptions"] == ["DO-PKEEP"]
+    # re-importing the export is a no-op
+    bank_import(exported)
+    assert bank_export(QuestionBank.objects.get(slug="mini")) == exported
+
+
+def test_reimport_keeps_choices_that_answers_point_to(bank_data):
+    bank_import(bank_data)
+    ids = list(Question.objects.get(slug="mini-speed").choices.values_list("id", flat=True))
+    changed = copy.deepcopy(bank_data)
+    changed["questions"][0]["choices"][1]["feedback"] = "Not faster: each step is as costly."
+    bank_import(changed)
+    assert list(Question.objects.get(slug="mini-speed").choices.values_list("id", flat=True)) == ids
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        (
+            lambda d: d["questions"][0]["choices"][1].update(misconceptions=[]),
+            "questions[0] 'mini-speed' choices[1].misconceptions",
+            "must name the misconception",
+        ),
+        (
+            lambda d: d["questions"][0]["choices"][1].update(feedback=""),
+            "questions[0] 'mini-speed' choices[1].feedback",
+            "needs feedback",
+        ),
+        (
+            lambda d: d["questions"][0]["choices"][1].update(misconceptions=["DO-NOPE"]),
+            "questions[0] 'mini-speed' choices[1].misconceptions",
+            "Unknown misconception code 'DO-NOPE'",
+        ),
+        (
+            lambda d: d["questions"][0]["choices"][1].update(correct=True),
+            "questions[0] 'mini-speed' choices",
+            "exactly one choice correct",
+        ),
+        (
+            lambda d: d["questions"][0].update(type="essay"),
+            "questions[0] 'mini-speed' type",
+            "not a valid choice",
+        ),
+        (lambda d: d["questions"][0].pop("stem"), "questions[0] 'mini-speed' stem", "required"),
+        (
+            lambda d: d["questions"][1]["numeric"].update(answer="(1 - q) * 1000"),
+            "questions[1] 'mini-active' numeric.answer",
+            "cannot evaluate",
+        ),
+        (
+            lambda d: d["questions"][1].update(stem="How many of 1000 stay?"),
+            "questions[1] 'mini-active' stem",
+            "Placeholders",
+        ),
+        (
+            lambda d: d["questions"][1]["numeric"].update(tolerance=-1),
+            "questions[1] 'mini-active' numeric.tolerance",
+            "greater than or equal to 0",
+        ),
+        (
+            lambda d: d["questions"][1].update(slug="mini-speed"),
+            "questions[1] 'mini-speed' slug",
+            "already used by questions[0]",
+        ),
+        (lambda d: d.update(format="other/9"), "format", "not a valid choice"),
+    ],
+)
+def test_validation_names_the_question_and_the_field(bank_data, change, field, message):
+    change(bank_data)
+    problems = _problems(bank_data)
+    assert field in problems, problems
+    assert message in problems[field]
+    assert not QuestionBank.objects.filter(slug="mini").exists()
+
+
+def test_an_explain_item_needs_a_model_answer_and_key_ideas(bank_data):
+    bank_data["questions"].append(
+        {
+            "slug": "mini-explain",
+            "type": "explain",
+            "stem": "Explain.",
+            "probes": ["DO-ILLUSION"],
+            "feedback": "f",
+        }
+    )
+    problems = _problems(bank_data)
+    assert set(problems) == {
+        "questions[2] 'mini-explain' model_answer",
+        "questions[2] 'mini-explain' key_ideas",
+    }
+
+
+def test_the_admin_imports_and_exports_banks(admin_client, bank_data):
+    # given: an invalid file
+    broken = copy.deepcopy(bank_data)
+    broken["questions"][0]["choices"][1]["misconceptions"] = []
+    upload = io.BytesIO(json.dumps(broken).encode())
+    upload.name = "mini.json"
+    response = admin_client.post("/admin/assessments/questionbank/import/", {"file": upload})
+    # then: every problem is listed and nothing is imported
+    assert response.status_code == 400
+    assert (
+        "questions[0] &#x27;mini-speed&#x27; choices[1].misconceptions" in response.content.decode()
+    )
+    assert not QuestionBank.objects.exists()
+    # when: a valid file
+    upload = io.BytesIO(json.dumps(bank_data).encode())
+    upload.name = "mini.json"
+    response = admin_client.post("/admin/assessments/questionbank/import/", {"file": upload})
+    assert response.status_code == 302
+    bank = QuestionBank.objects.get(slug="mini")
+    exported = admin_client.post(
+        "/admin/assessments/questionbank/", {"action": "export_json", "_selected_action": [bank.id]}
+    )
+    assert exported["Content-Disposition"] == 'attachment; filename="mini.json"'
+    assert json.loads(exported.content)["questions"][0]["slug"] == "mini-speed"
+
+
+def test_the_admin_refuses_a_file_that_is_not_json(admin_client):
+    upload = io.BytesIO(b"\x89PNG not json")
+    upload.name = "bank.json"
+    response = admin_client.post("/admin/assessments/questionbank/import/", {"file": upload})
+    assert response.status_code == 400
+    assert "Not a JSON file" in response.content.decode()

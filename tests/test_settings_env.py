@@ -1,0 +1,29 @@
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from quizsite.env import envbool, envint, envlist
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"), [("true", True), ("0", False), ("YES", True), ("off", False)]
+)
+def test_envbool_reads_the_usual_spellings(monkeypatch, raw, value):
+    monkeypatch.setenv("FLAG", raw)
+    assert envbool("FLAG", not value) is value
+
+
+def test_bad_values_fail_loudly_at_start_up(monkeypatch):
+    monkeypatch.setenv("FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="FLAG must be one of"):
+        envbool("FLAG", True)
+    monkeypatch.setenv("COUNT", "ten")
+    with pytest.raises(ImproperlyConfigured, match="COUNT must be an integer"):
+        envint("COUNT", 1)
+    monkeypatch.setenv("COUNT", "-1")
+    with pytest.raises(ImproperlyConfigured, match="at least 0"):
+        envint("COUNT", 1, minimum=0)
+
+
+def test_envlist_splits_on_commas(monkeypatch):
+    monkeypatch.setenv("HOSTS", " a.example, b.example ,,")
+    assert envlist("HOSTS", []) == ["a.example", "b.example"]
