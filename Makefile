@@ -37,6 +37,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 pytest: install
+	@command -v chromium >/dev/null || echo "NOTE: Chromium is not installed, so the browser test will be SKIPPED (apt-get install chromium)."
 	$(PY) -m quizsite.devstack exec -- $(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint pytest

@@ -1,0 +1,112 @@
+"""A learner takes the pre-test in a real headless Chromium and sees the diagnosis."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from assessments.catalog import catalog_load
+from assessments.models import Attempt
+from tests.factories import UserFactory
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(settings.BASE_DIR) / "tests" / "artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="Chromium not found: browser test skipped (apt-get install chromium)",
+    ),
+]
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # between page actions are ordinary blocking calls, which Django must be told are safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        yield context.new_page()
+        context.close()
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def _answer_current_question(page: Any) -> None:
+    form = page.locator("#answer-form")
+    qtype = form.get_attribute("data-qtype")
+    if qtype in ("single", "truefalse", "multiple"):
+        form.locator("input[name=choice]").first.check()
+    elif qtype == "twotier":
+        form.locator("input[name=choice-tier1]").first.check()
+        form.locator("input[name=choice-tier2]").first.check()
+    elif qtype == "numeric":
+        form.locator("#numeric_value").fill("100")
+    elif qtype == "explain":
+        form.locator("#text").fill("Dropout switches off random units during training only.")
+    # Rate confidence with the keyboard: focus the slider, one step right.
+    page.locator("#confidence-slider").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("document.getElementById('save-status').textContent.includes('Saved')")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_learner_takes_the_pretest_and_sees_the_diagnosis(live_server: Any, page: Any) -> None:
+    # given: the shipped catalogue and a learner account
+    catalog_load()
+    UserFactory.create(username="ada", first_name="Ada")
+    # when: logging in and starting the pre-test
+    page.goto(f"{live_server.url}/")
+    assert "/accounts/login/" in page.url
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", "pass-word-123")
+    page.click("button[type=submit]")
+    page.get_by_role("heading", name="Dropout diagnostic: pre-test").wait_for()
+    page.locator("form[action$='/quizzes/dropout-pretest/start/'] button").click()
+    # then: one question per page, with progress, a timer, autosave and the confidence slider
+    for slot in range(1, 13):
+        page.get_by_text(f"Question {slot} of 12", exact=True).wait_for()
+        assert re.fullmatch(r"\d+:\d\d", page.locator("#timer-value").inner_text())
+        _answer_current_question(page)
+        if slot == 2:
+            page.screenshot(path=str(ARTIFACTS / "question.png"), full_page=True)
+        if slot < 12:
+            page.get_by_role("button", name="Next →").click()
+        else:
+            page.get_by_role("button", name="Review and submit").click()
+    page.get_by_role("heading", name="Review your answers").wait_for()
+    assert "Every question has an answer" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
+    page.locator("#submit-attempt").click()
+    page.get_by_role("heading", name="Your results").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "results.png"))
+    page.screenshot(path=str(ARTIFACTS / "results-full.png"), full_page=True)
+    assert page.get_by_role("heading", name="What your answers suggest you believe").is_visible()
+    assert page.locator("table.diagnosis tbody tr").count() > 0
+    attempt = Attempt.objects.get(learner__username="ada")
+    assert attempt.is_submitted
+    answered = attempt.responses.filter(answered_at__isnull=False, confidence__isnull=False)
+    assert answered.count() == 12
