@@ -105,8 +105,16 @@ def _stop_all(processes: Sequence[subprocess.Popen[bytes]]) -> None:
             process.kill()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_stack(host: str, port: int) -> int:
     """Start Redis, a Celery worker with beat, and Django's server; stop all on Ctrl-C."""
+    # Handle SIGINT and SIGTERM explicitly: a shell that starts us in the background
+    # leaves SIGINT ignored, and a supervisor stops us with SIGTERM.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     python = sys.executable
     with redis_url_for_run(DEV_REDIS_PORT) as redis_url:
         env = {**os.environ, "REDIS_URL": redis_url}
@@ -129,7 +137,7 @@ def run_stack(host: str, port: int) -> int:
             while all(process.poll() is None for process in processes):
                 time.sleep(0.5)
         except KeyboardInterrupt:
-            pass
+            print("\n  Stopping the web server, the Celery worker and Redis…", flush=True)
         finally:
             _stop_all(processes)
     return 0
