@@ -165,6 +165,14 @@ def _refuse_late(attempt: Attempt, now: datetime) -> None:
             code="already_submitted",
         )
     grace = timedelta(seconds=settings.ATTEMPT_GRACE_SECONDS)
+    closes_at = attempt.quiz.closes_at
+    if closes_at is not None and now > closes_at + grace:
+        # Checked live, so closing a quiz early also stops attempts already under way.
+        raise ConflictError(
+            f"This quiz closed at {closes_at:%Y-%m-%d %H:%M} UTC, so the answer was not saved. "
+            "Submit the attempt to see your results.",
+            code="quiz_closed",
+        )
     if attempt.deadline is not None and now > attempt.deadline + grace:
         raise ConflictError(
             f"Time is up: this attempt's deadline was {attempt.deadline:%H:%M:%S} UTC, so the "

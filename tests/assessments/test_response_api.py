@@ -152,6 +152,16 @@ def test_it_rejects_late_answers(api, attempt):
     assert _snapshot(attempt) == before
 
 
+def test_closing_the_quiz_early_stops_attempts_under_way(api, attempt):
+    attempt.quiz.closes_at = timezone.now() - timedelta(minutes=1)
+    attempt.quiz.save()
+    before = _snapshot(attempt)
+    response = api.put(_url(attempt, 3), {"numeric_value": 800, "confidence": 3}, format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "quiz_closed"
+    assert _snapshot(attempt) == before
+
+
 def test_answers_within_the_grace_period_are_kept(api, attempt, settings):
     settings.ATTEMPT_GRACE_SECONDS = 30
     Attempt.objects.filter(id=attempt.id).update(deadline=timezone.now() - timedelta(seconds=5))
