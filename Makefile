@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format pytest bench migrate fixtures clean
+.PHONY: install sandbox-deps run test lint format pytest bench bench-grader migrate fixtures clean
 
 install: $(STAMP)
 
@@ -18,13 +18,28 @@ $(STAMP): requirements.lock
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# The grader runs learner code only under bubblewrap with a seccomp filter (libseccomp).
+# On Debian/Ubuntu this installs them; elsewhere it says what is missing.
+sandbox-deps:
+	@if command -v bwrap >/dev/null 2>&1 && ldconfig -p 2>/dev/null | grep -q libseccomp.so.2; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "Installing bubblewrap and libseccomp2 for the grader's sandbox"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap libseccomp2 >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap libseccomp2 >/dev/null; }; \
+	elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
+		echo "Installing bubblewrap and libseccomp2 for the grader's sandbox (sudo)"; \
+		sudo apt-get install -y -qq bubblewrap libseccomp2; \
+	else \
+		echo "WARNING: bubblewrap (bwrap) or libseccomp is missing: the grader will refuse to grade code until it is installed."; \
+	fi
+
 migrate: install
 	$(PY) manage.py migrate --no-input
 
 fixtures: migrate
 	$(PY) manage.py load_catalog --demo-class
 
-run: fixtures
+run: sandbox-deps fixtures
 	$(PY) -m quizsite.devstack run --host $(HOST) --port $(PORT)
 
 lint: install
@@ -36,7 +51,7 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-pytest: install
+pytest: install sandbox-deps
 	@command -v chromium >/dev/null || echo "NOTE: Chromium is not installed, so the browser test will be SKIPPED (apt-get install chromium)."
 	$(PY) -m quizsite.devstack exec -- $(PY) -m pytest $(PYTEST_ARGS)
 
@@ -44,6 +59,9 @@ test: lint pytest
 
 bench: install
 	$(PY) -m quizsite.devstack exec -- $(PY) tests/benchmarks/quiz_answering.py $(BENCH_ARGS)
+
+bench-grader: install sandbox-deps
+	$(PY) -m quizsite.devstack exec -- $(PY) tests/benchmarks/grading.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles .mypy_cache .ruff_cache .pytest_cache

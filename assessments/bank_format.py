@@ -70,6 +70,7 @@ class QuestionFormat(serializers.Serializer[Any]):
     numeric = NumericFormat(required=False)
     model_answer = serializers.CharField(allow_blank=True, default="")
     key_ideas = serializers.ListField(child=serializers.CharField(), default=list)
+    exercise = serializers.CharField(allow_blank=True, default="", max_length=64)
 
 
 class BankFormat(serializers.Serializer[Any]):
@@ -97,6 +98,16 @@ def _question_rules(question: Mapping[str, Any], known_codes: set[str]) -> list[
         problems.extend(_numeric_rules(question.get("numeric"), question["stem"], known_codes))
     elif "numeric" in question:
         problems.append(("numeric", f"Only numeric questions take 'numeric'; this one is {qtype}."))
+    if qtype == QuestionType.CODE:
+        from grader.exercises import EXERCISES
+
+        if question["exercise"] not in EXERCISES:
+            known = ", ".join(sorted(EXERCISES))
+            problems.append(
+                ("exercise", f"Unknown exercise {question['exercise']!r}; choose one of {known}.")
+            )
+    elif question["exercise"]:
+        problems.append(("exercise", f"Only code questions name an exercise; this one is {qtype}."))
     if qtype == QuestionType.EXPLAIN:
         if not question["model_answer"].strip():
             problems.append(("model_answer", "An explain-it-back item needs a model answer."))
@@ -301,6 +312,7 @@ def bank_import(data: Any) -> QuestionBank:
                 "unit": numeric.get("unit", ""),
                 "model_answer": item["model_answer"],
                 "key_ideas": item["key_ideas"],
+                "exercise": item["exercise"],
                 "position": position,
             },
         )
@@ -402,6 +414,8 @@ def _question_export(question: Question) -> dict[str, Any]:
                 for d in question.distractors.all()
             ],
         }
+    if question.qtype == QuestionType.CODE:
+        item["exercise"] = question.exercise
     if question.qtype == QuestionType.EXPLAIN:
         item["model_answer"] = question.model_answer
         item["key_ideas"] = question.key_ideas

@@ -57,7 +57,7 @@ class QuestionType(models.TextChoices):
     NUMERIC = "numeric", "Numeric"
     TWO_TIER = "twotier", "Two-tier"
     EXPLAIN = "explain", "Explain it back"
-    # The grader issue adds CODE = "code" here, with a link to an exercise.
+    CODE = "code", "Code (graded by the grader)"
 
 
 CHOICE_TYPES = frozenset(
@@ -91,6 +91,8 @@ class Question(models.Model):
     tolerance = models.FloatField(default=0)
     tolerance_is_relative = models.BooleanField(default=False)
     unit = models.CharField(max_length=40, blank=True)
+    # Code items: the grader exercise the learner's code is submitted to.
+    exercise = models.SlugField(max_length=64, blank=True)
     # Explain-back items.
     model_answer = models.TextField(blank=True)
     key_ideas = models.JSONField(default=list, blank=True)

@@ -105,3 +105,22 @@ def response_outcome(
             return UNANSWERED
         return _score_numeric(question, numeric_value, parameters)
     return _score_choices(question, selected_ids)
+
+
+def code_outcome(
+    *, status: str | None, score: float | None, misconception_ids: frozenset[int]
+) -> Outcome:
+    """Return the outcome of a code question from its latest submission's verdict.
+
+    No submission scores zero; one still being graded has no mark yet (None), and gets
+    it when the grader finishes. Failing checks name their own misconceptions; a check
+    that only found a defect (a crash, a mutated input) names none.
+    """
+    if status is None:
+        return UNANSWERED
+    if status in ("queued", "running"):
+        return Outcome(fraction=None, is_correct=None, misconception_ids=frozenset())
+    fraction = Decimal(str(score or 0)).quantize(Decimal("0.0001"))
+    return Outcome(
+        fraction=fraction, is_correct=status == "passed", misconception_ids=misconception_ids
+    )

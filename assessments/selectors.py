@@ -112,6 +112,7 @@ class ShownQuestion:
     text: str
     confidence: int | None
     is_answered: bool
+    exercise: str = ""
 
 
 def _shown(response: Response, count: int) -> ShownQuestion:
@@ -134,6 +135,7 @@ def _shown(response: Response, count: int) -> ShownQuestion:
         text=response.text,
         confidence=response.confidence,
         is_answered=response.is_answered,
+        exercise=question.exercise,
     )
 
 
@@ -149,6 +151,23 @@ def attempt_questions(*, attempt: Attempt) -> list[ShownQuestion]:
         )
     )
     return [_shown(r, len(responses)) for r in responses]
+
+
+def code_question_draft(*, attempt: Attempt, slot: int) -> tuple[str, Any]:
+    """Return the code to show in a code question's editor and its latest submission."""
+    from grader.exercises import EXERCISES
+    from grader.models import Submission
+
+    latest = (
+        Submission.objects.filter(response__attempt=attempt, response__slot=slot)
+        .order_by("-queued_at")
+        .first()
+    )
+    if latest is not None:
+        return latest.code, latest
+    response = attempt.responses.select_related("question").get(slot=slot)
+    exercise = EXERCISES.get(response.question.exercise)
+    return (exercise.starter_code if exercise else ""), None
 
 
 def attempt_question(*, attempt: Attempt, slot: int) -> ShownQuestion:
@@ -226,6 +245,14 @@ def _result_item(response: Response) -> ResultItem:
     if question.qtype == QuestionType.EXPLAIN:
         your_answer = [response.text] if response.text else []
         correct_answer = []
+    if question.qtype == QuestionType.CODE:
+        latest = max(response.submissions.all(), key=lambda s: s.queued_at, default=None)
+        correct_answer = []
+        your_answer = []
+        if latest is not None:
+            score = "" if latest.score is None else f", {latest.score:.0%} of checks passed"
+            your_answer = [f"Code submission: {latest.get_status_display().lower()}{score}"]
+            choice_feedback = [c["message"] for c in latest.checks if not c.get("passed")]
     return ResultItem(
         slot=response.slot,
         qtype=question.qtype,
@@ -264,6 +291,7 @@ def attempt_result(*, attempt: Attempt) -> AttemptResult:
         attempt.responses.select_related("question").prefetch_related(
             "selected_choices",
             "misconceptions",
+            "submissions",
             "question__probes",
             "question__choices",
             Prefetch(

@@ -29,7 +29,7 @@ from assessments.models import (
     Response,
 )
 from assessments.numeric import parameters_draw
-from assessments.scoring import response_outcome
+from assessments.scoring import code_outcome, response_outcome
 
 MAX_TEXT_LENGTH = 5000
 MAX_SECONDS_PER_SAVE = 3600
@@ -158,7 +158,8 @@ def _locked_attempt(attempt_id: int, learner: User) -> Attempt:
     return attempt
 
 
-def _refuse_late(attempt: Attempt, now: datetime) -> None:
+def attempt_refuse_late(attempt: Attempt, now: datetime) -> None:
+    """Raise unless the attempt still accepts answers at `now`."""
     if attempt.is_submitted:
         raise ConflictError(
             "This attempt has already been submitted; answers can no longer change.",
@@ -235,7 +236,7 @@ def response_save(
     """Save (or clear) the learner's answer in one slot of their unfinished attempt."""
     now = now or timezone.now()
     attempt = _locked_attempt(attempt_id, learner)
-    _refuse_late(attempt, now)
+    attempt_refuse_late(attempt, now)
     response = (
         Response.objects.filter(attempt=attempt, slot=slot)
         .select_related("question")
@@ -254,7 +255,8 @@ def response_save(
     response.text = answer.text
     response.confidence = answer.confidence
     response.seconds_spent += answer.seconds_spent
-    response.answered_at = now if answered else None
+    if response.question.qtype != QuestionType.CODE:  # a code answer is its submission
+        response.answered_at = now if answered else None
     response.save(
         update_fields=["numeric_value", "text", "confidence", "seconds_spent", "answered_at"]
     )
@@ -264,6 +266,7 @@ def response_save(
 
 _SCORING_PREFETCH = (
     "selected_choices",
+    "submissions__misconceptions",
     "question__probes",
     Prefetch("question__choices", queryset=Choice.objects.prefetch_related("misconceptions")),
     Prefetch(
@@ -273,19 +276,56 @@ _SCORING_PREFETCH = (
 )
 
 
+def _code_response_outcome(response: Response) -> Any:
+    submissions = sorted(response.submissions.all(), key=lambda s: s.queued_at)
+    latest = submissions[-1] if submissions else None
+    if latest is None:
+        return code_outcome(status=None, score=None, misconception_ids=frozenset())
+    return code_outcome(
+        status=latest.status,
+        score=latest.score,
+        misconception_ids=frozenset(m.id for m in latest.misconceptions.all()),
+    )
+
+
+def response_code_verdict_apply(*, response_id: int) -> None:
+    """Re-score a code question of a submitted attempt once its latest grading finished."""
+    with transaction.atomic():
+        response = (
+            Response.objects.select_related("attempt", "question")
+            .prefetch_related("submissions__misconceptions")
+            .filter(id=response_id, attempt__state=Attempt.State.SUBMITTED)
+            .first()
+        )
+        if response is None:
+            return
+        attempt = Attempt.objects.select_for_update().get(id=response.attempt_id)
+        outcome = _code_response_outcome(response)
+        response.mark = None if outcome.fraction is None else outcome.fraction * response.max_mark
+        response.is_correct = outcome.is_correct
+        response.save(update_fields=["mark", "is_correct"])
+        response.misconceptions.set(outcome.misconception_ids)
+        marks = attempt.responses.exclude(mark__isnull=True).values_list("mark", flat=True)
+        attempt.score = sum((mark for mark in marks if mark is not None), Decimal(0))
+        attempt.save(update_fields=["score", "updated_at"])
+
+
 def _attempt_score(attempt: Attempt, now: datetime, *, auto: bool) -> Attempt:
     responses = list(
         attempt.responses.select_related("question").prefetch_related(*_SCORING_PREFETCH)
     )
     revealed: list[Any] = []
     for response in responses:
-        outcome = response_outcome(
-            response.question,
-            answered=response.is_answered,
-            selected_ids={c.id for c in response.selected_choices.all()},
-            numeric_value=response.numeric_value,
-            parameters=response.parameters,
-        )
+        if response.question.qtype == QuestionType.CODE:
+            outcome = _code_response_outcome(response)
+        else:
+            outcome = response_outcome(
+                response.question,
+                answered=response.is_answered,
+                selected_ids={c.id for c in response.selected_choices.all()},
+                numeric_value=response.numeric_value,
+                parameters=response.parameters,
+            )
         response.mark = None if outcome.fraction is None else outcome.fraction * response.max_mark
         response.is_correct = outcome.is_correct
         revealed.extend(

@@ -134,12 +134,17 @@ def question(request: AuthenticatedRequest, attempt_id: int, slot: int) -> HttpR
                 )
         status = status if status != 200 else 400
         shown = selectors.attempt_question(attempt=attempt, slot=slot)
+    code, submission = ("", None)
+    if shown.qtype == "code":
+        code, submission = selectors.code_question_draft(attempt=attempt, slot=slot)
     return render(
         request,
         "assessments/question.html",
         {
             "attempt": attempt,
             "q": shown,
+            "code": code,
+            "submission": submission,
             "errors": errors,
             "posted": request.POST if errors else None,
             "confidence_labels": CONFIDENCE_LABELS,

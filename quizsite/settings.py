@@ -129,12 +129,28 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_ROUTES = {"grader.tasks.grade_submission": {"queue": "grader"}}
 CELERY_BEAT_SCHEDULE = {
     "attempts-submit-overdue": {
         "task": "assessments.tasks.attempts_submit_overdue",
         "schedule": envint("OVERDUE_SWEEP_SECONDS", 60, minimum=1),
     },
+    "submissions-requeue-stuck": {
+        "task": "grader.tasks.submissions_requeue_stuck",
+        "schedule": envint("GRADER_SWEEP_SECONDS", 30, minimum=1),
+    },
 }
+
+# The grader. Learner code runs only under bubblewrap; GRADER_ALLOW_UNSANDBOXED is for
+# development machines without it, and logs a loud warning on every start.
+GRADER_ALLOW_UNSANDBOXED = envbool("GRADER_ALLOW_UNSANDBOXED", False)
+GRADER_WALL_SECONDS = envint("GRADER_WALL_SECONDS", 10, minimum=1)
+GRADER_CPU_SECONDS = envint("GRADER_CPU_SECONDS", 5, minimum=1)
+GRADER_MEMORY_MB = envint("GRADER_MEMORY_MB", 1024, minimum=128)
+GRADER_MAX_CODE_BYTES = envint("GRADER_MAX_CODE_BYTES", 20_000, minimum=100)
+GRADER_SUBMISSIONS_PER_MINUTE = envint("GRADER_SUBMISSIONS_PER_MINUTE", 10, minimum=1)
+GRADER_STUCK_AFTER_SECONDS = envint("GRADER_STUCK_AFTER_SECONDS", 120, minimum=10)
+GRADER_MAX_CLAIMS = envint("GRADER_MAX_CLAIMS", 3, minimum=1)
 
 # Seconds of network latency forgiven on an answer that arrives just after the deadline.
 ATTEMPT_GRACE_SECONDS = envint("ATTEMPT_GRACE_SECONDS", 5, minimum=0)

@@ -30,24 +30,23 @@ def api(learner: Any) -> APIClient:
     return client
 
 
-@pytest.fixture(scope="session")
-def celery_worker_session() -> Iterator[Any]:
-    """Run a real Celery worker (solo pool, in a thread) against the real Redis broker."""
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[Any]:
+    """Run a real Celery worker (solo pool, in a thread) against the real Redis broker.
+
+    Per test, so that tests which start worker processes of their own own the queues.
+    The test's writes are committed (transactional_db) so the worker sees them.
+    """
     with start_worker(
         celery_app,
         pool="solo",
         concurrency=1,
+        queues=["default", "grader"],
         perform_ping_check=False,
         loglevel="WARNING",
         shutdown_timeout=10,
     ) as worker:
         yield worker
-
-
-@pytest.fixture
-def celery_worker(celery_worker_session: Any, transactional_db: None) -> Any:
-    """A real worker for one test; the test's writes are committed so the worker sees them."""
-    return celery_worker_session
 
 
 @pytest.fixture(autouse=True)

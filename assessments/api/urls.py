@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from assessments.api import views
 
@@ -19,4 +19,6 @@ urlpatterns = [
     path(
         "attempts/<int:attempt_id>/result/", views.AttemptResultApi.as_view(), name="attempt_result"
     ),
+    # The grader's endpoints share the /api/v1/ prefix and the "api" namespace.
+    path("", include("grader.api.urls")),
 ]

@@ -1,0 +1,454 @@
+"""Exercise `dropout-forward`: the forward pass of inverted dropout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from grader.exercises.base import CheckResult, Plan
+from grader.exercises.checks import (
+    DELTA,
+    Array,
+    Factor,
+    Outcomes,
+    PlanBuilder,
+    array_text,
+    as_float,
+    check_drop_fraction,
+    check_dtypes,
+    check_fresh_mask,
+    check_kept_scaled,
+    check_not_mutated,
+    check_raises_value_error,
+    check_reproducible,
+    check_seed_dependent,
+    check_shapes,
+    combine,
+    failed,
+    generator,
+    hoeffding_sum_tolerance,
+    hoeffding_tolerance,
+    p_draw,
+    passed,
+    run_checks,
+    seeds_draw,
+    signed_values,
+    uniform_probability,
+    value,
+)
+from grader.exercises.inverted import (
+    check_eval_identity,
+    check_inverted_kept,
+    check_p_one,
+    check_p_zero,
+    inverted_scale_factors,
+)
+from grader.sandbox.results import CallResult
+
+FUNCTION = "dropout_forward"
+
+STATEMENT = """\
+Implement the forward pass of inverted dropout.
+
+Convention: p is the probability of DROPPING a unit (as in PyTorch's nn.Dropout(p) and
+Keras' Dropout(rate)); a unit is kept with probability 1 - p.
+
+dropout_forward(x, p, training, rng) receives a float NumPy array x of any shape, the drop
+probability p, a bool training and a numpy.random.Generator rng. It returns a NEW array of
+the same shape and dtype as x (a float32 input gives a float32 output):
+
+- training=True: every element is dropped (set to 0) independently with probability p, and
+  every kept element is divided by 1 - p, so that the expected output equals x. Draw a
+  fresh mask on every call, and use only rng for randomness (no np.random.*, no random
+  module, no generator of your own), so that results are reproducible from rng's seed.
+- training=False: dropout does nothing; the output equals x.
+- p = 0 keeps everything; p = 1 drops everything and returns zeros (without NaN).
+- p outside [0, 1] raises ValueError.
+- x itself is never modified.
+
+Your function will be called on large arrays too (a million elements): use vectorised
+NumPy operations, not a Python loop over the elements.
+"""
+
+SIGNATURE = (
+    "def dropout_forward(x: np.ndarray, p: float, training: bool, "
+    "rng: np.random.Generator) -> np.ndarray"
+)
+
+STARTER_CODE = '''\
+import numpy as np
+
+
+def dropout_forward(x, p, training, rng):
+    """Inverted dropout.
+
+    x: float ndarray of any shape; p: probability of DROPPING a unit, in [0, 1];
+    training: apply dropout only when True; rng: numpy.random.Generator, the only
+    source of randomness. Returns a new array with x's shape and dtype.
+    """
+    raise NotImplementedError
+'''
+
+REFERENCE_SOURCE = '''\
+import numpy as np
+
+
+def dropout_forward(x, p, training, rng):
+    """Inverted dropout: drop each unit with probability p, scale kept units by 1/(1-p)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p must be in [0, 1], got {p!r}")
+    x = np.asarray(x)
+    if not training or p == 0.0:
+        return x.copy()
+    if p == 1.0:
+        return np.zeros_like(x)
+    keep = rng.random(x.shape) >= p
+    return np.where(keep, x / (1.0 - p), 0).astype(x.dtype, copy=False)
+'''
+
+HINTS = (
+    "p is the probability of DROPPING a unit, so a unit is kept with probability 1 - p.",
+    "rng.random(x.shape) >= p is True with probability 1 - p: a keep mask of x's shape.",
+    "Divide the kept values by 1 - p so that the expected output equals the input.",
+    "At training=False return (a copy of) x: inverted dropout does its scaling in training.",
+    "Handle p = 1 before dividing by 1 - p; validate p first and raise ValueError.",
+    "Build a new array (np.where, or x * mask) instead of assigning into x.",
+    "x / (1 - p) keeps float32 as float32; an explicit float64 mask or .astype(float) does not.",
+)
+
+LARGE_SIZE = 1_000_000
+
+
+def _label(x: Array, p: float, training: bool) -> str:
+    return f"{FUNCTION}(x, p={p:g}, training={training}, rng) with x {array_text(x)}"
+
+
+class DropoutForward:
+    slug = "dropout-forward"
+    title = "Inverted dropout: the forward pass"
+    statement = STATEMENT
+    signature = SIGNATURE
+    functions = (FUNCTION,)
+    starter_code = STARTER_CODE
+    reference_source = REFERENCE_SOURCE
+    hints = HINTS
+
+    def plan(self, seed: int) -> Plan:
+        """Hidden inputs drawn from `seed`: shapes, p, values and generator seeds."""
+        gen = np.random.default_rng(seed)
+        p = p_draw(gen)
+        s_main, s_seed, s_other, s_eval, s_f32, s_edge, s_large = seeds_draw(gen, 7)
+        cols = int(gen.integers(40, 81))
+        main = gen.uniform(0.5, 1.5, size=(100_000 // cols, cols))  # positive: mean check
+        eval_x = signed_values(gen, _dims(gen, 4, 2, 6), np.float32)
+        f32 = signed_values(gen, _dims(gen, 3, 5, 15), np.float32)
+        edge = signed_values(gen, _dims(gen, 1, 500, 1500))
+        seed_x = signed_values(gen, _dims(gen, 2, 80, 120))  # ≥ 6,400 elements
+        rows = int(gen.integers(500, 2001))
+        block = 0.5 + 1.5 * gen.random(2**16, dtype=np.float32)  # tiled: cheaper to draw
+        large = np.resize(block, (rows, LARGE_SIZE // rows))
+        p_low = -round(float(gen.uniform(0.05, 1.0)), 3)
+        p_high = round(float(gen.uniform(1.05, 2.0)), 3)
+
+        b = PlanBuilder(FUNCTION)
+        x_main, x_eval, x_f32, x_edge, x_large, x_seed = map(
+            b.array, (main, eval_x, f32, edge, large, seed_x)
+        )
+        train = [x_main, value(p), value(True)]
+        label = _label(main, p, True)
+        b.call("train", [*train, generator("A", s_main)], label, return_inputs=True)
+        b.call("train_again", [*train, generator("A", s_main)], label + " (2nd call, same rng)")
+        seeded = [x_seed, value(p), value(True)]
+        label = _label(seed_x, p, True)
+        b.call("seed_first", [*seeded, generator("B", s_seed)], label + " (rng seeded with s)")
+        b.call("same_seed", [*seeded, generator("C", s_seed)], label + " (new rng, same seed s)")
+        b.call("other_seed", [*seeded, generator("H", s_other)], label + " (rng, another seed)")
+        b.call(
+            "eval",
+            [x_eval, value(p), value(False), generator("D", s_eval)],
+            _label(eval_x, p, False),
+            return_inputs=True,
+        )
+        b.call(
+            "float32", [x_f32, value(p), value(True), generator("E", s_f32)], _label(f32, p, True)
+        )
+        for name, p_edge in (("p_zero", 0.0), ("p_one", 1.0), ("p_low", p_low), ("p_high", p_high)):
+            args = [x_edge, value(p_edge), value(True), generator("F", s_edge)]
+            b.call(name, args, _label(edge, p_edge, True))
+        b.call(
+            "large",
+            [x_large, value(p), value(True), generator("G", s_large)],
+            _label(large, p, True),
+        )
+        context = {"eval_x": eval_x, "f32": f32, "edge": edge, "large": large, "seed_x": seed_x}
+        return b.build(p=p, main=main, p_low=p_low, p_high=p_high, **context)
+
+    def evaluate(self, plan: Plan, results: list[CallResult]) -> list[CheckResult]:
+        """Every check's verdict; never raises, whatever `results` hold."""
+        return _Checks(plan, results).run()
+
+
+def _dims(gen: np.random.Generator, ndim: int, low: int, high: int) -> tuple[int, ...]:
+    return tuple(int(n) for n in gen.integers(low, high + 1, size=ndim))
+
+
+class _Checks:
+    """The check suite of one submission: one method per check, called with its id."""
+
+    def __init__(self, plan: Plan, results: list[CallResult]) -> None:
+        context: dict[str, Any] = plan.context
+        self.out = Outcomes(plan, results)
+        self.p: float = context["p"]
+        self.main: Array = context["main"]
+        self.eval_x: Array = context["eval_x"]
+        self.f32: Array = context["f32"]
+        self.edge: Array = context["edge"]
+        self.large: Array = context["large"]
+        self.seed_x: Array = context["seed_x"]
+        self.invalid: list[tuple[str, float]] = [
+            ("p_low", context["p_low"]),
+            ("p_high", context["p_high"]),
+        ]
+
+    def run(self) -> list[CheckResult]:
+        return run_checks(
+            [
+                ("shape", self.shape),
+                ("dtype", self.dtype),
+                ("eval-identity", self.eval_identity),
+                ("drop-fraction", self.drop_fraction),
+                ("kept-scaled", self.kept_scaled),
+                ("mean-preserved", self.mean_preserved),
+                ("fresh-mask", self.fresh_mask),
+                ("seed-reproducible", self.seed_reproducible),
+                ("seed-dependent", self.seed_dependent),
+                ("independent-elements", self.independent_elements),
+                ("input-not-mutated", self.input_not_mutated),
+                ("p-zero", self.p_zero),
+                ("p-one", self.p_one),
+                ("invalid-p", self.invalid_p),
+                ("large-input", self.large_input),
+            ]
+        )
+
+    def shape(self, check_id: str) -> CheckResult:
+        """Exact (δ = 0): 1-D to 4-D inputs give outputs of the same shape."""
+        names = ("train", "eval", "float32", "p_zero", "large")
+        arrays = (self.main, self.eval_x, self.f32, self.edge, self.large)
+        return check_shapes(
+            self.out, check_id, [(n, a.shape) for n, a in zip(names, arrays, strict=True)]
+        )
+
+    def dtype(self, check_id: str) -> CheckResult:
+        """Exact (δ = 0): float64 stays float64, float32 stays float32 (train and eval)."""
+        names = ("train", "eval", "float32", "large")
+        arrays = (self.main, self.eval_x, self.f32, self.large)
+        return check_dtypes(
+            self.out, check_id, [(n, a.dtype) for n, a in zip(names, arrays, strict=True)]
+        )
+
+    def eval_identity(self, check_id: str) -> CheckResult:
+        return check_eval_identity(self.out, check_id, "eval", self.eval_x, self.p)
+
+    def drop_fraction(self, check_id: str) -> CheckResult:
+        """δ = 1e-9, Hoeffding on the n ≈ 100,000 independent drop decisions (t ≈ 0.0103)."""
+        got = self.out.array(check_id, "train", self.main.shape)
+        if isinstance(got, CheckResult):
+            return got
+        return check_drop_fraction(check_id, as_float(got) == 0, self.p)
+
+    def kept_scaled(self, check_id: str) -> CheckResult:
+        """Exact (δ = 0): every non-zero output equals x/(1-p)."""
+        return check_inverted_kept(self.out, check_id, "train", self.main, self.p)
+
+    def mean_preserved(self, check_id: str) -> CheckResult:
+        return _mean_preserved(self.out, check_id, self.main, self.p)
+
+    def fresh_mask(self, check_id: str) -> CheckResult:
+        """δ ≤ 0.68^100000 ≈ 0: two independent masks never coincide (see check_fresh_mask)."""
+        first = self.out.array(check_id, "train", self.main.shape)
+        if isinstance(first, CheckResult):
+            return first
+        second = self.out.array(check_id, "train_again", self.main.shape)
+        if isinstance(second, CheckResult):
+            return second
+        return check_fresh_mask(check_id, as_float(first) == 0, as_float(second) == 0)
+
+    def seed_reproducible(self, check_id: str) -> CheckResult:
+        """Exact (δ = 0): a new generator with the same seed reproduces the output."""
+        return check_reproducible(self.out, check_id, "seed_first", "same_seed", self.seed_x.shape)
+
+    def seed_dependent(self, check_id: str) -> CheckResult:
+        """δ ≈ 0 (see check_seed_dependent): another seed gives another output."""
+        return check_seed_dependent(
+            self.out, check_id, "seed_first", "other_seed", self.seed_x.shape
+        )
+
+    def independent_elements(self, check_id: str) -> CheckResult:
+        return _independent_elements(self.out, check_id, self.main, self.p)
+
+    def input_not_mutated(self, check_id: str) -> CheckResult:
+        """Exact (δ = 0): x is unchanged after a training and an inference call."""
+        expected = [("train", 0, self.main, "x"), ("eval", 0, self.eval_x, "x")]
+        return check_not_mutated(self.out, check_id, expected)
+
+    def p_zero(self, check_id: str) -> CheckResult:
+        return check_p_zero(self.out, check_id, "p_zero", self.edge)
+
+    def p_one(self, check_id: str) -> CheckResult:
+        return check_p_one(self.out, check_id, "p_one", self.edge)
+
+    def invalid_p(self, check_id: str) -> CheckResult:
+        """Exact (δ = 0): p below 0 and above 1 raise ValueError."""
+        return check_raises_value_error(self.out, check_id, self.invalid)
+
+    def large_input(self, check_id: str) -> CheckResult:
+        return _large_input(self.out, check_id, self.large, self.p)
+
+
+def _mean_preserved(out: Outcomes, check_id: str, x: Array, p: float) -> CheckResult:
+    """The mean of the output is the mean of x, within a Hoeffding tolerance.
+
+    δ = 1e-9: output_i ∈ [0, x_i/(1-p)] independently with E output_i = x_i (x > 0), so
+    P(|Σ output - Σ x| ≥ t) ≤ 2 exp(-2 t² / Σ (x_i/(1-p))²). The relative tolerance is about
+    1.3% at p = 0.2 and 5.4% at p = 0.8, while the mistakes it diagnoses change the mean by
+    a factor 1-p, p, p/(1-p) or (1-p)/p, at least 20% away from 1 for p in [0.2, 0.8]."""
+    got = out.array(check_id, "train", x.shape)
+    if isinstance(got, CheckResult):
+        return got
+    mean_x = float(np.mean(x))
+    tolerance = hoeffding_sum_tolerance(x / (1.0 - p)) / x.size / mean_x
+    ratio = float(np.mean(got, dtype=np.float64)) / mean_x
+    observed = (
+        f"With p = {p:g} the mean output was {ratio:.3f} * the mean input "
+        f"(expected 1 ± {tolerance:.3f})"
+    )
+    if abs(ratio - 1.0) <= tolerance:
+        return passed(check_id, observed + ": the expected activation is preserved.")
+    candidates = [
+        (
+            1.0 - p,
+            "(1-p)",
+            "the expected activation shrinks by (1-p) because kept units are not rescaled.",
+            ("DO-NOSCALE",),
+        ),
+        (
+            (1.0 - p) / p,
+            "(1-p)/p",
+            "kept units were scaled by 1/p instead of 1/(1-p).",
+            ("DO-PKEEP",),
+        ),
+        (p / (1.0 - p), "p/(1-p)", "1-p of the units were dropped instead of p.", ("DO-PKEEP",)),
+        (
+            p,
+            "p",
+            "1-p of the units were dropped and the rest not rescaled.",
+            ("DO-PKEEP", "DO-NOSCALE"),
+        ),
+        (
+            (1.0 - p) ** 2,
+            "(1-p)²",
+            "kept units were multiplied by 1-p instead of divided.",
+            ("DO-NOSCALE",),
+        ),
+    ]
+    factor, name, explanation, codes = min(candidates, key=lambda cand: abs(cand[0] - ratio))
+    if abs(factor - ratio) <= tolerance:  # the tolerance is about 7 standard deviations
+        return failed(
+            check_id, f"{observed}. A ratio of {name} = {factor:.3f}: {explanation}", codes
+        )
+    return failed(check_id, f"{observed}.")
+
+
+def _independent_elements(out: Outcomes, check_id: str, x: Array, p: float) -> CheckResult:
+    """Units are dropped independently, not whole rows (examples) or whole columns (units).
+
+    δ ≤ 1e-9, split in two: for a correct solution a row of `cols` elements is all-dropped or
+    all-kept with probability r_row = p^cols + (1-p)^cols ≤ 0.8^40 ≈ 1.3e-4, independently
+    per row; Hoeffding over the rows with δ/2 bounds the fraction of such rows by
+    r_row + t_row (t_row ≈ 0.094 for 1250 rows). Likewise for columns (r_col ≈ 0,
+    t_col ≤ 0.53 for 40 columns). Dropping whole rows (or columns) makes that fraction 1."""
+    got = out.array(check_id, "train", x.shape)
+    if isinstance(got, CheckResult):
+        return got
+    dropped = as_float(got) == 0
+    rows, cols = dropped.shape
+    total = int(np.count_nonzero(dropped))
+    if total in (0, dropped.size):
+        return failed(
+            check_id,
+            "Either no unit or every unit was dropped, so the independence of the drop decisions "
+            "could not be observed.",
+        )
+    uniform_rows = float(np.mean(dropped.all(axis=1) | ~dropped.any(axis=1)))
+    uniform_cols = float(np.mean(dropped.all(axis=0) | ~dropped.any(axis=0)))
+    limit_rows = uniform_probability(p, cols) + hoeffding_tolerance(rows, DELTA / 2)
+    limit_cols = uniform_probability(p, rows) + hoeffding_tolerance(cols, DELTA / 2)
+    parts = []
+    if uniform_rows > limit_rows:
+        parts.append(
+            failed(
+                check_id,
+                f"In a {rows} x {cols} input, {uniform_rows:.1%} of the rows were dropped or kept "
+                f"as a whole (independent decisions give at most {limit_rows:.1%}). Dropout "
+                "decides for every element independently; dropping whole rows removes entire "
+                "examples.",
+            )
+        )
+    if uniform_cols > limit_cols:
+        parts.append(
+            failed(
+                check_id,
+                f"In a {rows} x {cols} input, {uniform_cols:.1%} of the columns were dropped or "
+                f"kept for every row (independent decisions give at most {limit_cols:.1%}): the "
+                "same units were dropped for every example. Each example needs its own mask.",
+                ["DO-FIXEDMASK"],
+            )
+        )
+    return combine(
+        check_id,
+        parts,
+        f"Drop decisions look independent per element: {uniform_rows:.2%} of the {rows} rows and "
+        f"{uniform_cols:.1%} of the {cols} columns were dropped or kept as a whole.",
+    )
+
+
+def _large_input(out: Outcomes, check_id: str, x: Array, p: float) -> CheckResult:
+    """One call on 1,000,000 float32 values: shape, dtype, drop fraction and scaling.
+
+    δ = 1e-9 (Hoeffding on 10⁶ drop decisions, t ≈ 0.0033; the scaling part is exact). The
+    sandbox's CPU limit makes a Python loop over the elements slow (about a second) but not
+    fail; this check confirms that the big call returned a correct output."""
+    got = out.array(check_id, "large", x.shape)
+    if isinstance(got, CheckResult):
+        return got
+    parts = [
+        check_drop_fraction(check_id, as_float(got) == 0, p),
+        check_kept_scaled(
+            check_id,
+            got,
+            x,
+            Factor(1.0 / (1.0 - p), "1/(1-p)"),
+            inverted_scale_factors(p),
+            f"On {x.size:,} float32 values",
+        ),
+    ]
+    if got.dtype != x.dtype:
+        parts.append(
+            failed(
+                check_id,
+                f"On the large input the output's dtype was {got.dtype}; expected {x.dtype}.",
+                defects=["wrong-dtype"],
+            )
+        )
+    return combine(
+        check_id,
+        parts,
+        f"On {x.size:,} float32 values (shape {x.shape}) the output was float32 with about "
+        f"{p:.0%} dropped and the rest scaled by 1/(1-p). A vectorised solution does this in "
+        "milliseconds; a Python loop over the elements takes about a second.",
+    )
+
+
+EXERCISE = DropoutForward()

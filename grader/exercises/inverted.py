@@ -1,0 +1,191 @@
+"""Checks shared by the inverted-dropout exercises (dropout-forward, spatial-dropout)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.exercises.base import CheckResult
+from grader.exercises.checks import (
+    VALUE_RTOL,
+    Array,
+    Factor,
+    Outcomes,
+    as_float,
+    check_kept_scaled,
+    factor_match,
+    failed,
+    passed,
+)
+
+
+def inverted_scale_factors(p: float) -> list[Factor]:
+    """Wrong factors between kept outputs and inputs in inverted dropout's training pass."""
+    return [
+        Factor(
+            1.0,
+            "1",
+            "Kept units were not rescaled: without the 1/(1-p) factor the expected "
+            "output shrinks to (1-p)·x in training but not at inference.",
+            ("DO-NOSCALE",),
+        ),
+        Factor(
+            1.0 / p,
+            "1/p",
+            "Dividing by p uses the drop probability as the keep "
+            "probability: the keep probability is 1-p.",
+            ("DO-PKEEP",),
+        ),
+        Factor(
+            1.0 - p,
+            "(1-p)",
+            "Multiplying by the keep probability in training shrinks "
+            "activations further; inverted dropout divides by 1-p.",
+            ("DO-NOSCALE",),
+        ),
+        Factor(
+            p,
+            "p",
+            "Multiplying by p confuses the drop and keep probabilities and scales in "
+            "the wrong direction.",
+            ("DO-PKEEP", "DO-NOSCALE"),
+        ),
+    ]
+
+
+def check_inverted_kept(out: Outcomes, check_id: str, name: str, x: Array, p: float) -> CheckResult:
+    """Exact (δ = 0): every non-zero output equals x/(1-p)."""
+    got = out.array(check_id, name, x.shape)
+    if isinstance(got, CheckResult):
+        return got
+    return check_kept_scaled(
+        check_id,
+        got,
+        x,
+        Factor(1.0 / (1.0 - p), "1/(1-p)"),
+        inverted_scale_factors(p),
+        f"With p = {p:g} in training",
+    )
+
+
+def check_eval_identity(out: Outcomes, check_id: str, name: str, x: Array, p: float) -> CheckResult:
+    """Exact (δ = 0): at training=False the output equals x."""
+    got = out.array(check_id, name, x.shape)
+    if isinstance(got, CheckResult):
+        return got
+    o, x64 = as_float(got), as_float(x)
+    good = np.abs(o - x64) <= VALUE_RTOL * np.abs(x64)
+    if bool(np.all(good)):
+        return passed(check_id, f"With training=False the output equals x ({x.size:,} values).")
+    zeros = int(np.count_nonzero(o == 0))
+    nonzero = o != 0
+    ratios = o[nonzero] / x64[nonzero]
+    if zeros:
+        return failed(
+            check_id,
+            f"With training=False, {zeros:,} of {x.size:,} values were set to 0. At inference "
+            "every unit is active and the output is deterministic: dropout must do nothing "
+            "when training is False.",
+            ["DO-TEST"],
+        )
+    match = factor_match(
+        ratios,
+        [
+            Factor(
+                1.0 / (1.0 - p),
+                "1/(1-p)",
+                "The training-time scaling was applied at inference; "
+                "inverted dropout does nothing when training is False.",
+                ("DO-TEST",),
+            ),
+            Factor(
+                1.0 - p,
+                "(1-p)",
+                "That is classic dropout's inference rule; inverted dropout "
+                "already divided by 1-p in training, so scaling again at inference makes expected "
+                "activations differ between training and inference.",
+                ("DO-NOSCALE",),
+            ),
+        ],
+    )
+    if match is not None:
+        return failed(
+            check_id,
+            f"With training=False the output was x * {match.name} = x * {match.value:.4g}; "
+            f"expected x unchanged. {match.explanation}",
+            match.misconceptions,
+        )
+    bad = int(np.count_nonzero(~good))
+    return failed(
+        check_id,
+        f"With training=False the output should equal x, but {bad:,} of {x.size:,} values "
+        "differ. Dropout must do nothing at inference.",
+        ["DO-TEST"],
+    )
+
+
+def check_p_zero(out: Outcomes, check_id: str, name: str, x: Array) -> CheckResult:
+    """Exact (δ = 0): p = 0 keeps every unit unscaled."""
+    got = out.array(check_id, name, x.shape)
+    if isinstance(got, CheckResult):
+        return got
+    o, x64 = as_float(got), as_float(x)
+    if bool(np.all(np.abs(o - x64) <= VALUE_RTOL * np.abs(x64))):
+        return passed(check_id, "With p = 0 in training the output equals x.")
+    if not bool(np.all(np.isfinite(o))):
+        return failed(
+            check_id,
+            "With p = 0 the output contained NaN or infinity: dividing by p (the drop "
+            "probability) instead of by 1-p, the keep probability?",
+            ["DO-PKEEP"],
+        )
+    if bool(np.all(o == 0)):
+        return failed(
+            check_id,
+            "With p = 0 every unit was dropped; p is the probability of dropping, so p = 0 "
+            "must keep everything.",
+            ["DO-PKEEP"],
+        )
+    bad = int(np.count_nonzero(np.abs(o - x64) > VALUE_RTOL * np.abs(x64)))
+    return failed(
+        check_id, f"With p = 0 the output should equal x, but {bad:,} of {x.size:,} differ."
+    )
+
+
+def check_p_one(out: Outcomes, check_id: str, name: str, x: Array) -> CheckResult:
+    """Exact (δ = 0): p = 1 drops every unit and returns finite zeros."""
+    got = out.returned(check_id, name)
+    if isinstance(got, CheckResult):
+        if "crashes" in got.defects:
+            return failed(
+                check_id,
+                got.message + " With p = 1 every unit is dropped: return zeros without "
+                "dividing by 1-p = 0.",
+                defects=["nan-at-p1", "crashes"],
+            )
+        return got
+    arr = out.array(check_id, name, x.shape)
+    if isinstance(arr, CheckResult):
+        return arr
+    o = as_float(arr)
+    if not bool(np.all(np.isfinite(o))):
+        bad = int(np.count_nonzero(~np.isfinite(o)))
+        return failed(
+            check_id,
+            f"With p = 1 the output contained {bad:,} NaN or infinite values out of {x.size:,}: "
+            "0/(1-p) is 0/0 there. Every unit is dropped, so return zeros.",
+            defects=["nan-at-p1"],
+        )
+    if bool(np.all(o == 0)):
+        return passed(check_id, f"With p = 1 all {x.size:,} outputs were 0.")
+    if bool(np.all(np.abs(o - as_float(x)) <= VALUE_RTOL * np.abs(as_float(x)))):
+        return failed(
+            check_id,
+            "With p = 1 the output equals x: every unit was kept, as if p were the keep "
+            "probability. p = 1 drops every unit.",
+            ["DO-PKEEP"],
+        )
+    return failed(
+        check_id,
+        f"With p = 1 every output should be 0, but {int(np.count_nonzero(o)):,} of {x.size:,} "
+        "were not.",
+    )

@@ -1,0 +1,1 @@
+"""Run untrusted learner code: a warm parent forks one sandboxed child per submission."""

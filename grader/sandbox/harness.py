@@ -1,0 +1,155 @@
+"""Run a plan of calls against the learner's functions and encode what came back.
+
+This module runs INSIDE the sandbox (in the forked child), so it imports only the
+standard library and numpy, and it must never decide whether anything is right: it
+returns plain values (JSON-able trees plus raw arrays) for the trusted worker to judge.
+It is also used in-process by tests of the check statistics, on trusted code only.
+
+A plan is JSON:
+  {"calls": [{"function": "dropout_forward",
+              "args": [ARG, ...],
+              "return_inputs": false}, ...]}
+with ARG one of
+  {"array": i}                       a fresh copy of input array i
+  {"value": x}                       a JSON scalar (number, bool, string, null)
+  {"rng": "name", "seed": s}         numpy.random.default_rng(s), created once per name
+                                     and shared by every call that names it
+  {"network": {"weights": [i, j, k, l], "p": 0.5}}
+                                     a stochastic forward(x, training, rng) function
+                                     (a one-hidden-layer ReLU network with inverted
+                                     dropout on the hidden layer); its calls are logged
+Each call's result is
+  {"returned": TREE} or {"raised": {"type": name, "message": text}}
+  plus "inputs_after": [TREE, ...] when return_inputs is set, and
+  "network_calls": [[training, batch_shape], ...] when a network was passed.
+TREE is {"kind": "array", "index": k, "type": "ndarray"} (k into the output arrays),
+{"kind": "scalar", "value": v, "type": name}, {"kind": "sequence", "items": [...],
+"type": name}, or {"kind": "other", "type": name}.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+MAX_TREE_DEPTH = 3
+MAX_SEQUENCE_ITEMS = 16
+MAX_MESSAGE = 500
+ALLOWED_DTYPE_KINDS = "biuf"
+
+
+class _Outputs:
+    """The arrays a plan's results refer to, in order."""
+
+    def __init__(self) -> None:
+        self.arrays: list[np.ndarray] = []
+
+    def add(self, array: np.ndarray) -> int:
+        self.arrays.append(array)
+        return len(self.arrays) - 1
+
+
+def _encode(value: Any, outputs: _Outputs, depth: int = 0) -> dict[str, Any]:
+    kind = type(value)
+    if kind is np.ndarray:
+        if value.dtype.kind not in ALLOWED_DTYPE_KINDS:
+            return {"kind": "other", "type": f"ndarray of {value.dtype}"}
+        return {
+            "kind": "array",
+            "index": outputs.add(np.ascontiguousarray(value)),
+            "type": "ndarray",
+        }
+    if isinstance(value, np.ndarray):  # a subclass: report it, never trust it
+        return {"kind": "other", "type": f"{kind.__module__}.{kind.__name__}"}
+    if kind in (bool, np.bool_):
+        return {"kind": "scalar", "value": bool(value), "type": kind.__name__}
+    if kind is int or (isinstance(value, np.integer) and kind.__module__ == "numpy"):
+        return {"kind": "scalar", "value": float(int(value)), "type": kind.__name__}
+    if kind is float or (isinstance(value, np.floating) and kind.__module__ == "numpy"):
+        number = float(value)
+        return {
+            "kind": "scalar",
+            "value": number if math.isfinite(number) else repr(number),
+            "type": kind.__name__,
+        }
+    if kind in (tuple, list) and depth < MAX_TREE_DEPTH and len(value) <= MAX_SEQUENCE_ITEMS:
+        return {
+            "kind": "sequence",
+            "items": [_encode(item, outputs, depth + 1) for item in value],
+            "type": kind.__name__,
+        }
+    return {"kind": "other", "type": f"{kind.__module__}.{kind.__name__}"}
+
+
+def _network(
+    weights: Sequence[np.ndarray], p: float, log: list[list[Any]]
+) -> Callable[..., np.ndarray]:
+    w1, b1, w2, b2 = (np.array(w, copy=True) for w in weights)
+
+    def forward(x: Any, training: Any, rng: Any) -> np.ndarray:
+        """A stochastic network: ReLU hidden layer with inverted dropout in training."""
+        batch = np.asarray(x, dtype=np.float64)
+        log.append([bool(training), list(batch.shape)])
+        hidden = np.maximum(batch @ w1 + b1, 0.0)
+        if training:
+            keep = rng.random(hidden.shape) >= p
+            hidden = hidden * keep / (1.0 - p)
+        return np.asarray(hidden @ w2 + b2)
+
+    return forward
+
+
+def run_plan(
+    namespace: dict[str, Any], plan: dict[str, Any], arrays: Sequence[np.ndarray]
+) -> tuple[list[dict[str, Any]], list[np.ndarray]]:
+    """Run every call of the plan; return the encoded results and the output arrays."""
+    outputs = _Outputs()
+    rngs: dict[str, np.random.Generator] = {}
+    results: list[dict[str, Any]] = []
+    for call in plan["calls"]:
+        log: list[list[Any]] = []
+        args: list[Any] = []
+        passed_arrays: list[np.ndarray] = []
+        for spec in call["args"]:
+            if "array" in spec:
+                copy = np.array(arrays[spec["array"]], copy=True)
+                passed_arrays.append(copy)
+                args.append(copy)
+            elif "rng" in spec:
+                if spec["rng"] not in rngs:
+                    rngs[spec["rng"]] = np.random.default_rng(spec["seed"])
+                args.append(rngs[spec["rng"]])
+            elif "network" in spec:
+                network = spec["network"]
+                args.append(_network([arrays[i] for i in network["weights"]], network["p"], log))
+            else:
+                args.append(spec["value"])
+        result: dict[str, Any] = {}
+        function = namespace.get(call["function"])
+        if not callable(function):
+            result["raised"] = {
+                "type": "MissingFunction",
+                "message": f"no function named {call['function']}",
+            }
+        else:
+            try:
+                result["returned"] = _encode(function(*args), outputs)
+            except BaseException as error:  # the learner's code may raise anything, even SystemExit
+                result["raised"] = {"type": type(error).__name__, "message": _message(error)}
+        if call.get("return_inputs"):
+            result["inputs_after"] = [_encode(array, outputs) for array in passed_arrays]
+        if any("network" in spec for spec in call["args"]):
+            result["network_calls"] = log
+        results.append(result)
+    return results, outputs.arrays
+
+
+def _message(error: BaseException) -> str:
+    try:
+        text = str(error)
+    except BaseException:  # a hostile __str__
+        text = "(the exception's message could not be read)"
+    return text[:MAX_MESSAGE]

@@ -1,0 +1,264 @@
+"""The sandbox's warm parent: imports numpy once, then forks one child per submission.
+
+Runs INSIDE bubblewrap (see grader/sandbox/parent.py for the namespaces, mounts and the
+scrubbed environment) as `python -I -S zygote.py`. It never runs learner code itself:
+each job is run by a fresh forked child that first drops everything it could misuse
+(other file descriptors, resource limits, a seccomp filter that forbids new processes,
+sockets, exec, ptrace, mounts and signals to other processes) and only then compiles
+the learner's code. The parent watches the child with a wall-clock timer, caps what it
+reads from it, reaps it, wipes the scratch directory, and answers the trusted worker.
+
+Frames on stdin/stdout: 4-byte big-endian header length, JSON header, 8-byte payload
+length, payload (raw array bytes described by the header).
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import struct
+import sys
+import time
+from typing import Any
+
+# `python -I` ignores PYTHONPATH: the import paths come as arguments.
+sys.path[:0] = sys.argv[1:]
+
+import harness  # type: ignore[import-not-found]  # noqa: E402 - beside this file in the sandbox
+import numpy as np  # noqa: E402
+import pyseccomp  # noqa: E402
+
+SCRATCH_DIRS = ("/scratch", "/tmp")  # noqa: S108 - tmpfs private to the sandbox, wiped per child
+OUTPUT_EXCERPT = 8 * 1024
+DENIED_SYSCALLS = (
+    # no new processes or threads, no other programs
+    "clone", "clone3", "fork", "vfork", "execve", "execveat",
+    # no looking into or changing other processes, the kernel or the mounts
+    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_open", "pidfd_getfd",
+    "pidfd_send_signal", "mount", "umount2", "unshare", "setns", "pivot_root", "chroot",
+    "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd",
+    "io_uring_setup", "kexec_load", "init_module", "finit_module", "delete_module",
+    "reboot", "swapon", "swapoff", "syslog", "acct", "quotactl", "setpriority",
+    "sched_setaffinity", "setsid", "setpgid", "personality",
+    # no network at all (the namespace has none either)
+    "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
+    "sendto", "sendmsg", "sendmmsg", "recvfrom", "recvmsg", "recvmmsg",
+)  # fmt: skip
+SIGNAL_SYSCALLS = ("kill", "tkill", "tgkill")
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _frame(header: dict[str, Any], payload: bytes = b"") -> bytes:
+    encoded = json.dumps(header).encode()
+    return struct.pack(">I", len(encoded)) + encoded + struct.pack(">Q", len(payload)) + payload
+
+
+def _read_frame(fd: int) -> tuple[dict[str, Any], bytes]:
+    (size,) = struct.unpack(">I", _read_exact(fd, 4))
+    header = json.loads(_read_exact(fd, size))
+    (payload_size,) = struct.unpack(">Q", _read_exact(fd, 8))
+    return header, _read_exact(fd, payload_size)
+
+
+def _arrays(headers: list[dict[str, Any]], payload: bytes) -> list[np.ndarray]:
+    arrays, offset = [], 0
+    for header in headers:
+        dtype = np.dtype(header["dtype"])
+        count = int(np.prod(header["shape"], dtype=np.int64))
+        array = np.frombuffer(payload, dtype=dtype, count=count, offset=offset)
+        arrays.append(array.reshape(header["shape"]))
+        offset += count * dtype.itemsize
+    return arrays
+
+
+def _warm_up() -> None:
+    """Touch the lazily imported paths once, so no child pays for them."""
+    rng = np.random.default_rng(0)
+    values = rng.random((8, 8), dtype=np.float64)
+    (values.astype(np.float32) * (rng.random(values.shape) >= 0.5) / 0.5).sum()
+    rng.standard_normal(4)
+    rng.integers(0, 10, 4)
+    np.testing  # noqa: B018 - imports numpy.testing's submodules some solutions touch
+    json.dumps(
+        harness.run_plan(
+            {"f": lambda x: x}, {"calls": [{"function": "f", "args": [{"array": 0}]}]}, [values]
+        )[0]
+    )
+    pyseccomp.SyscallFilter(defaction=pyseccomp.ALLOW)
+
+
+def _child(job: dict[str, Any], arrays: list[np.ndarray], result_w: int, output_w: int) -> None:
+    """Run in the forked child: lock down, run the learner's code, send plain results."""
+    try:
+        os.dup2(output_w, 1)
+        os.dup2(output_w, 2)
+        os.dup2(result_w, 3)
+        devnull = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.closerange(4, 1 << 16)  # the protocol pipes to the worker among them
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115 - lives as long as the child
+        sys.stdout = open(1, "w", closefd=False, buffering=1)  # noqa: SIM115
+        sys.stderr = open(2, "w", closefd=False, buffering=1)  # noqa: SIM115
+        os.chdir("/scratch")
+        limits = job["limits"]
+        cpu = int(limits["cpu_seconds"])
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"], limits["memory_bytes"]))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+        seccomp = pyseccomp.SyscallFilter(defaction=pyseccomp.ALLOW)
+        for name in DENIED_SYSCALLS:
+            seccomp.add_rule(pyseccomp.ERRNO(errno.EPERM), name)
+        me = os.getpid()
+        for name in SIGNAL_SYSCALLS:  # signals to itself only
+            seccomp.add_rule(pyseccomp.ERRNO(errno.EPERM), name, pyseccomp.Arg(0, pyseccomp.NE, me))
+        seccomp.load()
+    except BaseException as error:  # isolation failed: say so and run nothing
+        _write_all(3, _frame({"isolation_error": repr(error)}))
+        os._exit(70)
+    try:
+        code = compile(job["code"], "submission.py", "exec")
+        namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": builtins}
+        exec(code, namespace)  # noqa: S102 - the sandbox exists to do exactly this
+    except BaseException as error:  # syntax errors, import-time crashes, SystemExit...
+        _write_all(
+            3,
+            _frame(
+                {"load_error": {"type": type(error).__name__, "message": harness._message(error)}}
+            ),
+        )
+        os._exit(0)
+    results, outputs = harness.run_plan(namespace, job["plan"], arrays)
+    headers = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in outputs]
+    _write_all(
+        3, _frame({"results": results, "arrays": headers}, b"".join(a.tobytes() for a in outputs))
+    )
+    os._exit(0)
+
+
+def _wipe_scratch() -> None:
+    for directory in SCRATCH_DIRS:
+        for entry in os.listdir(directory):
+            path = os.path.join(directory, entry)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+
+
+def _supervise(
+    pid: int, result_r: int, output_r: int, limits: dict[str, Any], started: float
+) -> dict[str, Any]:
+    """Watch the child until it ends or breaks a limit; return the outcome header."""
+    deadline = started + limits["wall_seconds"]
+    result = bytearray()
+    output = bytearray()
+    output_total = 0
+    open_fds = {result_r, output_r}
+    status = None
+    while open_fds:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            status = "timeout"
+            break
+        ready, _, _ = select.select(list(open_fds), [], [], left)
+        for fd in ready:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                open_fds.discard(fd)
+            elif fd == output_r:
+                output_total += len(chunk)
+                if len(output) < OUTPUT_EXCERPT:
+                    output.extend(chunk[: OUTPUT_EXCERPT - len(output)])
+                if output_total > limits["output_bytes"]:
+                    status = "output_limit"
+            else:
+                result.extend(chunk)
+                if len(result) > limits["result_bytes"]:
+                    status = "result_limit"
+        if status:
+            break
+    if status:
+        os.kill(pid, signal.SIGKILL)
+    _, wait_status, usage = os.wait4(pid, 0)
+    os.close(result_r)
+    os.close(output_r)
+    outcome: dict[str, Any] = {
+        "status": status,
+        "stdout": output.decode("utf-8", "replace"),
+        "stdout_bytes": output_total,
+        "cpu_ms": round((usage.ru_utime + usage.ru_stime) * 1000, 3),
+        "wall_ms": round((time.monotonic() - started) * 1000, 3),
+        "max_rss_kb": usage.ru_maxrss,
+    }
+    if os.WIFSIGNALED(wait_status):
+        outcome["signal"] = os.WTERMSIG(wait_status)
+    else:
+        outcome["exit_code"] = os.WEXITSTATUS(wait_status)
+    if status is None:
+        outcome["status"] = "finished"
+        outcome["_result"] = bytes(result)
+    return outcome
+
+
+def serve() -> None:
+    """Answer jobs from stdin until it closes."""
+    os.environ.clear()
+    # Children must not be able to read or write this process through /proc or ptrace.
+    import ctypes
+
+    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4, value 0
+    _warm_up()
+    stdin, stdout = 0, 1
+    _write_all(stdout, _frame({"ready": True, "pid": os.getpid(), "numpy": np.__version__}))
+    while True:
+        try:
+            job, payload = _read_frame(stdin)
+        except EOFError:
+            return
+        arrays = _arrays(job["arrays"], payload)
+        result_r, result_w = os.pipe()
+        output_r, output_w = os.pipe()
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            _child(job, arrays, result_w, output_w)
+            os._exit(71)  # not reached
+        os.close(result_w)
+        os.close(output_w)
+        outcome = _supervise(pid, result_r, output_r, job["limits"], started)
+        _wipe_scratch()
+        raw = outcome.pop("_result", b"")
+        payload_out = b""
+        if outcome["status"] == "finished":
+            payload_out = raw
+        _write_all(stdout, _frame(outcome, payload_out))
+
+
+if __name__ == "__main__":
+    serve()

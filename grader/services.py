@@ -1,0 +1,237 @@
+"""Writes of the grader: save a submission, claim it, grade it, requeue stuck ones."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from assessments.errors import ApplicationError, NotFoundError
+from assessments.models import Attempt, Misconception, QuestionType, Response
+from assessments.services import attempt_refuse_late, response_code_verdict_apply
+from grader.exercises import EXERCISES
+from grader.grading import GradeReport, grade
+from grader.models import Submission
+from grader.sandbox.parent import Limits, process_sandbox
+
+
+def worker_name() -> str:
+    """Return this process's name as recorded on the submissions it grades."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def grader_limits() -> Limits:
+    """Return the per-submission limits from settings."""
+    return Limits(
+        wall_seconds=settings.GRADER_WALL_SECONDS,
+        cpu_seconds=settings.GRADER_CPU_SECONDS,
+        memory_bytes=settings.GRADER_MEMORY_MB * 1024 * 1024,
+    )
+
+
+def _code_response(
+    learner: User, attempt_id: int, slot: int, exercise: str, now: datetime
+) -> Response:
+    """Return the attempt slot a quiz submission answers, refusing any that may not be."""
+    attempt = (
+        Attempt.objects.select_for_update()
+        .select_related("quiz")
+        .filter(id=attempt_id, learner=learner)
+        .first()
+    )
+    if attempt is None:
+        raise NotFoundError("No such attempt.", fields={"attempt": "No such attempt."})
+    attempt_refuse_late(attempt, now)
+    response = attempt.responses.select_related("question").filter(slot=slot).first()
+    if response is None or response.question.qtype != QuestionType.CODE:
+        raise ApplicationError(
+            f"Question {slot} of this attempt is not a code question.",
+            fields={"slot": "Not a code question."},
+        )
+    if response.question.exercise != exercise:
+        raise ApplicationError(
+            f"Question {slot} takes code for {response.question.exercise!r}.",
+            fields={"exercise": f"This question's exercise is {response.question.exercise!r}."},
+        )
+    return response
+
+
+@transaction.atomic
+def submission_create(
+    *,
+    learner: User,
+    exercise: str,
+    code: str,
+    attempt_id: int | None = None,
+    slot: int | None = None,
+    now: datetime | None = None,
+) -> Submission:
+    """Save the learner's code as queued and enqueue its grading once the row is committed."""
+    now = now or timezone.now()
+    response = None
+    if attempt_id is not None or slot is not None:
+        if attempt_id is None or slot is None:
+            raise ApplicationError(
+                "Give both attempt and slot, or neither.", fields={"slot": "Give both."}
+            )
+        response = _code_response(learner, attempt_id, slot, exercise, now)
+    errors: dict[str, str] = {}
+    if exercise not in EXERCISES:
+        errors["exercise"] = (
+            f"Unknown exercise {exercise!r}; choose one of {', '.join(sorted(EXERCISES))}."
+        )
+    size = len(code.encode("utf-8"))
+    if not code.strip():
+        errors["code"] = "Write some code before submitting."
+    elif size > settings.GRADER_MAX_CODE_BYTES:
+        errors["code"] = (
+            f"The code is {size} bytes; the limit is {settings.GRADER_MAX_CODE_BYTES} bytes."
+        )
+    if errors:
+        raise ApplicationError(
+            "The submission was not accepted: " + " ".join(errors.values()), fields=errors
+        )
+    window = now - timedelta(seconds=60)
+    recent = Submission.objects.filter(learner=learner, queued_at__gte=window).count()
+    if recent >= settings.GRADER_SUBMISSIONS_PER_MINUTE:
+        raise ApplicationError(
+            f"You have submitted {recent} times in the last minute; wait a moment and try again.",
+            code="rate_limited",
+            status=429,
+        )
+    submission = Submission.objects.create(
+        learner=learner,
+        exercise=exercise,
+        code=code,
+        seed=secrets.randbits(62),
+        queued_at=now,
+        response=response,
+    )
+    if response is not None:
+        response.answered_at = now
+        response.save(update_fields=["answered_at"])
+    _enqueue_on_commit(submission.id)
+    return submission
+
+
+def _enqueue_on_commit(submission_id: int) -> None:
+    from grader.tasks import grade_submission
+
+    transaction.on_commit(lambda: grade_submission.delay(submission_id))
+
+
+def submission_claim(*, submission_id: int, worker: str, now: datetime | None = None) -> bool:
+    """Take a queued submission for grading; False when someone else has (or it is done)."""
+    now = now or timezone.now()
+    taken = Submission.objects.filter(id=submission_id, status=Submission.Status.QUEUED).update(
+        status=Submission.Status.RUNNING, started_at=now, worker=worker, claims=F("claims") + 1
+    )
+    return taken == 1
+
+
+def _report_save(submission_id: int, worker: str, report: GradeReport) -> bool:
+    with transaction.atomic():
+        saved = Submission.objects.filter(
+            id=submission_id, status=Submission.Status.RUNNING, worker=worker
+        ).update(
+            status=report.status,
+            score=report.score,
+            checks=[
+                {
+                    "id": c.id,
+                    "passed": c.passed,
+                    "message": c.message,
+                    "misconceptions": list(c.misconceptions),
+                    "defects": list(c.defects),
+                }
+                for c in report.checks
+            ],
+            defects=report.defects,
+            message=report.message,
+            output=report.stdout[:8000],
+            finished_at=timezone.now(),
+            duration_ms=report.duration_ms,
+        )
+        if saved:
+            codes = Misconception.objects.filter(code__in=report.misconceptions)
+            Submission.objects.get(id=submission_id).misconceptions.set(codes)
+    return saved == 1
+
+
+def submission_grade(*, submission_id: int, worker: str | None = None) -> str:
+    """Claim and grade one submission; return what happened (for logs)."""
+    worker = worker or worker_name()
+    if not submission_claim(submission_id=submission_id, worker=worker):
+        return "not claimed"
+    submission = Submission.objects.get(id=submission_id)
+    parent = process_sandbox(allow_unsandboxed=settings.GRADER_ALLOW_UNSANDBOXED)
+    report = grade(
+        exercise=EXERCISES[submission.exercise],
+        code=submission.code,
+        seed=submission.seed,
+        parent=parent,
+        limits=grader_limits(),
+    )
+    if not _report_save(submission_id, worker, report):
+        return "lost the claim"
+    if submission.response_id is not None:
+        response_code_verdict_apply(response_id=submission.response_id)
+    return report.status
+
+
+def submission_release(*, submission_id: int, worker: str) -> None:
+    """Put a submission this worker could not grade (the sandbox failed) back in the queue."""
+    Submission.objects.filter(
+        id=submission_id, status=Submission.Status.RUNNING, worker=worker
+    ).update(status=Submission.Status.QUEUED, worker="")
+
+
+def submission_fail(*, submission_id: int, message: str) -> None:
+    """Record that a submission could not be graded at all (not the learner's fault)."""
+    Submission.objects.filter(id=submission_id).exclude(status__in=Submission.FINISHED).update(
+        status=Submission.Status.ERROR, message=message, finished_at=timezone.now()
+    )
+
+
+def submissions_requeue_stuck(*, now: datetime | None = None) -> int:
+    """Re-enqueue submissions left queued or running past their deadline; return how many."""
+    now = now or timezone.now()
+    deadline = now - timedelta(seconds=settings.GRADER_STUCK_AFTER_SECONDS)
+    stuck_running = Submission.objects.filter(
+        status=Submission.Status.RUNNING, started_at__lt=deadline
+    )
+    given_up = stuck_running.filter(claims__gte=settings.GRADER_MAX_CLAIMS)
+    for submission_id in given_up.values_list("id", flat=True):
+        submission_fail(
+            submission_id=submission_id,
+            message=(
+                "This submission could not be graded (the grader stopped repeatedly); "
+                "it does not count against you."
+            ),
+        )
+    stuck_running.update(status=Submission.Status.QUEUED, worker="")
+    stuck_queued = list(
+        Submission.objects.filter(
+            status=Submission.Status.QUEUED, queued_at__lt=deadline
+        ).values_list("id", flat=True)[:500]
+    )
+    from grader.tasks import grade_submission
+
+    for submission_id in stuck_queued:
+        grade_submission.delay(submission_id)
+    return len(stuck_queued)
+
+
+def submission_for_learner(*, submission_id: int, learner: User) -> Submission:
+    """Return the learner's own submission; anyone else's looks absent."""
+    submission = Submission.objects.filter(id=submission_id, learner=learner).first()
+    if submission is None:
+        raise NotFoundError("No such submission.")
+    return submission
