@@ -99,7 +99,7 @@ class Question(models.Model):
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["bank", "position", "id"]
+        ordering = ["bank_id", "position", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(mark__gte=0), name="question_mark_not_negative"),
             models.CheckConstraint(
@@ -130,7 +130,7 @@ class Choice(models.Model):
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["question", "tier", "position", "id"]
+        ordering = ["question_id", "tier", "position", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(tier__in=[1, 2]), name="choice_tier_1_or_2"),
         ]
@@ -149,7 +149,7 @@ class NumericDistractor(models.Model):
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["question", "position", "id"]
+        ordering = ["question_id", "position", "id"]
 
     def __str__(self) -> str:
         return self.answer
@@ -209,7 +209,7 @@ class QuizSection(models.Model):
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["quiz", "position", "id"]
+        ordering = ["quiz_id", "position", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(draw_count__gte=1), name="section_draws_at_least_one"
@@ -306,7 +306,7 @@ class Response(models.Model):
     self_assessed_ideas = models.JSONField(null=True, blank=True)
 
     class Meta:
-        ordering = ["attempt", "slot"]
+        ordering = ["attempt_id", "slot"]
         constraints = [
             models.UniqueConstraint(fields=["attempt", "slot"], name="response_slot_unique"),
             models.UniqueConstraint(

@@ -148,7 +148,8 @@ def attempt_start(*, quiz: Quiz, learner: User, now: datetime | None = None) -> 
 
 def _locked_attempt(attempt_id: int, learner: User) -> Attempt:
     attempt = (
-        Attempt.objects.select_for_update()
+        # of=self: lock the attempt only, not the quiz row every learner shares.
+        Attempt.objects.select_for_update(of=("self",))
         .filter(id=attempt_id, learner=learner)
         .select_related("quiz")
         .first()

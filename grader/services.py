@@ -41,7 +41,8 @@ def _code_response(
 ) -> Response:
     """Return the attempt slot a quiz submission answers, refusing any that may not be."""
     attempt = (
-        Attempt.objects.select_for_update()
+        # of=self: lock the attempt only, not the quiz row every learner shares.
+        Attempt.objects.select_for_update(of=("self",))
         .select_related("quiz")
         .filter(id=attempt_id, learner=learner)
         .first()
