@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -49,7 +48,10 @@ def test_a_learner_takes_the_pretest_and_sees_the_diagnosis(live_server: Any, pa
     # then: one question per page, with progress, a timer, autosave and the confidence slider
     for slot in range(1, 13):
         page.get_by_text(f"Question {slot} of 12", exact=True).wait_for()
-        assert re.fullmatch(r"\d+:\d\d", page.locator("#timer-value").inner_text())
+        # the deferred script fills the countdown in; wait for it rather than race it
+        page.wait_for_function(
+            "/^\\d+:\\d\\d$/.test(document.getElementById('timer-value').textContent)"
+        )
         _answer_current_question(page)
         if slot == 2:
             page.screenshot(path=str(ARTIFACTS / "question.png"), full_page=True)
