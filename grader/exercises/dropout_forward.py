@@ -13,7 +13,6 @@ from grader.exercises.checks import (
     Factor,
     Outcomes,
     PlanBuilder,
-    array_text,
     as_float,
     check_drop_fraction,
     check_dtypes,
@@ -38,10 +37,13 @@ from grader.exercises.checks import (
     value,
 )
 from grader.exercises.inverted import (
+    InvertedInputs,
+    call_label,
     check_eval_identity,
     check_inverted_kept,
     check_p_one,
     check_p_zero,
+    inverted_calls_add,
     inverted_scale_factors,
 )
 from grader.sandbox.results import CallResult
@@ -120,10 +122,6 @@ HINTS = (
 LARGE_SIZE = 1_000_000
 
 
-def _label(x: Array, p: float, training: bool) -> str:
-    return f"{FUNCTION}(x, p={p:g}, training={training}, rng) with x {array_text(x)}"
-
-
 class DropoutForward:
     slug = "dropout-forward"
     title = "Inverted dropout: the forward pass"
@@ -152,34 +150,12 @@ class DropoutForward:
         p_high = round(float(gen.uniform(1.05, 2.0)), 3)
 
         b = PlanBuilder(FUNCTION)
-        x_main, x_eval, x_f32, x_edge, x_large, x_seed = map(
-            b.array, (main, eval_x, f32, edge, large, seed_x)
-        )
-        train = [x_main, value(p), value(True)]
-        label = _label(main, p, True)
-        b.call("train", [*train, generator("A", s_main)], label, return_inputs=True)
-        b.call("train_again", [*train, generator("A", s_main)], label + " (2nd call, same rng)")
-        seeded = [x_seed, value(p), value(True)]
-        label = _label(seed_x, p, True)
-        b.call("seed_first", [*seeded, generator("B", s_seed)], label + " (rng seeded with s)")
-        b.call("same_seed", [*seeded, generator("C", s_seed)], label + " (new rng, same seed s)")
-        b.call("other_seed", [*seeded, generator("H", s_other)], label + " (rng, another seed)")
-        b.call(
-            "eval",
-            [x_eval, value(p), value(False), generator("D", s_eval)],
-            _label(eval_x, p, False),
-            return_inputs=True,
-        )
-        b.call(
-            "float32", [x_f32, value(p), value(True), generator("E", s_f32)], _label(f32, p, True)
-        )
-        for name, p_edge in (("p_zero", 0.0), ("p_one", 1.0), ("p_low", p_low), ("p_high", p_high)):
-            args = [x_edge, value(p_edge), value(True), generator("F", s_edge)]
-            b.call(name, args, _label(edge, p_edge, True))
+        inputs = InvertedInputs(p, main, eval_x, f32, edge, seed_x, p_low, p_high)
+        inverted_calls_add(b, FUNCTION, inputs, (s_main, s_seed, s_other, s_eval, s_f32, s_edge))
         b.call(
             "large",
-            [x_large, value(p), value(True), generator("G", s_large)],
-            _label(large, p, True),
+            [b.array(large), value(p), value(True), generator("G", s_large)],
+            call_label(FUNCTION, large, p, True),
         )
         context = {"eval_x": eval_x, "f32": f32, "edge": edge, "large": large, "seed_x": seed_x}
         return b.build(p=p, main=main, p_low=p_low, p_high=p_high, **context)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 
 from grader.exercises.base import CheckResult
@@ -10,11 +13,15 @@ from grader.exercises.checks import (
     Array,
     Factor,
     Outcomes,
+    PlanBuilder,
+    array_text,
     as_float,
     check_kept_scaled,
     factor_match,
     failed,
+    generator,
     passed,
+    value,
 )
 
 
@@ -189,3 +196,63 @@ def check_p_one(out: Outcomes, check_id: str, name: str, x: Array) -> CheckResul
         f"With p = 1 every output should be 0, but {int(np.count_nonzero(o)):,} of {x.size:,} "
         "were not.",
     )
+
+
+def call_label(function: str, x: Array, p: float, training: bool) -> str:
+    """Return how a call is described to the learner (never the hidden values)."""
+    return f"{function}(x, p={p:g}, training={training}, rng) with x {array_text(x)}"
+
+
+@dataclass(frozen=True)
+class InvertedInputs:
+    """The hidden inputs both inverted-dropout plans share."""
+
+    p: float
+    main: Array
+    eval_x: Array
+    f32: Array
+    edge: Array
+    seed_x: Array
+    p_low: float
+    p_high: float
+
+
+def inverted_calls_add(
+    b: PlanBuilder, function: str, inputs: InvertedInputs, seeds: Sequence[int]
+) -> None:
+    """Add the calls of a `f(x, p, training, rng)` plan that both exercises check.
+
+    Training twice on one generator (fresh mask), three calls on generators seeded
+    s, s and s' (reproducible, seed-dependent), eval mode, float32, p = 0, p = 1 and
+    two invalid values of p. `seeds` are the generators' seeds in that order:
+    main, seeded, other, eval, float32, edge.
+    """
+    s_main, s_seed, s_other, s_eval, s_f32, s_edge = seeds
+    p = inputs.p
+    x_main, x_eval, x_f32, x_edge, x_seed = map(
+        b.array, (inputs.main, inputs.eval_x, inputs.f32, inputs.edge, inputs.seed_x)
+    )
+    train = [x_main, value(p), value(True)]
+    label = call_label(function, inputs.main, p, True)
+    b.call("train", [*train, generator("A", s_main)], label, return_inputs=True)
+    b.call("train_again", [*train, generator("A", s_main)], label + " (2nd call, same rng)")
+    seeded = [x_seed, value(p), value(True)]
+    label = call_label(function, inputs.seed_x, p, True)
+    b.call("seed_first", [*seeded, generator("B", s_seed)], label + " (rng seeded with s)")
+    b.call("same_seed", [*seeded, generator("C", s_seed)], label + " (new rng, same seed s)")
+    b.call("other_seed", [*seeded, generator("H", s_other)], label + " (rng, another seed)")
+    b.call(
+        "eval",
+        [x_eval, value(p), value(False), generator("D", s_eval)],
+        call_label(function, inputs.eval_x, p, False),
+        return_inputs=True,
+    )
+    b.call(
+        "float32",
+        [x_f32, value(p), value(True), generator("E", s_f32)],
+        call_label(function, inputs.f32, p, True),
+    )
+    edges = (("p_zero", 0.0), ("p_one", 1.0), ("p_low", inputs.p_low), ("p_high", inputs.p_high))
+    for name, p_edge in edges:
+        args = [x_edge, value(p_edge), value(True), generator("F", s_edge)]
+        b.call(name, args, call_label(function, inputs.edge, p_edge, True))

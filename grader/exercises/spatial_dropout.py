@@ -12,7 +12,6 @@ from grader.exercises.checks import (
     Array,
     Outcomes,
     PlanBuilder,
-    array_text,
     as_float,
     check_drop_fraction,
     check_dtypes,
@@ -24,7 +23,6 @@ from grader.exercises.checks import (
     check_shapes,
     combine,
     failed,
-    generator,
     hoeffding_tolerance,
     p_draw,
     passed,
@@ -32,13 +30,14 @@ from grader.exercises.checks import (
     seeds_draw,
     signed_values,
     uniform_probability,
-    value,
 )
 from grader.exercises.inverted import (
+    InvertedInputs,
     check_eval_identity,
     check_inverted_kept,
     check_p_one,
     check_p_zero,
+    inverted_calls_add,
 )
 from grader.sandbox.results import CallResult
 
@@ -113,10 +112,6 @@ HINTS = (
 )
 
 
-def _label(x: Array, p: float, training: bool) -> str:
-    return f"{FUNCTION}(x, p={p:g}, training={training}, rng) with x {array_text(x)}"
-
-
 def _dims(gen: np.random.Generator, n: tuple[int, int], c: tuple[int, int]) -> tuple[int, ...]:
     return (
         int(gen.integers(n[0], n[1] + 1)),
@@ -154,28 +149,8 @@ class SpatialDropout:
         p_high = round(float(gen.uniform(1.05, 2.0)), 3)
 
         b = PlanBuilder(FUNCTION)
-        x_main, x_eval, x_f32, x_edge, x_seed = map(b.array, (main, eval_x, f32, edge, seed_x))
-        train = [x_main, value(p), value(True)]
-        label = _label(main, p, True)
-        b.call("train", [*train, generator("A", s_main)], label, return_inputs=True)
-        b.call("train_again", [*train, generator("A", s_main)], label + " (2nd call, same rng)")
-        seeded = [x_seed, value(p), value(True)]
-        label = _label(seed_x, p, True)
-        b.call("seed_first", [*seeded, generator("B", s_seed)], label + " (rng seeded with s)")
-        b.call("same_seed", [*seeded, generator("C", s_seed)], label + " (new rng, same seed s)")
-        b.call("other_seed", [*seeded, generator("G", s_other)], label + " (rng, another seed)")
-        b.call(
-            "eval",
-            [x_eval, value(p), value(False), generator("D", s_eval)],
-            _label(eval_x, p, False),
-            return_inputs=True,
-        )
-        b.call(
-            "float32", [x_f32, value(p), value(True), generator("E", s_f32)], _label(f32, p, True)
-        )
-        for name, p_edge in (("p_zero", 0.0), ("p_one", 1.0), ("p_low", p_low), ("p_high", p_high)):
-            args = [x_edge, value(p_edge), value(True), generator("F", s_edge)]
-            b.call(name, args, _label(edge, p_edge, True))
+        inputs = InvertedInputs(p, main, eval_x, f32, edge, seed_x, p_low, p_high)
+        inverted_calls_add(b, FUNCTION, inputs, (s_main, s_seed, s_other, s_eval, s_f32, s_edge))
         context = {"eval_x": eval_x, "f32": f32, "edge": edge, "seed_x": seed_x}
         return b.build(p=p, main=main, p_low=p_low, p_high=p_high, **context)
 
