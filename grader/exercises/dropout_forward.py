@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from grader.exercises.base import CheckResult, Plan
@@ -18,10 +16,6 @@ from grader.exercises.checks import (
     check_dtypes,
     check_fresh_mask,
     check_kept_scaled,
-    check_not_mutated,
-    check_raises_value_error,
-    check_reproducible,
-    check_seed_dependent,
     check_shapes,
     combine,
     failed,
@@ -37,12 +31,9 @@ from grader.exercises.checks import (
     value,
 )
 from grader.exercises.inverted import (
+    InvertedChecks,
     InvertedInputs,
     call_label,
-    check_eval_identity,
-    check_inverted_kept,
-    check_p_one,
-    check_p_zero,
     inverted_calls_add,
     inverted_scale_factors,
 )
@@ -169,23 +160,12 @@ def _dims(gen: np.random.Generator, ndim: int, low: int, high: int) -> tuple[int
     return tuple(int(n) for n in gen.integers(low, high + 1, size=ndim))
 
 
-class _Checks:
+class _Checks(InvertedChecks):
     """The check suite of one submission: one method per check, called with its id."""
 
     def __init__(self, plan: Plan, results: list[CallResult]) -> None:
-        context: dict[str, Any] = plan.context
-        self.out = Outcomes(plan, results)
-        self.p: float = context["p"]
-        self.main: Array = context["main"]
-        self.eval_x: Array = context["eval_x"]
-        self.f32: Array = context["f32"]
-        self.edge: Array = context["edge"]
-        self.large: Array = context["large"]
-        self.seed_x: Array = context["seed_x"]
-        self.invalid: list[tuple[str, float]] = [
-            ("p_low", context["p_low"]),
-            ("p_high", context["p_high"]),
-        ]
+        super().__init__(plan, results)
+        self.large: Array = plan.context["large"]
 
     def run(self) -> list[CheckResult]:
         return run_checks(
@@ -224,19 +204,12 @@ class _Checks:
             self.out, check_id, [(n, a.dtype) for n, a in zip(names, arrays, strict=True)]
         )
 
-    def eval_identity(self, check_id: str) -> CheckResult:
-        return check_eval_identity(self.out, check_id, "eval", self.eval_x, self.p)
-
     def drop_fraction(self, check_id: str) -> CheckResult:
         """δ = 1e-9, Hoeffding on the n ≈ 100,000 independent drop decisions (t ≈ 0.0103)."""
         got = self.out.array(check_id, "train", self.main.shape)
         if isinstance(got, CheckResult):
             return got
         return check_drop_fraction(check_id, as_float(got) == 0, self.p)
-
-    def kept_scaled(self, check_id: str) -> CheckResult:
-        """Exact (δ = 0): every non-zero output equals x/(1-p)."""
-        return check_inverted_kept(self.out, check_id, "train", self.main, self.p)
 
     def mean_preserved(self, check_id: str) -> CheckResult:
         return _mean_preserved(self.out, check_id, self.main, self.p)
@@ -251,33 +224,8 @@ class _Checks:
             return second
         return check_fresh_mask(check_id, as_float(first) == 0, as_float(second) == 0)
 
-    def seed_reproducible(self, check_id: str) -> CheckResult:
-        """Exact (δ = 0): a new generator with the same seed reproduces the output."""
-        return check_reproducible(self.out, check_id, "seed_first", "same_seed", self.seed_x.shape)
-
-    def seed_dependent(self, check_id: str) -> CheckResult:
-        """δ ≈ 0 (see check_seed_dependent): another seed gives another output."""
-        return check_seed_dependent(
-            self.out, check_id, "seed_first", "other_seed", self.seed_x.shape
-        )
-
     def independent_elements(self, check_id: str) -> CheckResult:
         return _independent_elements(self.out, check_id, self.main, self.p)
-
-    def input_not_mutated(self, check_id: str) -> CheckResult:
-        """Exact (δ = 0): x is unchanged after a training and an inference call."""
-        expected = [("train", 0, self.main, "x"), ("eval", 0, self.eval_x, "x")]
-        return check_not_mutated(self.out, check_id, expected)
-
-    def p_zero(self, check_id: str) -> CheckResult:
-        return check_p_zero(self.out, check_id, "p_zero", self.edge)
-
-    def p_one(self, check_id: str) -> CheckResult:
-        return check_p_one(self.out, check_id, "p_one", self.edge)
-
-    def invalid_p(self, check_id: str) -> CheckResult:
-        """Exact (δ = 0): p below 0 and above 1 raise ValueError."""
-        return check_raises_value_error(self.out, check_id, self.invalid)
 
     def large_input(self, check_id: str) -> CheckResult:
         return _large_input(self.out, check_id, self.large, self.p)

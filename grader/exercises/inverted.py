@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from grader.exercises.base import CheckResult
+from grader.exercises.base import CheckResult, Plan
 from grader.exercises.checks import (
     VALUE_RTOL,
     Array,
@@ -17,12 +18,17 @@ from grader.exercises.checks import (
     array_text,
     as_float,
     check_kept_scaled,
+    check_not_mutated,
+    check_raises_value_error,
+    check_reproducible,
+    check_seed_dependent,
     factor_match,
     failed,
     generator,
     passed,
     value,
 )
+from grader.sandbox.results import CallResult
 
 
 def inverted_scale_factors(p: float) -> list[Factor]:
@@ -256,3 +262,60 @@ def inverted_calls_add(
     for name, p_edge in edges:
         args = [x_edge, value(p_edge), value(True), generator("F", s_edge)]
         b.call(name, args, call_label(function, inputs.edge, p_edge, True))
+
+
+class InvertedChecks:
+    """The checks forward and spatial dropout share, on the calls of `inverted_calls_add`.
+
+    Each exercise subclasses it with its own shape, fraction and independence checks.
+    """
+
+    def __init__(self, plan: Plan, results: list[CallResult]) -> None:
+        context: dict[str, Any] = plan.context
+        self.out = Outcomes(plan, results)
+        self.p: float = context["p"]
+        self.main: Array = context["main"]
+        self.eval_x: Array = context["eval_x"]
+        self.f32: Array = context["f32"]
+        self.edge: Array = context["edge"]
+        self.seed_x: Array = context["seed_x"]
+        self.invalid: list[tuple[str, float]] = [
+            ("p_low", context["p_low"]),
+            ("p_high", context["p_high"]),
+        ]
+
+    def eval_identity(self, check_id: str) -> CheckResult:
+        """Exact (δ = 0)."""
+        return check_eval_identity(self.out, check_id, "eval", self.eval_x, self.p)
+
+    def kept_scaled(self, check_id: str) -> CheckResult:
+        """Exact (δ = 0): every non-zero output equals x/(1-p)."""
+        return check_inverted_kept(self.out, check_id, "train", self.main, self.p)
+
+    def seed_reproducible(self, check_id: str) -> CheckResult:
+        """Exact (δ = 0): a new generator with the same seed reproduces the output."""
+        return check_reproducible(self.out, check_id, "seed_first", "same_seed", self.seed_x.shape)
+
+    def seed_dependent(self, check_id: str) -> CheckResult:
+        """δ ≈ 0 (see check_seed_dependent): another seed gives another output. Forward has
+        ≥ 6,400 element decisions (0.68^6400), spatial ≥ 900 channel decisions (≈ 1e-151)."""
+        return check_seed_dependent(
+            self.out, check_id, "seed_first", "other_seed", self.seed_x.shape
+        )
+
+    def input_not_mutated(self, check_id: str) -> CheckResult:
+        """Exact (δ = 0): x is unchanged after a training and an inference call."""
+        expected = [("train", 0, self.main, "x"), ("eval", 0, self.eval_x, "x")]
+        return check_not_mutated(self.out, check_id, expected)
+
+    def p_zero(self, check_id: str) -> CheckResult:
+        """Exact (δ = 0)."""
+        return check_p_zero(self.out, check_id, "p_zero", self.edge)
+
+    def p_one(self, check_id: str) -> CheckResult:
+        """Exact (δ = 0)."""
+        return check_p_one(self.out, check_id, "p_one", self.edge)
+
+    def invalid_p(self, check_id: str) -> CheckResult:
+        """Exact (δ = 0): p below 0 and above 1 raise ValueError."""
+        return check_raises_value_error(self.out, check_id, self.invalid)

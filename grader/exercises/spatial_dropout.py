@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from grader.exercises.base import CheckResult, Plan
 from grader.exercises.checks import (
     DELTA,
     Array,
-    Outcomes,
     PlanBuilder,
     as_float,
     check_drop_fraction,
     check_dtypes,
     check_fresh_mask,
-    check_not_mutated,
-    check_raises_value_error,
-    check_reproducible,
-    check_seed_dependent,
     check_shapes,
     combine,
     failed,
@@ -32,11 +25,8 @@ from grader.exercises.checks import (
     uniform_probability,
 )
 from grader.exercises.inverted import (
+    InvertedChecks,
     InvertedInputs,
-    check_eval_identity,
-    check_inverted_kept,
-    check_p_one,
-    check_p_zero,
     inverted_calls_add,
 )
 from grader.sandbox.results import CallResult
@@ -167,23 +157,12 @@ def _maps(out: Array) -> tuple[Array, Array]:
     return dropped, mixed
 
 
-class _Checks:
+class _Checks(InvertedChecks):
     """The check suite of one submission: one method per check, called with its id."""
 
     def __init__(self, plan: Plan, results: list[CallResult]) -> None:
-        context: dict[str, Any] = plan.context
-        self.out = Outcomes(plan, results)
-        self.p: float = context["p"]
-        self.main: Array = context["main"]
-        self.eval_x: Array = context["eval_x"]
-        self.f32: Array = context["f32"]
-        self.edge: Array = context["edge"]
-        self.seed_x: Array = context["seed_x"]
+        super().__init__(plan, results)
         self._maps: dict[str, tuple[Array, Array]] = {}
-        self.invalid: list[tuple[str, float]] = [
-            ("p_low", context["p_low"]),
-            ("p_high", context["p_high"]),
-        ]
 
     def run(self) -> list[CheckResult]:
         return run_checks(
@@ -227,10 +206,6 @@ class _Checks:
         pairs = zip(names, arrays, strict=True)
         return check_dtypes(self.out, check_id, [(n, a.dtype) for n, a in pairs])
 
-    def eval_identity(self, check_id: str) -> CheckResult:
-        """Exact (δ = 0)."""
-        return check_eval_identity(self.out, check_id, "eval", self.eval_x, self.p)
-
     def whole_channels(self, check_id: str) -> CheckResult:
         """Exact (δ = 0; x has no zeros): every H x W map is dropped or kept as a whole."""
         maps = self._train_maps(check_id)
@@ -258,10 +233,6 @@ class _Checks:
         if isinstance(maps, CheckResult):
             return maps
         return check_drop_fraction(check_id, maps[0], self.p, unit="channels")
-
-    def kept_scaled(self, check_id: str) -> CheckResult:
-        """Exact (δ = 0): every non-zero output equals x/(1-p)."""
-        return check_inverted_kept(self.out, check_id, "train", self.main, self.p)
 
     def independent_examples(self, check_id: str) -> CheckResult:
         """Decisions are independent across examples (not the same channels for every
@@ -326,33 +297,6 @@ class _Checks:
         if isinstance(second, CheckResult):
             return second
         return check_fresh_mask(check_id, first[0], second[0], unit="channels")
-
-    def seed_reproducible(self, check_id: str) -> CheckResult:
-        """Exact (δ = 0)."""
-        return check_reproducible(self.out, check_id, "seed_first", "same_seed", self.seed_x.shape)
-
-    def seed_dependent(self, check_id: str) -> CheckResult:
-        """δ ≈ 0 (see check_seed_dependent; ≥ 900 channel decisions: 0.68^900 ≈ 1e-151)."""
-        return check_seed_dependent(
-            self.out, check_id, "seed_first", "other_seed", self.seed_x.shape
-        )
-
-    def input_not_mutated(self, check_id: str) -> CheckResult:
-        """Exact (δ = 0)."""
-        expected = [("train", 0, self.main, "x"), ("eval", 0, self.eval_x, "x")]
-        return check_not_mutated(self.out, check_id, expected)
-
-    def p_zero(self, check_id: str) -> CheckResult:
-        """Exact (δ = 0)."""
-        return check_p_zero(self.out, check_id, "p_zero", self.edge)
-
-    def p_one(self, check_id: str) -> CheckResult:
-        """Exact (δ = 0)."""
-        return check_p_one(self.out, check_id, "p_one", self.edge)
-
-    def invalid_p(self, check_id: str) -> CheckResult:
-        """Exact (δ = 0)."""
-        return check_raises_value_error(self.out, check_id, self.invalid)
 
 
 EXERCISE = SpatialDropout()
