@@ -124,9 +124,12 @@ def _judge(exercise: Exercise, plan: Any, outcome: RunOutcome, limits: Limits) -
         status, message = _unfinished(outcome, limits)
         return GradeReport(status=status, score=0.0, checks=[], message=message)
     try:
-        header, payload = frame_parse(outcome.result_frame)
+        header, _ = frame_parse(outcome.result_frame)
     except ValueError:
         return GradeReport(Status.ERROR, 0.0, [], "Your code's results could not be read.")
+    if "result_too_large" in header:
+        status, message = _unfinished(RunOutcome("result_limit", "", 0, 0.0, 0.0), limits)
+        return GradeReport(status, 0.0, [], message)
     if "isolation_error" in header:
         raise SandboxUnavailable(
             f"The sandbox could not isolate the child: {header['isolation_error']}"
@@ -141,7 +144,7 @@ def _judge(exercise: Exercise, plan: Any, outcome: RunOutcome, limits: Limits) -
             f"{str(error.get('message', ''))[:500]}",
         )
     try:
-        arrays = arrays_decode(header.get("arrays", []), payload)
+        arrays = arrays_decode(header.get("arrays", []), outcome.output_area)
         results = results_decode(header.get("results"), arrays, len(plan.calls))
     except (MalformedResult, TypeError, ValueError) as error:
         return GradeReport(

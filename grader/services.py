@@ -160,9 +160,17 @@ def _report_save(submission_id: int, worker: str, report: GradeReport) -> bool:
             finished_at=timezone.now(),
             duration_ms=report.duration_ms,
         )
-        if saved:
-            codes = Misconception.objects.filter(code__in=report.misconceptions)
-            Submission.objects.get(id=submission_id).misconceptions.set(codes)
+        if saved and report.misconceptions:
+            # A claimed submission has no misconceptions yet (they are written only here,
+            # once, with the verdict): add them in one insert.
+            links = Submission.misconceptions.through
+            codes = Misconception.objects.filter(code__in=report.misconceptions).values_list(
+                "id", flat=True
+            )
+            links.objects.bulk_create(
+                [links(submission_id=submission_id, misconception_id=code) for code in codes],
+                ignore_conflicts=True,
+            )
     return saved == 1
 
 
@@ -171,7 +179,9 @@ def submission_grade(*, submission_id: int, worker: str | None = None) -> str:
     worker = worker or worker_name()
     if not submission_claim(submission_id=submission_id, worker=worker):
         return "not claimed"
-    submission = Submission.objects.get(id=submission_id)
+    submission = Submission.objects.only("exercise", "code", "seed", "response_id").get(
+        id=submission_id
+    )
     parent = process_sandbox(allow_unsandboxed=settings.GRADER_ALLOW_UNSANDBOXED)
     report = grade(
         exercise=EXERCISES[submission.exercise],

@@ -60,8 +60,8 @@ the same shape and dtype as x (a float32 input gives a float32 output):
 - p outside [0, 1] raises ValueError.
 - x itself is never modified.
 
-Your function will be called on large arrays too (a million elements): use vectorised
-NumPy operations, not a Python loop over the elements.
+Your function will be called on large arrays too (a quarter of a million elements): use
+vectorised NumPy operations, not a Python loop over the elements.
 """
 
 SIGNATURE = (
@@ -110,7 +110,7 @@ HINTS = (
     "x / (1 - p) keeps float32 as float32; an explicit float64 mask or .astype(float) does not.",
 )
 
-LARGE_SIZE = 1_000_000
+LARGE_SIZE = 2**18  # a Python loop takes ~0.4 s here, a vectorised call ~3 ms
 
 
 class DropoutForward:
@@ -339,11 +339,12 @@ def _independent_elements(out: Outcomes, check_id: str, x: Array, p: float) -> C
 
 
 def _large_input(out: Outcomes, check_id: str, x: Array, p: float) -> CheckResult:
-    """One call on 1,000,000 float32 values: shape, dtype, drop fraction and scaling.
+    """One call on about 262,144 float32 values: shape, dtype, drop fraction and scaling.
 
-    δ = 1e-9 (Hoeffding on 10⁶ drop decisions, t ≈ 0.0033; the scaling part is exact). The
-    sandbox's CPU limit makes a Python loop over the elements slow (about a second) but not
-    fail; this check confirms that the big call returned a correct output."""
+    δ = 1e-9 (Hoeffding on ≈ 2.6·10⁵ drop decisions, t ≈ 0.0064; the scaling part is exact).
+    A Python loop over the elements is about a hundred times slower than vectorised NumPy
+    (≈ 0.4 s against ≈ 3 ms) but well within the CPU limit, so it passes; this check
+    confirms that the big call returned a correct output."""
     got = out.array(check_id, "large", x.shape)
     if isinstance(got, CheckResult):
         return got
@@ -371,7 +372,7 @@ def _large_input(out: Outcomes, check_id: str, x: Array, p: float) -> CheckResul
         parts,
         f"On {x.size:,} float32 values (shape {x.shape}) the output was float32 with about "
         f"{p:.0%} dropped and the rest scaled by 1/(1-p). A vectorised solution does this in "
-        "milliseconds; a Python loop over the elements takes about a second.",
+        "milliseconds; a Python loop over the elements takes about a hundred times longer.",
     )
 
 

@@ -8,14 +8,20 @@ standard library and numpy bound read-only, no project files but the two sandbox
 modules, and size-capped tmpfs scratch directories. If bubblewrap or user namespaces
 are missing, grading refuses to run; only the explicitly named development setting
 GRADER_ALLOW_UNSANDBOXED runs the same zygote without bubblewrap, with a loud warning.
+
+Each job is a small JSON frame on the zygote's stdin plus a JobArea: a fresh memfd with
+the input arrays, passed over a Unix socket, that the child also writes its output
+arrays into. Arrays are copied once each way, not through pipes.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import mmap
 import os
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -34,6 +40,7 @@ INSIDE_CODE = "/opt/sandbox"
 INSIDE_SITE = "/opt/sandbox-site"
 START_TIMEOUT = 30.0
 MAX_RESPONSE_HEADER = 16 * 1024 * 1024
+ARRAY_ALIGNMENT = 64
 
 
 class SandboxUnavailable(RuntimeError):
@@ -79,7 +86,59 @@ class RunOutcome:
     exit_code: int | None = None
     signal: int | None = None
     result_frame: bytes = b""
+    output_area: memoryview = field(default_factory=lambda: memoryview(b""))
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def aligned(size: int) -> int:
+    """Round `size` up to the alignment arrays get in the job area."""
+    return -(-size // ARRAY_ALIGNMENT) * ARRAY_ALIGNMENT
+
+
+class JobArea:
+    """A fresh shared-memory file for one job: the input arrays, then room for the outputs.
+
+    Arrays cross the sandbox boundary here instead of through pipes: the trusted side
+    writes the inputs once, the child writes its outputs once, and the trusted side reads
+    them in place. Every job gets a new memfd, so nothing one child wrote anywhere in it
+    can reach the next; the zygote closes its copy when the child has ended, so once the
+    outcome arrives only this (trusted) process holds it.
+    """
+
+    def __init__(self, arrays: list[np.ndarray], output_bytes: int) -> None:
+        self.headers: list[dict[str, Any]] = []
+        offset = 0
+        for array in arrays:
+            self.headers.append(
+                {"dtype": array.dtype.str, "shape": list(array.shape), "offset": offset}
+            )
+            offset += aligned(array.nbytes)
+        self.output_offset = offset
+        self.output_bytes = output_bytes
+        self.size = offset + output_bytes
+        self.fd = os.memfd_create("grader-job", os.MFD_CLOEXEC)
+        try:
+            os.ftruncate(self.fd, max(self.size, 1))
+            self.map = mmap.mmap(self.fd, max(self.size, 1))
+        except OSError:
+            os.close(self.fd)
+            raise
+        for array, header in zip(arrays, self.headers, strict=True):
+            if array.nbytes:
+                target = np.frombuffer(
+                    self.map, dtype=array.dtype, count=array.size, offset=header["offset"]
+                )
+                target[...] = array.reshape(-1)
+
+    def close_fd(self) -> None:
+        """Close the file; the mapping stays until the last array read from it is gone."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def outputs(self) -> memoryview:
+        """The part of the area the child's output arrays were written to."""
+        return memoryview(self.map)[self.output_offset : self.size]
 
 
 def _numpy_paths() -> list[tuple[str, str]]:
@@ -181,6 +240,7 @@ class SandboxParent:
     def __init__(self, *, allow_unsandboxed: bool = False) -> None:
         self.allow_unsandboxed = allow_unsandboxed
         self.process: subprocess.Popen[bytes] | None = None
+        self._areas: socket.socket | None = None
         self.sandboxed = False
         self._lock = threading.Lock()
 
@@ -217,13 +277,20 @@ class SandboxParent:
         """Start the zygote and wait until it has warmed up."""
         command = self.command()
         self.sandboxed = command[0] != "env"
-        self.process = subprocess.Popen(  # noqa: S603 - our own fixed command line
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={},
-        )
+        # The job areas (memfds) travel over this socket; jobs and outcomes over the pipes.
+        self._areas, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        command.append(f"--areas-fd={theirs.fileno()}")
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - our own fixed command line
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env={},
+                pass_fds=(theirs.fileno(),),
+            )
+        finally:
+            theirs.close()
         try:
             header, _ = self._receive(timeout=START_TIMEOUT)
         except SandboxBroken as error:
@@ -253,6 +320,9 @@ class SandboxParent:
                 if stream is not None:
                     stream.close()
         self.process = None
+        if self._areas is not None:
+            self._areas.close()
+            self._areas = None
 
     def _receive(self, *, timeout: float) -> tuple[dict[str, Any], bytes]:
         assert self.process is not None
@@ -296,19 +366,24 @@ class SandboxParent:
                 self.start()
             assert self.process is not None
             assert self.process.stdin is not None
-            contiguous = [np.ascontiguousarray(a) for a in arrays]
+            assert self._areas is not None
+            area = JobArea(arrays, limits.result_bytes)
             job = {
                 "code": code,
                 "plan": plan,
-                "arrays": [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in contiguous],
+                "arrays": area.headers,
+                "area": {"size": area.size, "output_offset": area.output_offset},
                 "limits": limits.as_dict(),
             }
             try:
-                self.process.stdin.write(_frame(job, b"".join(a.tobytes() for a in contiguous)))
+                socket.send_fds(self._areas, [b"J"], [area.fd])
+                self.process.stdin.write(_frame(job))
                 self.process.stdin.flush()
             except OSError as error:
                 self.stop()
                 raise SandboxBroken(f"could not send the job: {error}") from error
+            finally:
+                area.close_fd()
             header, payload = self._receive(timeout=limits.wall_seconds + 10)
             known = {"status", "stdout", "stdout_bytes", "cpu_ms", "wall_ms", "exit_code", "signal"}
             return RunOutcome(
@@ -320,6 +395,7 @@ class SandboxParent:
                 exit_code=header.get("exit_code"),
                 signal=header.get("signal"),
                 result_frame=payload,
+                output_area=area.outputs(),
                 extra={k: v for k, v in header.items() if k not in known},
             )
 

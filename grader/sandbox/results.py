@@ -1,8 +1,8 @@
 """Turn what the sandbox sent back into plain trusted values, refusing anything malformed.
 
-Runs in the trusted worker. Arrays arrive as raw bytes with a declared dtype and shape;
-they are rebuilt with numpy.frombuffer (never unpickled) after checking the dtype against
-an allow-list and the byte count against the shape.
+Runs in the trusted worker. Arrays arrive as raw bytes in the job's shared area, with a
+declared dtype, shape and offset; they are rebuilt with numpy.frombuffer (never
+unpickled) after checking the dtype against an allow-list and the extent against the area.
 """
 
 from __future__ import annotations
@@ -57,13 +57,21 @@ class CallResult:
     network_calls: list[tuple[bool, tuple[int, ...]]] = field(default_factory=list)
 
 
-def arrays_decode(headers: list[dict[str, Any]], payload: bytes) -> list[np.ndarray]:
-    """Rebuild the output arrays from their headers and the concatenated raw bytes."""
+def arrays_decode(headers: Any, area: memoryview | bytes) -> list[np.ndarray]:
+    """Rebuild the output arrays from their headers: read-only views into `area`.
+
+    Each header gives dtype, shape and byte offset; arrays must lie inside the area, in
+    order, without overlapping."""
+    if not isinstance(headers, list):
+        raise MalformedResult("the array headers are not a list")
     arrays: list[np.ndarray] = []
-    offset = 0
+    end = 0
     for header in headers:
+        if not isinstance(header, dict):
+            raise MalformedResult("an array header is not an object")
         dtype_str = header.get("dtype")
         shape = header.get("shape")
+        offset = header.get("offset")
         if dtype_str not in ALLOWED_DTYPES:
             raise MalformedResult(f"dtype {dtype_str!r} is not allowed")
         if (
@@ -72,18 +80,17 @@ def arrays_decode(headers: list[dict[str, Any]], payload: bytes) -> list[np.ndar
             or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
         ):
             raise MalformedResult(f"bad shape {shape!r}")
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < end:
+            raise MalformedResult(f"bad array offset {offset!r}")
         dtype = np.dtype(dtype_str)
-        size = math.prod(shape) * dtype.itemsize
-        if offset + size > len(payload):
-            raise MalformedResult("array data is shorter than its headers say")
-        array = np.frombuffer(payload, dtype=dtype, count=math.prod(shape), offset=offset).reshape(
-            shape
-        )
+        count = math.prod(shape)
+        size = count * dtype.itemsize
+        if offset + size > len(area):
+            raise MalformedResult("an array lies outside the result area")
+        array = np.frombuffer(area, dtype=dtype, count=count, offset=offset).reshape(shape)
         array.flags.writeable = False
         arrays.append(array)
-        offset += size
-    if offset != len(payload):
-        raise MalformedResult("array data is longer than its headers say")
+        end = offset + size
     return arrays
 
 

@@ -9,7 +9,10 @@ the learner's code. The parent watches the child with a wall-clock timer, caps w
 reads from it, reaps it, wipes the scratch directory, and answers the trusted worker.
 
 Frames on stdin/stdout: 4-byte big-endian header length, JSON header, 8-byte payload
-length, payload (raw array bytes described by the header).
+length, payload. Arrays do not travel in frames: with every job comes, over the socket
+named by --areas-fd, a fresh memfd (the job area) holding the input arrays at the offsets
+the job's header gives, followed by room the child writes its output arrays into. The
+zygote closes its copy of the area once the child has ended.
 """
 
 from __future__ import annotations
@@ -17,18 +20,22 @@ from __future__ import annotations
 import builtins
 import errno
 import json
+import mmap
 import os
 import resource
 import select
 import shutil
 import signal
+import socket
 import struct
 import sys
 import time
 from typing import Any
 
 # `python -I` ignores PYTHONPATH: the import paths come as arguments.
-sys.path[:0] = sys.argv[1:]
+sys.path[:0] = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
+AREAS_FD = next(int(arg.split("=", 1)[1]) for arg in sys.argv if arg.startswith("--areas-fd="))
+ARRAY_ALIGNMENT = 64
 
 import harness  # type: ignore[import-not-found]  # noqa: E402 - beside this file in the sandbox
 import numpy as np  # noqa: E402
@@ -36,6 +43,7 @@ import pyseccomp  # noqa: E402
 
 SCRATCH_DIRS = ("/scratch", "/tmp")  # noqa: S108 - tmpfs private to the sandbox, wiped per child
 OUTPUT_EXCERPT = 8 * 1024
+RESULT_HEADER_BYTES = 4 * 1024 * 1024  # the child's JSON results; its arrays are in the area
 DENIED_SYSCALLS = (
     # no new processes or threads, no other programs
     "clone", "clone3", "fork", "vfork", "execve", "execveat",
@@ -83,15 +91,37 @@ def _read_frame(fd: int) -> tuple[dict[str, Any], bytes]:
     return header, _read_exact(fd, payload_size)
 
 
-def _arrays(headers: list[dict[str, Any]], payload: bytes) -> list[np.ndarray]:
-    arrays, offset = [], 0
+def _arrays(headers: list[dict[str, Any]], area: mmap.mmap) -> list[np.ndarray]:
+    """Views of the input arrays in the job area (the trusted side wrote them there)."""
+    arrays = []
     for header in headers:
         dtype = np.dtype(header["dtype"])
         count = int(np.prod(header["shape"], dtype=np.int64))
-        array = np.frombuffer(payload, dtype=dtype, count=count, offset=offset)
+        if count == 0:
+            array = np.zeros(0, dtype=dtype)
+        else:
+            array = np.frombuffer(area, dtype=dtype, count=count, offset=header["offset"])
+        array.flags.writeable = False
         arrays.append(array.reshape(header["shape"]))
-        offset += count * dtype.itemsize
     return arrays
+
+
+def _outputs_write(
+    outputs: list[np.ndarray], area: mmap.mmap, base: int
+) -> list[dict[str, Any]] | None:
+    """Copy the child's output arrays into the job area after `base`; None if they do not
+    fit. The headers' offsets count from `base`."""
+    headers = []
+    offset = 0
+    for array in outputs:
+        if base + offset + array.nbytes > len(area):
+            return None
+        if array.size:
+            target = np.frombuffer(area, dtype=array.dtype, count=array.size, offset=base + offset)
+            target[...] = array.reshape(-1)
+        headers.append({"dtype": array.dtype.str, "shape": list(array.shape), "offset": offset})
+        offset += -(-array.nbytes // ARRAY_ALIGNMENT) * ARRAY_ALIGNMENT
+    return headers
 
 
 def _warm_up() -> None:
@@ -107,10 +137,25 @@ def _warm_up() -> None:
             {"f": lambda x: x}, {"calls": [{"function": "f", "args": [{"array": 0}]}]}, [values]
         )[0]
     )
-    pyseccomp.SyscallFilter(defaction=pyseccomp.ALLOW)
 
 
-def _child(job: dict[str, Any], arrays: list[np.ndarray], result_w: int, output_w: int) -> None:
+def _seccomp_base() -> Any:
+    """The filter every child loads, built once here (never loaded by the zygote itself);
+    each child adds its own-pid signal rules to its copy and loads it."""
+    seccomp = pyseccomp.SyscallFilter(defaction=pyseccomp.ALLOW)
+    for name in DENIED_SYSCALLS:
+        seccomp.add_rule(pyseccomp.ERRNO(errno.EPERM), name)
+    return seccomp
+
+
+def _child(
+    job: dict[str, Any],
+    arrays: list[np.ndarray],
+    area: mmap.mmap,
+    seccomp: Any,
+    result_w: int,
+    output_w: int,
+) -> None:
     """Run in the forked child: lock down, run the learner's code, send plain results."""
     try:
         os.dup2(output_w, 1)
@@ -131,10 +176,7 @@ def _child(job: dict[str, Any], arrays: list[np.ndarray], result_w: int, output_
         resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
-        seccomp = pyseccomp.SyscallFilter(defaction=pyseccomp.ALLOW)
-        for name in DENIED_SYSCALLS:
-            seccomp.add_rule(pyseccomp.ERRNO(errno.EPERM), name)
-        me = os.getpid()
+        me = os.getpid()  # seccomp: this child's copy of the zygote's prepared filter
         for name in SIGNAL_SYSCALLS:  # signals to itself only
             seccomp.add_rule(pyseccomp.ERRNO(errno.EPERM), name, pyseccomp.Arg(0, pyseccomp.NE, me))
         seccomp.load()
@@ -154,10 +196,11 @@ def _child(job: dict[str, Any], arrays: list[np.ndarray], result_w: int, output_
         )
         os._exit(0)
     results, outputs = harness.run_plan(namespace, job["plan"], arrays)
-    headers = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in outputs]
-    _write_all(
-        3, _frame({"results": results, "arrays": headers}, b"".join(a.tobytes() for a in outputs))
-    )
+    headers = _outputs_write(outputs, area, job["area"]["output_offset"])
+    if headers is None:
+        _write_all(3, _frame({"result_too_large": sum(a.nbytes for a in outputs)}))
+    else:
+        _write_all(3, _frame({"results": results, "arrays": headers}))
     os._exit(0)
 
 
@@ -199,7 +242,7 @@ def _supervise(
                     status = "output_limit"
             else:
                 result.extend(chunk)
-                if len(result) > limits["result_bytes"]:
+                if len(result) > RESULT_HEADER_BYTES:
                     status = "result_limit"
         if status:
             break
@@ -236,28 +279,45 @@ def serve() -> None:
     _warm_up()
     stdin, stdout = 0, 1
     _write_all(stdout, _frame({"ready": True, "pid": os.getpid(), "numpy": np.__version__}))
+    areas = socket.socket(fileno=AREAS_FD)
+    seccomp = _seccomp_base()
     while True:
         try:
-            job, payload = _read_frame(stdin)
+            job, _ = _read_frame(stdin)
+            _, fds, _, _ = socket.recv_fds(areas, 1, 1)
         except EOFError:
             return
-        arrays = _arrays(job["arrays"], payload)
-        result_r, result_w = os.pipe()
-        output_r, output_w = os.pipe()
-        started = time.monotonic()
-        pid = os.fork()
-        if pid == 0:
-            _child(job, arrays, result_w, output_w)
-            os._exit(71)  # not reached
-        os.close(result_w)
-        os.close(output_w)
-        outcome = _supervise(pid, result_r, output_r, job["limits"], started)
-        _wipe_scratch()
-        raw = outcome.pop("_result", b"")
-        payload_out = b""
-        if outcome["status"] == "finished":
-            payload_out = raw
-        _write_all(stdout, _frame(outcome, payload_out))
+        if len(fds) != 1:
+            return
+        outcome, child_frame = _run_job(job, fds[0], seccomp)
+        _write_all(stdout, _frame(outcome, child_frame))
+
+
+def _run_job(job: dict[str, Any], area_fd: int, seccomp: Any) -> tuple[dict[str, Any], bytes]:
+    """Fork a child for one job, supervise it, and close every trace of it here.
+
+    Returns the outcome header and the child's own result frame (empty unless it finished).
+    """
+    try:
+        area = mmap.mmap(area_fd, job["area"]["size"])
+    finally:
+        os.close(area_fd)
+    arrays = _arrays(job["arrays"], area)
+    result_r, result_w = os.pipe()
+    output_r, output_w = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        _child(job, arrays, area, seccomp, result_w, output_w)
+        os._exit(71)  # not reached
+    os.close(result_w)
+    os.close(output_w)
+    outcome = _supervise(pid, result_r, output_r, job["limits"], started)
+    del arrays  # the views into the area, so that it can be unmapped
+    area.close()
+    _wipe_scratch()
+    child_frame = outcome.pop("_result", b"")
+    return outcome, child_frame if outcome["status"] == "finished" else b""
 
 
 if __name__ == "__main__":

@@ -178,6 +178,20 @@ def dropout_forward(x, p, training, rng):
             pass
     return x.copy()
 """,
+    "marks-the-shared-job-area": """
+import mmap, sys
+import numpy as np
+def dropout_forward(x, p, training, rng):
+    # find the job area (the memfd mapping with the inputs and outputs) up the stack
+    frame = sys._getframe()
+    while frame is not None:
+        for value in list(frame.f_locals.values()):
+            if isinstance(value, mmap.mmap):
+                value[:] = b'LEFTOVER' * (len(value) // 8) + b'L' * (len(value) % 8)
+                print('MARKED', len(value))
+        frame = frame.f_back
+    return x.copy()
+""",
     "ctypes-segfault": "import ctypes\ndef dropout_forward(x, p, training, rng):\n    ctypes.string_at(0)\n",
     "forges-result-frame": """
 import json, os, struct
@@ -206,11 +220,20 @@ def dropout_forward(x, p, training, rng):
 
 # What a state-probing submission prints when it finds traces of an earlier one.
 STATE_PROBE = """
-import builtins, os
+import builtins, mmap, os, sys
 import numpy as np
 def dropout_forward(x, p, training, rng):
     traces = [path for directory in ('/scratch', '/tmp', '.') for path in os.listdir(directory)]
     patched = bool(np.allclose(np.zeros(1), np.ones(1)))
-    print('TRACES', traces, 'PWNED', getattr(builtins, 'PWNED', None), 'PATCHED', patched)
+    areas, marked = set(), False
+    frame = sys._getframe()
+    while frame is not None:
+        for value in list(frame.f_locals.values()):
+            if isinstance(value, mmap.mmap):
+                areas.add(id(value))
+                marked = marked or value.find(b'LEFTOVER') >= 0
+        frame = frame.f_back
+    print('TRACES', traces, 'PWNED', getattr(builtins, 'PWNED', None), 'PATCHED', patched,
+          'AREAS', len(areas), 'MARKED', marked)
     return x.copy()
 """

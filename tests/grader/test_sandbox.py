@@ -88,8 +88,17 @@ def test_nothing_a_submission_leaves_is_seen_by_the_next(parent, forward):
         parent=parent,
         limits=LIMITS,
     )
+    marked = grade(
+        exercise=forward,
+        code=ATTACKS["marks-the-shared-job-area"],
+        seed=3,
+        parent=parent,
+        limits=LIMITS,
+    )
+    assert "MARKED" in marked.stdout, marked.stdout  # it did reach its own job area
     report = grade(exercise=forward, code=STATE_PROBE, seed=3, parent=parent, limits=LIMITS)
-    assert "TRACES [] PWNED None PATCHED False" in report.stdout, report.stdout
+    # The probe sees a job area of its own (a fresh one), with nothing of the marker in it.
+    assert "TRACES [] PWNED None PATCHED False AREAS 1 MARKED False" in report.stdout, report.stdout
 
 
 def test_attack_verdicts_name_what_happened(parent, forward):
@@ -101,6 +110,7 @@ def test_attack_verdicts_name_what_happened(parent, forward):
     assert "printed more than" in verdict("output-flood").message
     assert "could not be loaded: SyntaxError" in verdict("syntax-error").message
     assert "SIGSEGV" in verdict("ctypes-segfault").message
+    assert "returned more than 64 MiB" in verdict("huge-result").message
     assert verdict("exits-0-at-import").status == Status.ERROR
     connections = verdict("connects-to-redis-and-postgres").stdout
     assert "refused 127.0.0.1 6379 PermissionError" in connections
