@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install sandbox-deps run test lint format pytest bench bench-grader migrate fixtures clean
+.PHONY: install sandbox-deps run test lint format pytest bench bench-grader bench-analytics migrate fixtures clean
 
 install: $(STAMP)
 
@@ -62,6 +62,11 @@ bench: install
 
 bench-grader: install sandbox-deps
 	$(PY) -m quizsite.devstack exec -- $(PY) tests/benchmarks/grading.py $(BENCH_ARGS)
+
+# Item statistics and the misconception heatmap on a generated class (default 10,000
+# learners x 40 questions); BENCH_ARGS="--learners 2000 --questions 60" changes the size.
+bench-analytics: install
+	$(PY) -m quizsite.devstack exec -- $(PY) tests/benchmarks/analytics.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles .mypy_cache .ruff_cache .pytest_cache

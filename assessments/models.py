@@ -158,6 +158,11 @@ class NumericDistractor(models.Model):
 class Quiz(models.Model):
     """A quiz: questions drawn from banks, with its rules."""
 
+    class Role(models.TextChoices):
+        PRE = "pre", "Pre-test"
+        POST = "post", "Post-test"
+        OTHER = "other", "Other"
+
     slug = models.SlugField(max_length=80, unique=True)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -170,6 +175,20 @@ class Quiz(models.Model):
     opens_at = models.DateTimeField(null=True, blank=True)
     closes_at = models.DateTimeField(null=True, blank=True)
     is_published = models.BooleanField(default=True)
+    course = models.ForeignKey(
+        "courses.Course",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="quizzes",
+        help_text="Empty: open to every learner, statistics for staff only.",
+    )
+    role = models.CharField(
+        max_length=8,
+        choices=Role.choices,
+        default=Role.OTHER,
+        help_text="Pre- and post-tests of a course are compared for learning gains.",
+    )
 
     class Meta:
         ordering = ["title"]

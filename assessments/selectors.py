@@ -46,8 +46,14 @@ class QuizCard:
 def quizzes_for_learner(*, learner: User, now: datetime | None = None) -> list[QuizCard]:
     """Return the published quizzes with the learner's progress on each."""
     now = now or timezone.now()
-    quizzes = Quiz.objects.filter(is_published=True).annotate(
-        used=Count("attempts", filter=Q(attempts__learner=learner))
+    quizzes = (
+        Quiz.objects.filter(is_published=True)
+        .filter(
+            Q(course__isnull=True)
+            | Q(course__in=learner.enrollments.values("course_id"))
+            | Q(course__in=learner.courses_taught.values("id"))
+        )
+        .annotate(used=Count("attempts", filter=Q(attempts__learner=learner)))
     )
     attempts = Attempt.objects.filter(learner=learner).order_by("quiz_id", "-number")
     latest: dict[int, list[Attempt]] = {}

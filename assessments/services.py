@@ -84,10 +84,24 @@ def _deadline(quiz: Quiz, started_at: datetime) -> datetime | None:
     return min(ends) if ends else None
 
 
+def _is_preview(quiz: Quiz, user: User) -> bool:
+    """Whether `user` takes `quiz` as its course's instructor (a preview, never counted);
+    refuse, as if the quiz did not exist, anyone not enrolled in the quiz's course."""
+    course = quiz.course
+    if course is None:
+        return False
+    if course.instructors.filter(id=user.id).exists():
+        return True
+    if not course.enrollments.filter(learner=user).exists():
+        raise NotFoundError("No such quiz.")
+    return False
+
+
 @transaction.atomic
 def attempt_start(*, quiz: Quiz, learner: User, now: datetime | None = None) -> Attempt:
     """Start an attempt at `quiz` (or return the unfinished one) and draw its questions."""
     now = now or timezone.now()
+    preview = _is_preview(quiz, learner)
     unfinished = Attempt.objects.filter(
         quiz=quiz, learner=learner, state=Attempt.State.IN_PROGRESS
     ).first()
@@ -117,6 +131,7 @@ def attempt_start(*, quiz: Quiz, learner: User, now: datetime | None = None) -> 
                 learner=learner,
                 number=used + 1,
                 seed=seed,
+                is_preview=preview,
                 started_at=now,
                 deadline=_deadline(quiz, now),
                 max_score=sum((q.mark for q in questions if q.is_scored), Decimal(0)),

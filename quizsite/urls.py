@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include("assessments.api.urls")),
     path("exercises/", include("grader.urls")),
+    path("instructor/", include("analytics.urls")),
     path("", include("assessments.urls")),
 ]

@@ -19,6 +19,7 @@ urlpatterns = [
     path(
         "attempts/<int:attempt_id>/result/", views.AttemptResultApi.as_view(), name="attempt_result"
     ),
-    # The grader's endpoints share the /api/v1/ prefix and the "api" namespace.
+    # The grader's and the analytics' endpoints share the /api/v1/ prefix and namespace.
     path("", include("grader.api.urls")),
+    path("", include("analytics.api.urls")),
 ]

@@ -1,0 +1,77 @@
+"""Instructor analytics over REST: the course's instructors (session or token) only."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import HttpResponseBase
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics.access import course_for_instructor, quiz_for_instructor
+from analytics.counted import POLICIES
+from analytics.csv_export import csv_response
+from analytics.misconceptions import course_misconceptions
+from analytics.responses import COLUMNS, counted_responses, response_row, response_rows
+from analytics.statistics import quiz_statistics
+from assessments.errors import ApplicationError
+from assessments.models import Quiz
+
+
+def _choice(request: Request, name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = request.query_params.get(name, default)
+    if value not in allowed:
+        raise ApplicationError(
+            f"{name} must be one of {', '.join(allowed)}; got {value!r}.",
+            fields={name: f"Must be one of {', '.join(allowed)}."},
+        )
+    return value
+
+
+class QuizStatisticsApi(APIView):
+    def get(self, request: Request, quiz_id: int) -> Response:
+        quiz = quiz_for_instructor(user=request.user, quiz_id=quiz_id)
+        attempts = _choice(request, "attempts", POLICIES, "first")
+        return Response(quiz_statistics(quiz=quiz, attempts=attempts))
+
+
+class ResponsePages(PageNumberPagination):
+    page_size = 500
+    page_size_query_param = "page_size"
+    max_page_size = 5000
+
+
+class QuizResponsesApi(APIView):
+    def get(self, request: Request, quiz_id: int) -> HttpResponseBase:
+        quiz = quiz_for_instructor(user=request.user, quiz_id=quiz_id)
+        attempts = _choice(request, "attempts", POLICIES, "first")
+        output = _choice(request, "format", ("json", "csv"), "json")
+        responses = counted_responses(quiz=quiz, attempts=attempts)
+        if output == "csv":
+            lines = ([row[column] for column in COLUMNS] for row in response_rows(responses))
+            return csv_response(f"{quiz.slug}-responses-{attempts}.csv", COLUMNS, lines)
+        paginator = ResponsePages()
+        page = paginator.paginate_queryset(responses, request, view=self)
+        rows = [response_row(r) for r in page or []]
+        return paginator.get_paginated_response(rows)
+
+
+class CourseMisconceptionsApi(APIView):
+    def get(self, request: Request, course_id: int) -> Response:
+        course = course_for_instructor(user=request.user, course_id=course_id)
+        quiz = None
+        raw = request.query_params.get("quiz") or ""
+        if raw:
+            quiz = _course_quiz(course.quizzes.all(), raw)
+        return Response(course_misconceptions(course=course, quiz=quiz))
+
+
+def _course_quiz(quizzes: QuerySet[Quiz], raw: str) -> Quiz:
+    quiz = quizzes.filter(id=int(raw)).first() if raw.isdigit() else None
+    if quiz is None:
+        raise ApplicationError(
+            f"quiz must be the id of one of this course's quizzes; got {raw!r}.",
+            fields={"quiz": "Not a quiz of this course."},
+        )
+    return quiz
