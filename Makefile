@@ -36,8 +36,11 @@ sandbox-deps:
 migrate: install
 	$(PY) manage.py migrate --no-input
 
+# The demo: the catalogue, the demo accounts, and a simulated class of 30 taught by
+# `teacher` (instructor pages at /instructor/); reruns add nothing.
 fixtures: migrate
 	$(PY) manage.py load_catalog --demo-class
+	$(PY) manage.py simulate_class --course dropout-demo --learners 30 --seed 1 --instructor teacher
 
 run: sandbox-deps fixtures
 	$(PY) -m quizsite.devstack run --host $(HOST) --port $(PORT)

@@ -16,13 +16,14 @@ per (learner, misconception).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.db import connection
 
 from analytics.access import MAX_ID
+from analytics.cache import cached, course_fingerprint
 from analytics.counted import counted_attempts_cte
 from assessments.diagnosis import CRI_THRESHOLD, Quadrant, diagnose, quadrant_of
 from assessments.errors import NotFoundError
@@ -42,33 +43,41 @@ def _query(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 
 @dataclass
-class _Tally:
-    right: int = 0
-    right_confidence: int = 0
-    wrong: int = 0
-    wrong_confidence: int = 0
-
-    def quadrant(self) -> Quadrant:
-        if self.wrong:
-            return quadrant_of(correct=False, confidence=self.wrong_confidence / self.wrong)
-        return quadrant_of(correct=True, confidence=self.right_confidence / max(self.right, 1))
-
-    def mean_confidence(self) -> float:
-        if self.wrong:
-            return self.wrong_confidence / self.wrong
-        return self.right_confidence / max(self.right, 1)
-
-
-@dataclass
 class _Evidence:
-    tallies: dict[tuple[int, str], _Tally] = field(default_factory=lambda: defaultdict(_Tally))
+    """One row per (learner, misconception) with evidence: counts and confidence sums of
+    the right answers that count for it and of the wrong ones that revealed it."""
+
+    learner: np.ndarray
+    code: np.ndarray  # index into `codes`
+    codes: list[str]
+    right: np.ndarray
+    right_confidence: np.ndarray
+    wrong: np.ndarray
+    wrong_confidence: np.ndarray
     questions: list[tuple[Any, ...]] = field(default_factory=list)
     question_codes: list[tuple[Any, ...]] = field(default_factory=list)
+
+    @property
+    def mean_confidence(self) -> np.ndarray:
+        """The confidence that decides the quadrant: of wrong answers when there are any."""
+        wrong = self.wrong > 0
+        judged = np.where(wrong, self.wrong, np.maximum(self.right, 1))
+        return np.where(wrong, self.wrong_confidence, self.right_confidence) / judged
+
+    @property
+    def confident(self) -> np.ndarray:
+        return self.mean_confidence > CRI_THRESHOLD
+
+    def quadrant(self, i: int, means: np.ndarray) -> Quadrant:
+        """Row i's quadrant, given `means` = self.mean_confidence (computed once)."""
+        return quadrant_of(correct=not self.wrong[i], confidence=float(means[i]))
 
 
 def _evidence(
     course: Course, quiz_id: int | None, policy: str, *, with_code: bool, with_questions: bool
 ) -> _Evidence:
+    """Read the evidence in one statement: the counted responses are gathered once and
+    aggregated per (learner, misconception), and per question when asked."""
     counted, params = counted_attempts_cte(
         course_id=course.id, quiz_id=quiz_id, policy=policy, enrolled_only=True
     )
@@ -83,20 +92,18 @@ def _evidence(
              WHERE r.is_correct IS NOT NULL AND r.confidence IS NOT NULL
         )
     """
-    found = _Evidence()
-    wrong_rows = _query(
+    # Separate statements: on PostgreSQL one statement sharing `answered` between these
+    # aggregations was measured twice as slow (its row estimates lead to nested loops).
+    tallies = _query(
         answered
-        + f"""SELECT a.learner_id, m.code, COUNT(*), SUM(a.confidence)
+        + f"""SELECT a.learner_id, m.code, COUNT(*), SUM(a.confidence), 0, 0
           FROM answered a
           JOIN {revealed} rm ON rm.response_id = a.id
           JOIN {misconception} m ON m.id = rm.misconception_id
          WHERE a.is_correct = FALSE
-         GROUP BY a.learner_id, m.code""",
-        params,
-    )
-    right_rows = _query(
-        answered
-        + f"""SELECT a.learner_id, m.code, COUNT(*), SUM(a.confidence)
+         GROUP BY a.learner_id, m.code
+        UNION ALL
+        SELECT a.learner_id, m.code, 0, 0, COUNT(*), SUM(a.confidence)
           FROM answered a
           JOIN {probes} qp ON qp.question_id = a.question_id
           JOIN {misconception} m ON m.id = qp.misconception_id
@@ -104,27 +111,17 @@ def _evidence(
          GROUP BY a.learner_id, m.code""",
         params,
     )
-    for learner, code, count, confidence in wrong_rows:
-        tally = found.tallies[(int(learner), str(code))]
-        tally.wrong += int(count)
-        tally.wrong_confidence += int(confidence)
-    for learner, code, count, confidence in right_rows:
-        tally = found.tallies[(int(learner), str(code))]
-        tally.right += int(count)
-        tally.right_confidence += int(confidence)
-    if with_code:
-        for learner, code, count in _code_rows(course):
-            tally = found.tallies[(int(learner), str(code))]
-            tally.wrong += int(count)
-            tally.wrong_confidence += CODE_CONFIDENCE * int(count)
+    question_rows: list[tuple[Any, ...]] = []
+    code_rows: list[tuple[Any, ...]] = []
     if with_questions:
-        found.questions = _query(
+        question_rows = _query(
             answered
-            + """SELECT question_id, is_correct, COUNT(*), AVG(CAST(confidence AS DOUBLE PRECISION))
-              FROM answered GROUP BY question_id, is_correct""",
+            + """SELECT question_id, NULL, CASE WHEN is_correct THEN 1 ELSE 0 END,
+                        COUNT(*), SUM(confidence), 0
+                   FROM answered GROUP BY question_id, is_correct""",
             params,
         )
-        found.question_codes = _query(
+        code_rows = _query(
             answered
             + f"""SELECT a.question_id, m.code, COUNT(DISTINCT a.learner_id)
               FROM answered a
@@ -134,7 +131,32 @@ def _evidence(
              GROUP BY a.question_id, m.code""",
             params,
         )
-    return found
+    if with_code:
+        tallies += [
+            (learner, code, count, CODE_CONFIDENCE * count, 0, 0)
+            for learner, code, count in _code_rows(course)
+        ]
+    codes = sorted({str(row[1]) for row in tallies})
+    index = {code: i for i, code in enumerate(codes)}
+    numbers = np.array(
+        [(row[0], index[str(row[1])], *row[2:]) for row in tallies], dtype=np.int64
+    ).reshape(-1, 6)
+    if len(numbers):  # one row per (learner, code): add up wrong, right and code evidence
+        keys, inverse = np.unique(numbers[:, :2], axis=0, return_inverse=True)
+        summed = np.zeros((len(keys), 4), dtype=np.int64)
+        np.add.at(summed, inverse.reshape(-1), numbers[:, 2:])
+        numbers = np.hstack([keys, summed])
+    return _Evidence(
+        learner=numbers[:, 0],
+        code=numbers[:, 1],
+        codes=codes,
+        wrong=numbers[:, 2],
+        wrong_confidence=numbers[:, 3],
+        right=numbers[:, 4],
+        right_confidence=numbers[:, 5],
+        questions=question_rows,
+        question_codes=code_rows,
+    )
 
 
 def _code_rows(course: Course) -> list[tuple[Any, ...]]:
@@ -172,60 +194,89 @@ def _code_rows(course: Course) -> list[tuple[Any, ...]]:
     )
 
 
-def course_misconceptions(*, course: Course, quiz: Quiz | None = None) -> dict[str, Any]:
-    """The heatmap's data: every enrolled learner x misconception, by CRI quadrant, from
-    each learner's latest finished attempt at each of the course's quizzes (or at `quiz`)
-    and their latest practice code submissions."""
-    found = _evidence(
-        course, quiz.id if quiz else None, "last", with_code=quiz is None, with_questions=True
+def course_misconceptions(
+    *,
+    course: Course,
+    quiz: Quiz | None = None,
+    page: int = 1,
+    page_size: int = 100,
+    fresh: bool = False,
+) -> dict[str, Any]:
+    """The heatmap's data, from each enrolled learner's latest finished attempt at each of
+    the course's quizzes (or at `quiz`) and their latest practice code submissions.
+
+    Prevalence and the per-question matrix cover the whole class; learners and cells come
+    one page of learners (by username) at a time. The evidence comes from the cache while
+    the course's data is unchanged, unless `fresh`."""
+    quiz_id = quiz.id if quiz else None
+
+    def compute() -> _Evidence:
+        return _evidence(course, quiz_id, "last", with_code=quiz is None, with_questions=True)
+
+    found = (
+        compute()
+        if fresh
+        else cached(f"evidence:{course.id}:{quiz_id}", course_fingerprint(course), compute)
     )
+    enrolled = Enrollment.objects.filter(course=course).order_by("learner__username", "id")
+    total = enrolled.count()
+    pages = max(1, -(-total // page_size))
+    page = min(max(page, 1), pages)
     learners = list(
-        Enrollment.objects.filter(course=course)
-        .order_by("learner__username")
-        .values_list("learner_id", "learner__username")
+        enrolled.values_list("learner_id", "learner__username")[
+            (page - 1) * page_size : page * page_size
+        ]
     )
+    shown = {learner for learner, _ in learners}
     titles = dict(Misconception.objects.values_list("code", "title"))
-    per_code: dict[str, dict[str, int]] = defaultdict(
-        lambda: {"holding": 0, "confident": 0, "evidence": 0}
-    )
+    per_code: dict[str, dict[str, int]] = {}
+    holding = found.wrong > 0
+    confident = holding & found.confident
+    for i, code in enumerate(found.codes):
+        mine = found.code == i
+        per_code[code] = {
+            "holding": int(np.count_nonzero(mine & holding)),
+            "confident": int(np.count_nonzero(mine & confident)),
+            "evidence": int(np.count_nonzero(mine)),
+        }
     cells = []
-    for (learner, code), tally in sorted(found.tallies.items()):
-        quadrant = tally.quadrant()
-        if tally.wrong:
-            per_code[code]["holding"] += 1
-            if quadrant == Quadrant.MISCONCEPTION:
-                per_code[code]["confident"] += 1
-        per_code[code]["evidence"] += 1
+    means = found.mean_confidence
+    for row in np.flatnonzero(np.isin(found.learner, list(shown))).tolist():
+        i = int(row)
         cells.append(
             {
-                "learner": learner,
-                "code": code,
-                "quadrant": quadrant.value,
-                "right": tally.right,
-                "wrong": tally.wrong,
-                "mean_confidence": round(tally.mean_confidence(), 2),
+                "learner": int(found.learner[i]),
+                "code": found.codes[found.code[i]],
+                "quadrant": found.quadrant(i, means).value,
+                "right": int(found.right[i]),
+                "wrong": int(found.wrong[i]),
+                "mean_confidence": round(float(means[i]), 2),
             }
         )
+    cells.sort(key=lambda cell: (cell["learner"], cell["code"]))
     ordered = sorted(per_code.items(), key=lambda item: (-item[1]["holding"], item[0]))
-    misconceptions = [
-        {
-            "code": code,
-            "title": titles.get(code, code),
-            "holding": counts["holding"],
-            "confident": counts["confident"],
-            "confident_share": (
-                100.0 * counts["confident"] / counts["holding"] if counts["holding"] else None
-            ),
-            "evidence": counts["evidence"],
-        }
-        for code, counts in ordered
-    ]
     return {
         "course": course.id,
         "quiz": quiz.id if quiz else None,
         "threshold": CRI_THRESHOLD,
+        "learners_total": total,
+        "page": page,
+        "pages": pages,
+        "page_size": page_size,
         "learners": [{"id": learner, "username": name} for learner, name in learners],
-        "misconceptions": misconceptions,
+        "misconceptions": [
+            {
+                "code": code,
+                "title": titles.get(code, code),
+                "holding": counts["holding"],
+                "confident": counts["confident"],
+                "confident_share": (
+                    100.0 * counts["confident"] / counts["holding"] if counts["holding"] else None
+                ),
+                "evidence": counts["evidence"],
+            }
+            for code, counts in ordered
+        ],
         "cells": cells,
         "questions": _question_matrix(found),
     }
@@ -233,7 +284,8 @@ def course_misconceptions(*, course: Course, quiz: Quiz | None = None) -> dict[s
 
 def _question_matrix(found: _Evidence) -> list[dict[str, Any]]:
     by_question: dict[int, dict[str, Any]] = {}
-    for question_id, is_correct, count, mean in found.questions:
+    for question_id, _, is_correct, count, confidence, _ in found.questions:
+        mean = float(confidence) / int(count)
         row = by_question.setdefault(
             int(question_id),
             {
@@ -248,7 +300,7 @@ def _question_matrix(found: _Evidence) -> list[dict[str, Any]]:
         key = "right" if is_correct else "wrong"
         row[key] = int(count)
         row[f"mean_confidence_{key}"] = round(float(mean), 2)
-    for question_id, code, learners in found.question_codes:
+    for question_id, code, learners, *_ in found.question_codes:
         if int(question_id) in by_question:
             by_question[int(question_id)]["codes"][str(code)] = int(learners)
     questions = dict(Question.objects.filter(id__in=by_question).values_list("id", "slug"))
@@ -263,10 +315,16 @@ def _band(gain: float) -> str:
     return next(name for bound, name in HAKE_BANDS if gain >= bound)
 
 
-def course_gain(*, course: Course) -> dict[str, Any]:
+def course_gain(*, course: Course, fresh: bool = False) -> dict[str, Any]:
     """Hake's normalised gain g = (post% - pre%) / (100 - pre%) on the class averages of
     learners who took both tests (first attempts), overall and per misconception (the
-    share of those learners holding it before and after)."""
+    share of those learners holding it before and after); cached like the heatmap."""
+    if fresh:
+        return _course_gain(course)
+    return cached(f"gain:{course.id}", course_fingerprint(course), lambda: _course_gain(course))
+
+
+def _course_gain(course: Course) -> dict[str, Any]:
     pre = course.quizzes.filter(role=Quiz.Role.PRE).order_by("id").first()
     post = course.quizzes.filter(role=Quiz.Role.POST).order_by("id").first()
     result: dict[str, Any] = {
@@ -313,11 +371,11 @@ def course_gain(*, course: Course) -> dict[str, Any]:
     holding: dict[int, dict[str, int]] = {}
     for quiz in (pre, post):
         found = _evidence(course, quiz.id, "first", with_code=False, with_questions=False)
-        counts: dict[str, int] = defaultdict(int)
-        for (learner, code), tally in found.tallies.items():
-            if tally.wrong and learner in matched_set:
-                counts[code] += 1
-        holding[quiz.id] = counts
+        counted_learners = np.isin(found.learner, list(matched_set)) & (found.wrong > 0)
+        per_code = np.bincount(found.code[counted_learners], minlength=len(found.codes))
+        holding[quiz.id] = {
+            code: int(n) for code, n in zip(found.codes, per_code, strict=True) if n
+        }
     titles = dict(Misconception.objects.values_list("code", "title"))
     codes = sorted(set(holding[pre.id]) | set(holding[post.id]))
     result["per_misconception"] = [

@@ -5,15 +5,19 @@ on item i (maximum M_i), X_a = Σ_i x_ai the attempt's total, R_ai = X_a - x_ai 
 score, s the number of counted attempts, p the number of items (slots). Sample statistics
 divide by s - 1.
 
-Items are the quiz's slots. A slot may draw different questions for different attempts
-(sections draw from banks), so the per-item rows are per (slot, question), computed over
-the attempts that got that question, as Moodle does for random questions' sub-questions;
-the test's CIC and the effective weights use the slot as the item.
+The test's items are its slots (CIC, effective-weight normaliser). Sections draw their
+questions at random and may shuffle them, so a slot holds different questions in
+different attempts; the per-item rows are therefore per question, computed over the
+attempts that drew it, as Moodle does for a random slot's questions. Each row's `slot` is
+the quiz section (1-based) the question is drawn into, which equals the slot when every
+section draws one question and nothing is shuffled.
 
-The work is done by a fixed number of SQL queries whatever the class size: sums, centred
-sums (means come from window functions, so nothing is lost to cancellation) and the
-sorted pairing for the discriminative efficiency's covmax are computed by the database;
-Python only combines one row per item, per option and per attempt total.
+The database does the counting with a fixed number of GROUP BY queries whatever the class
+size: it returns histograms, one row per (question, mark, attempt total), per (slot,
+mark, total), per attempt total and per (question, option), never one row per response.
+Marks and totals take few distinct values, so the histograms stay small (a few thousand
+rows for 10,000 learners) and every statistic, including the sorted pairing behind the
+discriminative efficiency's covmax, is exact when computed from them here.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 import numpy as np
 from django.db import connection
 
+from analytics.cache import cached, quiz_fingerprint
 from analytics.counted import POLICIES, counted_attempts_cte
 from assessments.models import Choice, Question, QuestionType, Quiz, Response
 
@@ -33,35 +38,6 @@ __all__ = ["POLICIES", "quiz_statistics", "test_statistics"]
 
 LOW_EFFICIENCY = 15.0  # Moodle flags discriminative efficiency under 15 %
 GUESSABLE = (QuestionType.SINGLE, QuestionType.TRUE_FALSE)
-
-
-@dataclass(frozen=True)
-class _Tables:
-    response: str = Response._meta.db_table
-    selected: str = Response.selected_choices.through._meta.db_table
-
-
-def _counted_cte(quiz: Quiz, policy: str) -> tuple[str, list[Any]]:
-    """SQL for the CTEs `counted` (see analytics.counted) and `item_rows` (one row per
-    scored response of a counted attempt, with x, M, the attempt total X and the rest R)."""
-    counted, params = counted_attempts_cte(course_id=quiz.course_id, quiz_id=quiz.id, policy=policy)
-    t = _Tables()
-    sql = f"""{counted},
-        scored AS (
-            SELECT r.id AS response_id, r.attempt_id, r.slot, r.question_id,
-                   CAST(COALESCE(r.mark, 0) AS DOUBLE PRECISION) AS x,
-                   CAST(r.max_mark AS DOUBLE PRECISION) AS m
-              FROM {t.response} r JOIN counted c ON c.id = r.attempt_id
-             WHERE r.max_mark > 0
-        ),
-        item_rows AS (
-            SELECT scored.*,
-                   SUM(x) OVER (PARTITION BY attempt_id) AS total,
-                   SUM(x) OVER (PARTITION BY attempt_id) - x AS rest
-              FROM scored
-        )
-    """
-    return sql, params
 
 
 def _query(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -137,130 +113,215 @@ def test_statistics(
     return {**result, "notes": notes}
 
 
-def quiz_statistics(*, quiz: Quiz, attempts: str = "first") -> dict[str, Any]:
-    """The statistics page's and API's data for `quiz`, counting attempts by `attempts`."""
-    cte, params = _counted_cte(quiz, attempts)
-    totals_rows = _query(
-        cte + "SELECT attempt_id, MAX(total) FROM item_rows GROUP BY attempt_id", params
+@dataclass(frozen=True)
+class _Histogram:
+    """Weighted observations of (mark x, attempt total X) for one question or slot."""
+
+    x: np.ndarray
+    total: np.ndarray
+    count: np.ndarray
+    max_mark: float
+
+    @property
+    def n(self) -> int:
+        return int(self.count.sum())
+
+    def mean(self, values: np.ndarray) -> float:
+        return float(np.dot(self.count, values) / self.n)
+
+    def centred_product(self, a: np.ndarray, b: np.ndarray) -> float:
+        """Σ (a - ā)(b - b̄) over the observations."""
+        return float(np.dot(self.count, (a - self.mean(a)) * (b - self.mean(b))))
+
+    def sorted_pair_product(self) -> float:
+        """Σ (x_(k) - x̄)(R_(k) - R̄) with x and R = X - x each sorted on its own."""
+        rest = self.total - self.x
+        xs = np.repeat(self.x, self.count)
+        rs = np.repeat(rest, self.count)
+        xs.sort()
+        rs.sort()
+        return float(np.dot(xs - xs.mean(), rs - rs.mean()))
+
+
+def _histograms(rows: list[tuple[Any, ...]]) -> dict[int, _Histogram]:
+    """Group rows of (key, x, X, count, max mark) into one histogram per key."""
+    grouped: dict[int, list[tuple[float, float, int, float]]] = defaultdict(list)
+    for key, x, total, count, maximum in rows:
+        grouped[int(key)].append((float(x), float(total), int(count), float(maximum)))
+    histograms = {}
+    for key, values in grouped.items():
+        data = np.array([v[:3] for v in values], dtype=np.float64)
+        histograms[key] = _Histogram(
+            x=data[:, 0],
+            total=data[:, 1],
+            count=data[:, 2].astype(np.int64),
+            max_mark=max(v[3] for v in values),
+        )
+    return histograms
+
+
+def _histogram_sql(counted: str) -> str:
+    """One statement, one pass over the counted responses, four histograms tagged by kind:
+    q (question, mark, total), s (slot, mark, total), o (question, option: count and sum
+    of totals) and t (attempt totals)."""
+    response = Response._meta.db_table
+    selected = Response.selected_choices.through._meta.db_table
+    return f"""{counted},
+        scored AS MATERIALIZED (
+            SELECT r.id, r.question_id, r.slot, r.mark, r.max_mark, c.score
+              FROM {response} r JOIN counted c ON c.id = r.attempt_id
+             WHERE r.max_mark > 0
+        )
+        SELECT 'q', question_id, mark, score, COUNT(*), MAX(max_mark)
+          FROM scored GROUP BY question_id, mark, score
+        UNION ALL
+        SELECT 's', slot, mark, score, COUNT(*), MAX(max_mark)
+          FROM scored GROUP BY slot, mark, score
+        UNION ALL
+        SELECT 'o', s.question_id, sc.choice_id, SUM(COALESCE(s.score, 0)), COUNT(*), 0
+          FROM scored s JOIN {selected} sc ON sc.response_id = s.id
+         GROUP BY s.question_id, sc.choice_id
+        UNION ALL
+        SELECT 't', 0, 0, score, COUNT(*), 0 FROM counted GROUP BY score"""
+
+
+def _sections(quiz: Quiz) -> list[tuple[int, str, int]]:
+    return list(quiz.sections.order_by("position", "id").values_list("bank_id", "form", "id"))
+
+
+def _slot_of(question: Question, sections: list[tuple[int, str, int]]) -> int | None:
+    """The 1-based position of the section that draws `question`."""
+    for position, (bank, form, _) in enumerate(sections, start=1):
+        if bank == question.bank_id and form in ("", question.form):
+            return position
+    return None
+
+
+def quiz_statistics(*, quiz: Quiz, attempts: str = "first", fresh: bool = False) -> dict[str, Any]:
+    """The statistics page's and API's data for `quiz`, counting attempts by `attempts`:
+    from the cache while the quiz's attempts are unchanged, unless `fresh`."""
+    if attempts not in POLICIES:
+        raise ValueError(f"attempts must be one of {', '.join(POLICIES)}")
+    if fresh:
+        return _quiz_statistics(quiz, attempts)
+    return cached(
+        f"statistics:{quiz.id}:{attempts}",
+        quiz_fingerprint(quiz),
+        lambda: _quiz_statistics(quiz, attempts),
     )
-    totals = np.array([float(row[1]) for row in totals_rows], dtype=np.float64)
-    # Per slot: the item of the test (CIC, intended and effective weights).
-    slot_rows = _query(
-        cte
-        + """, slot_centred AS (
-            SELECT slot, x, m, total,
-                   AVG(x) OVER (PARTITION BY slot) AS mx,
-                   AVG(total) OVER (PARTITION BY slot) AS mt
-              FROM item_rows)
-        SELECT slot, COUNT(*), MAX(m), SUM((x - mx) * (x - mx)), SUM((x - mx) * (total - mt))
-          FROM slot_centred GROUP BY slot ORDER BY slot""",
-        params,
+
+
+def _quiz_statistics(quiz: Quiz, attempts: str) -> dict[str, Any]:
+    counted, params = counted_attempts_cte(
+        course_id=quiz.course_id, quiz_id=quiz.id, policy=attempts
     )
-    # Per (slot, question): facility, SD, discrimination, discriminative efficiency.
-    item_rows = _query(
-        cte
-        + """, centred AS (
-            SELECT slot, question_id, x, m, total, rest,
-                   AVG(x) OVER (PARTITION BY slot, question_id) AS mx,
-                   AVG(rest) OVER (PARTITION BY slot, question_id) AS mr,
-                   AVG(total) OVER (PARTITION BY slot, question_id) AS mt,
-                   ROW_NUMBER() OVER (PARTITION BY slot, question_id ORDER BY x) AS rank_x,
-                   ROW_NUMBER() OVER (PARTITION BY slot, question_id ORDER BY rest) AS rank_r
-              FROM item_rows),
-        sorted_pairs AS (
-            SELECT a.slot, a.question_id, SUM((a.x - a.mx) * (b.rest - b.mr)) AS sxr_max
-              FROM centred a JOIN centred b
-                ON b.slot = a.slot AND b.question_id = a.question_id AND b.rank_r = a.rank_x
-             GROUP BY a.slot, a.question_id)
-        SELECT c.slot, c.question_id, COUNT(*), MAX(c.m), AVG(c.x),
-               SUM((c.x - c.mx) * (c.x - c.mx)), SUM((c.rest - c.mr) * (c.rest - c.mr)),
-               SUM((c.x - c.mx) * (c.rest - c.mr)), SUM((c.total - c.mt) * (c.total - c.mt)),
-               AVG(c.total), MAX(sp.sxr_max)
-          FROM centred c JOIN sorted_pairs sp
-            ON sp.slot = c.slot AND sp.question_id = c.question_id
-         GROUP BY c.slot, c.question_id ORDER BY c.slot, c.question_id""",
-        params,
+    by_kind: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for kind, key, level, value, count, maximum in _query(_histogram_sql(counted), params):
+        by_kind[kind].append((key, level, value, count, maximum))
+    per_question = _histograms(
+        [(key, mark or 0, total or 0, count, m) for key, mark, total, count, m in by_kind["q"]]
     )
-    t = _Tables()
-    option_rows = _query(
-        cte
-        + f"""SELECT ir.slot, ir.question_id, sc.choice_id, COUNT(*), SUM(ir.total)
-          FROM item_rows ir JOIN {t.selected} sc ON sc.response_id = ir.response_id
-         GROUP BY ir.slot, ir.question_id, sc.choice_id""",
-        params,
+    per_slot = _histograms(
+        [(key, mark or 0, total or 0, count, m) for key, mark, total, count, m in by_kind["s"]]
     )
-    question_ids = sorted({row[1] for row in item_rows})
-    questions = {q.id: q for q in Question.objects.filter(id__in=question_ids)}
+    chosen = {
+        (int(question), int(choice)): (int(count), float(total_sum))
+        for question, choice, total_sum, count, _ in by_kind["o"]
+    }
+    if by_kind["t"]:
+        values = np.array([float(row[2] or 0) for row in by_kind["t"]])
+        counts = np.array([int(row[3]) for row in by_kind["t"]])
+        totals = np.repeat(values, counts)
+    else:
+        totals = np.zeros(0)
+    questions = {q.id: q for q in Question.objects.filter(id__in=list(per_question))}
     choices: dict[int, list[Choice]] = defaultdict(list)
     for choice in (
-        Choice.objects.filter(question_id__in=question_ids)
+        Choice.objects.filter(question_id__in=list(per_question))
         .prefetch_related("misconceptions")
         .order_by("question_id", "tier", "position", "id")
     ):
         choices[choice.question_id].append(choice)
-    chosen = {(row[0], row[1], row[2]): (int(row[3]), float(row[4])) for row in option_rows}
+    sections = _sections(quiz)
 
-    slot_max = {int(row[0]): float(row[2]) for row in slot_rows}
-    max_total = sum(slot_max.values())
-    slot_variances = [float(row[3]) / (int(row[1]) - 1) for row in slot_rows if int(row[1]) > 1]
-    covariances = {
-        int(row[0]): float(row[4]) / (int(row[1]) - 1) if int(row[1]) > 1 else None
-        for row in slot_rows
-    }
-    root_sum = sum(math.sqrt(c) for c in covariances.values() if c is not None and c >= 0)
+    max_total = sum(h.max_mark for h in per_slot.values())
+    slot_variances = [h.centred_product(h.x, h.x) / (h.n - 1) for h in per_slot.values() if h.n > 1]
+    slot_covariances = [
+        h.centred_product(h.x, h.total) / (h.n - 1) for h in per_slot.values() if h.n > 1
+    ]
+    root_sum = sum(math.sqrt(c) for c in slot_covariances if c >= 0)
     items = []
-    for row in item_rows:
-        slot, question_id, n = int(row[0]), int(row[1]), int(row[2])
-        m, mean_x = float(row[3]), float(row[4])
-        sxx, srr, sxr, stt, mean_t, sxr_max = (float(v) for v in row[5:11])
+    for question_id, h in per_question.items():
         question = questions[question_id]
-        sd = math.sqrt(sxx / (n - 1)) if n > 1 else None
-        corr = _ratio(sxr, math.sqrt(sxx * srr)) if sxx > 0 and srr > 0 else None
-        efficiency = _ratio(sxr, sxr_max) if sxr_max > 0 else None
-        covariance = covariances.get(slot)
-        effective = (
-            _ratio(math.sqrt(covariance), root_sum)
-            if covariance is not None and covariance >= 0
-            else None
-        )
-        options = []
-        for choice in choices.get(question_id, []):
-            count, total_sum = chosen.get((slot, question_id, choice.id), (0, 0.0))
-            options.append(_option(choice, count, total_sum, n=n, mean_t=mean_t, stt=stt))
-        flags = []
-        if corr is not None and corr < 0:
-            flags.append("negative_discrimination")
-        if efficiency is not None and 100 * efficiency < LOW_EFFICIENCY:
-            flags.append("low_discriminative_efficiency")
-        if covariance is not None and covariance < 0:
-            flags.append("negative_covariance")
         items.append(
-            {
-                "question": question_id,
-                "question_slug": question.slug,
-                "stem": question.stem[:200],
-                "qtype": question.qtype,
-                "slot": slot,
-                "attempts": n,
-                "max_mark": m,
-                "facility": _pct(mean_x / m if m else None),
-                "sd": _pct(sd / m if sd is not None and m else None),
-                "random_guess_score": _pct(_random_guess(question, choices.get(question_id, []))),
-                "intended_weight": _pct(slot_max.get(slot, 0.0) / max_total if max_total else None),
-                "effective_weight": _pct(effective),
-                "discrimination_index": _pct(corr),
-                "discriminative_efficiency": _pct(efficiency),
-                "flags": flags,
-                "options": options,
-            }
+            _item(question, h, choices.get(question_id, []), chosen, max_total, root_sum, sections)
         )
+    items.sort(key=lambda item: (item["slot"] or 0, item["question_slug"]))
     return {
         "quiz": quiz.id,
         "attempts_policy": attempts,
         "attempts_counted": int(totals.size),
-        "items_count": len(slot_rows),
+        "items_count": len(per_slot),
         "test": test_statistics(totals, max_total, slot_variances),
         "items": items,
+    }
+
+
+def _item(
+    question: Question,
+    h: _Histogram,
+    options: list[Choice],
+    chosen: dict[tuple[int, int], tuple[int, float]],
+    max_total: float,
+    root_sum: float,
+    sections: list[tuple[int, str, int]],
+) -> dict[str, Any]:
+    """One question's row: Moodle's item statistics from its (x, X) histogram."""
+    n, m = h.n, h.max_mark
+    rest = h.total - h.x
+    sxx = h.centred_product(h.x, h.x)
+    srr = h.centred_product(rest, rest)
+    sxr = h.centred_product(h.x, rest)
+    sxt = h.centred_product(h.x, h.total)
+    stt = h.centred_product(h.total, h.total)
+    sd = math.sqrt(sxx / (n - 1)) if n > 1 else None
+    corr = _ratio(sxr, math.sqrt(sxx * srr)) if sxx > 0 and srr > 0 else None
+    sxr_max = h.sorted_pair_product()
+    efficiency = _ratio(sxr, sxr_max) if sxr_max > 0 else None
+    covariance = sxt / (n - 1) if n > 1 else None
+    effective = (
+        _ratio(math.sqrt(covariance), root_sum)
+        if covariance is not None and covariance >= 0
+        else None
+    )
+    flags = []
+    if corr is not None and corr < 0:
+        flags.append("negative_discrimination")
+    if efficiency is not None and 100 * efficiency < LOW_EFFICIENCY:
+        flags.append("low_discriminative_efficiency")
+    if covariance is not None and covariance < 0:
+        flags.append("negative_covariance")
+    mean_t = h.mean(h.total)
+    return {
+        "question": question.id,
+        "question_slug": question.slug,
+        "stem": question.stem[:200],
+        "qtype": question.qtype,
+        "slot": _slot_of(question, sections),
+        "attempts": n,
+        "max_mark": m,
+        "facility": _pct(h.mean(h.x) / m if m else None),
+        "sd": _pct(sd / m if sd is not None and m else None),
+        "random_guess_score": _pct(_random_guess(question, options)),
+        "intended_weight": _pct(m / max_total if max_total else None),
+        "effective_weight": _pct(effective),
+        "discrimination_index": _pct(corr),
+        "discriminative_efficiency": _pct(efficiency),
+        "flags": flags,
+        "options": [
+            _option(c, *chosen.get((question.id, c.id), (0, 0.0)), n=n, mean_t=mean_t, stt=stt)
+            for c in options
+        ],
     }
 
 

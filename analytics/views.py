@@ -10,14 +10,13 @@ draws the charts (analytics.charts).
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Paginator
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
@@ -291,18 +290,13 @@ def _prevalence_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _heatmap(
-    data: dict[str, Any], page_number: str | None
-) -> tuple[Page[dict[str, Any]], list[dict[str, Any]]]:
-    """The page of learners asked for (clamped to the pages there are) and, per learner
-    on it, one cell per misconception column (None: no evidence)."""
-    learners = sorted(data["learners"], key=lambda learner: _natural(learner["username"]))
-    paginator = Paginator(learners, LEARNERS_PER_PAGE)
-    page = paginator.get_page(page_number)
+def _heatmap(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per learner of the page `data` holds, one cell per misconception column (None: no
+    evidence)."""
     cells = {(cell["learner"], cell["code"]): cell for cell in data["cells"]}
     codes = [row["code"] for row in data["misconceptions"]]
     rows = []
-    for learner in page.object_list:
+    for learner in data["learners"]:
         row_cells = []
         for code in codes:
             cell = cells.get((learner["id"], code))
@@ -323,16 +317,11 @@ def _heatmap(
                 }
             )
         rows.append({"learner": learner, "cells": row_cells})
-    return page, rows
+    return rows
 
 
-def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort "learner-2" before "learner-10"."""
-    return tuple(
-        (0, int(part)) if part.isdecimal() else (1, part.lower())
-        for part in re.split(r"(\d+)", text)
-        if part
-    )
+def _page_number(raw: str | None) -> int:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else 1
 
 
 def _matrix_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -400,13 +389,19 @@ def course_dashboard(request: AuthenticatedRequest, course_id: int) -> HttpRespo
     except BadParameter as error:
         context["error"] = error
         return render(request, "analytics/course_dashboard.html", context, status=400)
-    data = course_misconceptions(course=course, quiz=quiz)
-    page, heatmap_rows = _heatmap(data, request.GET.get("page"))
+    data = course_misconceptions(
+        course=course,
+        quiz=quiz,
+        page=_page_number(request.GET.get("page")),
+        page_size=LEARNERS_PER_PAGE,
+    )
+    page = Paginator(range(data["learners_total"]), LEARNERS_PER_PAGE).get_page(data["page"])
+    heatmap_rows = _heatmap(data)
     quiz_id = quiz.id if quiz else None
     context.update(
         {
             "selected_quiz": quiz,
-            "learner_count": len(data["learners"]),
+            "learner_count": data["learners_total"],
             "gain": _gain_context(course, course_gain(course=course)),
             "prevalence": _prevalence_rows(data),
             "codes": data["misconceptions"],
@@ -483,7 +478,8 @@ def course_csv(request: AuthenticatedRequest, course_id: int, table: str) -> Htt
         quiz = _course_quiz(request, course)
     except BadParameter as error:
         return _bad_request_text(error)
-    data = course_misconceptions(course=course, quiz=quiz)
+    # Every learner on one page: the export holds the whole class.
+    data = course_misconceptions(course=course, quiz=quiz, page=1, page_size=2**31)
     suffix = f"-{quiz.slug}" if quiz else ""
     if table == "prevalence":
         return csv_response(

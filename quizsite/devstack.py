@@ -132,6 +132,7 @@ def run_stack(host: str, port: int) -> int:
         print(f"  Redis: {redis_url}   Celery worker: pid {worker.pid}")
         print("  Demo accounts (password: dropout-demo):")
         print("    instructor: teacher      learners: ada, grace, alan")
+        print(f"  Instructor pages: http://{host}:{port}/instructor/ (a simulated class of 30)")
         print("  Ctrl-C stops everything.\n", flush=True)
         try:
             while all(process.poll() is None for process in processes):

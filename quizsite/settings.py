@@ -131,6 +131,15 @@ REST_FRAMEWORK = {
 # Celery: JSON only, results live in our models, workers take one task at a time.
 REDIS_URL = envstr("REDIS_URL", "redis://127.0.0.1:6399/0")
 CELERY_BROKER_URL = REDIS_URL
+# Analytics results (analytics/cache.py) live in Redis too, in their own key space.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": envstr("CACHE_KEY_PREFIX", "quizsite"),
+        "TIMEOUT": 3600,
+    }
+}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -149,6 +158,10 @@ CELERY_BEAT_SCHEDULE = {
     "submissions-requeue-stuck": {
         "task": "grader.tasks.submissions_requeue_stuck",
         "schedule": envint("GRADER_SWEEP_SECONDS", 30, minimum=1),
+    },
+    "analytics-warm": {
+        "task": "analytics.tasks.analytics_warm",
+        "schedule": envint("ANALYTICS_WARM_SECONDS", 60, minimum=5),
     },
 }
 

@@ -64,7 +64,23 @@ class CourseMisconceptionsApi(APIView):
         raw = request.query_params.get("quiz") or ""
         if raw:
             quiz = _course_quiz(course.quizzes.all(), raw)
-        return Response(course_misconceptions(course=course, quiz=quiz))
+        page = _positive(request, "page", 1, 10**9)
+        page_size = _positive(request, "page_size", 100, 1000)
+        return Response(
+            course_misconceptions(course=course, quiz=quiz, page=page, page_size=page_size)
+        )
+
+
+def _positive(request: Request, name: str, default: int, largest: int) -> int:
+    raw = request.query_params.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= largest:
+        raise ApplicationError(
+            f"{name} must be a whole number from 1 to {largest}; got {raw[:20]!r}.",
+            fields={name: f"A whole number from 1 to {largest}."},
+        )
+    return int(raw)
 
 
 def _course_quiz(quizzes: QuerySet[Quiz], raw: str) -> Quiz:

@@ -105,3 +105,13 @@ def test_course_misconceptions(taught):
     assert bad.status_code == 400 and "quiz" in bad.json()["error"]["fields"]
     ok = client.get(f"/api/v1/courses/{quiz.course_id}/misconceptions/?quiz={quiz.id}")
     assert ok.status_code == 200
+
+
+def test_course_misconceptions_pages_are_checked(taught):
+    quiz, _, _, client = taught
+    url = f"/api/v1/courses/{quiz.course_id}/misconceptions/"
+    assert client.get(url + "?page=1&page_size=1000").status_code == 200
+    bad = client.get(url + "?page_size=0")
+    assert bad.status_code == 400 and "page_size" in bad.json()["error"]["fields"]
+    bad = client.get(url + "?page=x")
+    assert bad.status_code == 400 and "page" in bad.json()["error"]["fields"]

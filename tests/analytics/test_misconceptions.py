@@ -225,3 +225,17 @@ def test_course_quizzes_are_for_enrolled_learners_and_previews_for_instructors()
         services.attempt_start(quiz=post, learner=stranger)
     assert services.attempt_start(quiz=post, learner=teacher).is_preview
     assert not services.attempt_start(quiz=post, learner=learner).is_preview
+
+
+def test_learners_and_cells_come_a_page_at_a_time_prevalence_for_everyone():
+    course, pre, _, _ = _course()
+    learners = _enrol(course, 5)
+    for learner in learners:
+        _answer(pre, learner, [(False, 5, ("DO-SPEED",)), (True, 4, ())])
+    data = course_misconceptions(course=course, page=2, page_size=2)
+    assert (data["learners_total"], data["pages"], data["page"]) == (5, 3, 2)
+    assert [u["username"] for u in data["learners"]] == ["l2", "l3"]
+    assert {c["learner"] for c in data["cells"]} == {learners[2].id, learners[3].id}
+    speed = next(m for m in data["misconceptions"] if m["code"] == "DO-SPEED")
+    assert speed["holding"] == 5
+    assert course_misconceptions(course=course, page=99, page_size=2)["page"] == 3

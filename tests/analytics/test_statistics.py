@@ -261,3 +261,28 @@ def test_the_number_of_queries_does_not_grow_with_the_class(django_assert_max_nu
             _attempt(quiz, UserFactory.create(), row, questions)
     with django_assert_max_num_queries(len(small.captured_queries)):
         quiz_statistics(quiz=quiz)
+
+
+def test_results_are_cached_until_an_attempt_changes(django_assert_max_num_queries):
+    quiz, questions = _class()
+    first = quiz_statistics(quiz=quiz)
+    with django_assert_max_num_queries(2):  # the fingerprint only
+        assert quiz_statistics(quiz=quiz) == first
+    _attempt(quiz, UserFactory.create(), MARKS[0], questions)
+    assert quiz_statistics(quiz=quiz)["attempts_counted"] == first["attempts_counted"] + 1
+    fresh = quiz_statistics(quiz=quiz, fresh=True)
+    assert fresh["attempts_counted"] == first["attempts_counted"] + 1
+
+
+def test_the_warmer_fills_the_cache(django_assert_max_num_queries):
+    from analytics.misconceptions import course_gain, course_misconceptions
+    from analytics.tasks import analytics_warm
+
+    quiz, _ = _class()
+    assert quiz.course is not None
+    assert analytics_warm() >= 3
+    with django_assert_max_num_queries(2):
+        quiz_statistics(quiz=quiz)
+    with django_assert_max_num_queries(4):
+        course_gain(course=quiz.course)
+    course_misconceptions(course=quiz.course)

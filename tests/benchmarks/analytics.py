@@ -23,8 +23,10 @@ It is a benchmark, not a test: pytest never collects it. What it does:
    `manage.py simulate_class` answers through the services one save at a time (about 0.2 s
    per attempt): ~20,000 attempts would take over an hour that way, so the benchmark writes
    the same rows directly.
-4. Times `analytics.statistics.quiz_statistics(quiz=<big quiz>, attempts="first")` and
-   `analytics.misconceptions.course_misconceptions(course=<course>)`: one warm-up call, then
+4. Times `analytics.statistics.quiz_statistics(quiz=<big quiz>, attempts="first")`,
+   `analytics.misconceptions.course_misconceptions(course=<course>)` (its first page of
+   100 learners; prevalence over all) and `course_gain`, each computed afresh and from the
+   cache (see analytics/cache.py): one warm-up call, then
    the median and maximum of --runs (5) calls (time.perf_counter); then one call under
    tracemalloc (peak of Python allocations, numpy's included) and one counting queries. The
    RSS growth is the peak resident set during a call (Linux: /proc/self VmHWM, reset
@@ -760,17 +762,30 @@ def _table(rows: list[dict[str, Any]]) -> str:
 
 
 def _operations(course: Any, quiz: Any) -> list[tuple[str, Callable[[], Any]]]:
+    """Each analytics call twice: computed afresh (fresh=True: the database aggregates
+    every counted response) and as pages get it (from the Redis cache, after the warm-up
+    call or the beat task filled it; only the fingerprint query reaches the database)."""
     try:
-        from analytics.misconceptions import course_misconceptions
+        from analytics.misconceptions import course_gain, course_misconceptions
         from analytics.statistics import quiz_statistics
     except ImportError as error:
         raise BenchError(f"The analytics functions are not available yet: {error}") from error
     return [
         (
-            "quiz_statistics(attempts='first')",
+            "quiz_statistics(attempts='first'), computed",
+            lambda: quiz_statistics(quiz=quiz, attempts="first", fresh=True),
+        ),
+        (
+            "quiz_statistics(attempts='first'), cached",
             lambda: quiz_statistics(quiz=quiz, attempts="first"),
         ),
-        ("course_misconceptions(course)", lambda: course_misconceptions(course=course)),
+        (
+            "course_misconceptions(course), computed",
+            lambda: course_misconceptions(course=course, fresh=True),
+        ),
+        ("course_misconceptions(course), cached", lambda: course_misconceptions(course=course)),
+        ("course_gain(course), computed", lambda: course_gain(course=course, fresh=True)),
+        ("course_gain(course), cached", lambda: course_gain(course=course)),
     ]
 
 
