@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "assessments",
     "grader",
     "analytics",
+    "lms",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +129,20 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # `format` is an ordinary parameter (?format=csv on exports), not renderer selection.
     "URL_FORMAT_OVERRIDE": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Dropout diagnostics API",
+    "DESCRIPTION": (
+        "Quizzes, code grading and misconception analytics about dropout. LMS servers "
+        "authenticate with `Authorization: Bearer <API client token>` (scoped, bound to "
+        "courses); people with their session or `Authorization: Token <token>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Celery: JSON only, results live in our models, workers take one task at a time.

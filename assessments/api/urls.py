@@ -1,4 +1,5 @@
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from assessments.api import views
 
@@ -22,4 +23,7 @@ urlpatterns = [
     # The grader's and the analytics' endpoints share the /api/v1/ prefix and namespace.
     path("", include("grader.api.urls")),
     path("", include("analytics.api.urls")),
+    path("", include("lms.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

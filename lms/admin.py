@@ -1,0 +1,38 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest
+from django.utils import timezone
+
+from lms.models import ApiClient, LmsIdentity
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin[ApiClient]):
+    list_display = ["name", "token_prefix", "created_at", "last_used_at", "revoked_at"]
+    filter_horizontal = ["courses"]
+    readonly_fields = ["token_prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def save_model(self, request: HttpRequest, obj: ApiClient, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        issued, token = ApiClient.issue(
+            name=obj.name, scopes=list(obj.scopes), created_by=request.user
+        )
+        obj.pk = issued.pk
+        obj.token_prefix, obj.token_hash = issued.token_prefix, issued.token_hash
+        obj.created_by, obj.created_at = issued.created_by, issued.created_at
+        messages.warning(request, f"The client's token, shown only now: {token}")
+
+    @admin.action(description="Revoke the selected clients' tokens")
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        messages.success(request, f"Revoked {count} client(s).")
+
+
+@admin.register(LmsIdentity)
+class LmsIdentityAdmin(admin.ModelAdmin[LmsIdentity]):
+    list_display = ["lms_user_id", "issuer", "user", "created_at"]
+    search_fields = ["lms_user_id", "user__username"]

@@ -1,0 +1,254 @@
+"""The REST API for LMS servers: API clients with scoped tokens, bound to courses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assessments.api.serializers import StrictSerializer
+from assessments.errors import ApplicationError
+from assessments.models import Attempt, Quiz
+from lms.auth import ApiClientAuthentication, api_client, client_course, scope_required
+from lms.models import LmsIdentity
+from lms.services import client_issuer, idempotent, roster_upsert
+
+MAX_MEMBERS = 5000
+
+
+class ClientApi(APIView):
+    """Base of the LMS endpoints: Bearer tokens of API clients only."""
+
+    authentication_classes = [ApiClientAuthentication]
+
+
+class Pages(PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class CourseOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+
+
+class CourseListApi(ClientApi):
+    permission_classes = [scope_required("courses:read")]
+
+    @extend_schema(responses=CourseOut(many=True), summary="The courses this client may touch")
+    def get(self, request: Request) -> Response:
+        client = api_client(request)
+        assert client is not None
+        paginator = Pages()
+        page = paginator.paginate_queryset(client.courses.order_by("id"), request, view=self)
+        return paginator.get_paginated_response(CourseOut(page, many=True).data)
+
+
+class MemberIn(StrictSerializer):
+    lms_user_id = serializers.CharField(max_length=200)
+    role = serializers.ChoiceField(choices=["learner", "instructor"])
+    given_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    family_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+
+
+class RosterIn(StrictSerializer):
+    members = MemberIn(many=True, allow_empty=False)
+
+    def validate_members(self, members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(members) > MAX_MEMBERS:
+            raise serializers.ValidationError(
+                f"At most {MAX_MEMBERS} members per request; send the roster in parts."
+            )
+        seen = set()
+        for index, member in enumerate(members):
+            if member["lms_user_id"] in seen:
+                raise serializers.ValidationError(
+                    {str(index): {"lms_user_id": "This LMS user id appears twice in the payload."}}
+                )
+            seen.add(member["lms_user_id"])
+        return members
+
+
+class RosterResultOut(serializers.Serializer[Any]):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class MemberOut(serializers.Serializer[Any]):
+    lms_user_id = serializers.CharField(allow_null=True)
+    user = serializers.IntegerField()
+    role = serializers.CharField()
+
+
+class RosterApi(ClientApi):
+    def get_permissions(self) -> list[Any]:
+        scope = "roster:write" if self.request.method == "PUT" else "roster:read"
+        return [scope_required(scope)()]
+
+    @extend_schema(responses=MemberOut(many=True), summary="The course's roster")
+    def get(self, request: Request, course_id: int) -> Response:
+        client = api_client(request)
+        assert client is not None
+        course = client_course(client, course_id)
+        ids = dict(
+            LmsIdentity.objects.filter(issuer=client_issuer(client)).values_list(
+                "user_id", "lms_user_id"
+            )
+        )
+        members = [
+            {"lms_user_id": ids.get(user_id), "user": user_id, "role": "instructor"}
+            for user_id in course.instructors.order_by("id").values_list("id", flat=True)
+        ] + [
+            {"lms_user_id": ids.get(user_id), "user": user_id, "role": "learner"}
+            for user_id in course.enrollments.order_by("learner_id").values_list(
+                "learner_id", flat=True
+            )
+        ]
+        paginator = Pages()
+        page = paginator.paginate_queryset(cast(Any, members), request, view=self)
+        return paginator.get_paginated_response(MemberOut(page, many=True).data)
+
+    @extend_schema(
+        request=RosterIn,
+        responses=RosterResultOut,
+        summary="Create or update members by the LMS's user id (idempotent)",
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+    )
+    def put(self, request: Request, course_id: int) -> Response:
+        client = api_client(request)
+        assert client is not None
+        course = client_course(client, course_id)
+        payload = RosterIn(data=request.data)
+        payload.is_valid(raise_exception=True)
+        members = payload.validated_data["members"]
+
+        def write() -> tuple[int, Any]:
+            result = roster_upsert(client=client, course=course, members=members)
+            return status.HTTP_200_OK, result.as_dict()
+
+        code, body = idempotent(
+            client=client,
+            key=request.headers.get("Idempotency-Key"),
+            payload={"course": course.id, "members": request.data.get("members")},
+            write=write,
+        )
+        return Response(body, status=code)
+
+
+class GradeOut(serializers.Serializer[Any]):
+    attempt = serializers.IntegerField(source="id")
+    quiz = serializers.IntegerField(source="quiz_id")
+    user = serializers.IntegerField(source="learner_id")
+    lms_user_id = serializers.CharField(allow_null=True)
+    number = serializers.IntegerField()
+    score = serializers.FloatField(allow_null=True)
+    max_score = serializers.FloatField()
+    submitted_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+def _since(request: Request) -> datetime | None:
+    raw = request.query_params.get("updated_since")
+    if not raw:
+        return None
+    moment = parse_datetime(raw)
+    if moment is None or moment.tzinfo is None:
+        raise ApplicationError(
+            "updated_since must be an ISO 8601 date-time with a time zone, "
+            f"e.g. 2026-11-22T10:00:00Z; got {raw[:40]!r}.",
+            fields={"updated_since": "An ISO 8601 date-time with a time zone."},
+        )
+    return moment
+
+
+class GradeListApi(ClientApi):
+    permission_classes = [scope_required("grades:read")]
+
+    @extend_schema(
+        responses=GradeOut(many=True),
+        summary="Finished attempts and their scores, oldest change first",
+        parameters=[
+            OpenApiParameter("updated_since", datetime, description="Only later changes."),
+            OpenApiParameter("quiz", int),
+        ],
+    )
+    def get(self, request: Request, course_id: int) -> Response:
+        client = api_client(request)
+        assert client is not None
+        course = client_course(client, course_id)
+        attempts: QuerySet[Attempt] = Attempt.objects.filter(
+            quiz__course=course, state=Attempt.State.SUBMITTED, is_preview=False
+        ).order_by("updated_at", "id")
+        since = _since(request)
+        if since is not None:
+            attempts = attempts.filter(updated_at__gt=since)
+        quiz = request.query_params.get("quiz")
+        if quiz:
+            if not quiz.isdigit() or not course.quizzes.filter(id=int(quiz)).exists():
+                raise ApplicationError(
+                    f"quiz must be the id of one of this course's quizzes; got {quiz[:20]!r}.",
+                    fields={"quiz": "Not a quiz of this course."},
+                )
+            attempts = attempts.filter(quiz_id=int(quiz))
+        paginator = Pages()
+        page = paginator.paginate_queryset(attempts, request, view=self) or []
+        ids = dict(
+            LmsIdentity.objects.filter(
+                issuer=client_issuer(client), user_id__in=[a.learner_id for a in page]
+            ).values_list("user_id", "lms_user_id")
+        )
+        rows = [
+            {
+                "id": a.id,
+                "quiz_id": a.quiz_id,
+                "learner_id": a.learner_id,
+                "lms_user_id": ids.get(a.learner_id),
+                "number": a.number,
+                "score": None if a.score is None else float(a.score),
+                "max_score": float(a.max_score),
+                "submitted_at": a.submitted_at,
+                "updated_at": a.updated_at,
+            }
+            for a in page
+        ]
+        return paginator.get_paginated_response(GradeOut(rows, many=True).data)
+
+
+class QuizOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    role = serializers.CharField()
+    opens_at = serializers.DateTimeField(allow_null=True)
+    closes_at = serializers.DateTimeField(allow_null=True)
+    time_limit_seconds = serializers.SerializerMethodField()
+    attempts_allowed = serializers.IntegerField(allow_null=True)
+    is_published = serializers.BooleanField()
+
+    def get_time_limit_seconds(self, quiz: Quiz) -> int | None:
+        return None if quiz.time_limit is None else int(quiz.time_limit.total_seconds())
+
+
+class QuizListApi(ClientApi):
+    permission_classes = [scope_required("quizzes:read")]
+
+    @extend_schema(responses=QuizOut(many=True), summary="The course's quizzes and schedule")
+    def get(self, request: Request, course_id: int) -> Response:
+        client = api_client(request)
+        assert client is not None
+        course = client_course(client, course_id)
+        paginator = Pages()
+        page = paginator.paginate_queryset(course.quizzes.order_by("id"), request, view=self)
+        return paginator.get_paginated_response(QuizOut(page, many=True).data)
