@@ -1,9 +1,12 @@
-"""Instructor analytics over REST: the course's instructors (session or token) only."""
+"""Analytics over REST: the course's instructors (session or token), or an LMS's API
+client holding `analytics:read` and bound to the course."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.http import HttpResponseBase
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,8 +18,46 @@ from analytics.csv_export import csv_response
 from analytics.misconceptions import course_misconceptions
 from analytics.responses import COLUMNS, counted_responses, response_row, response_rows
 from analytics.statistics import quiz_statistics
-from assessments.errors import ApplicationError
+from assessments.errors import ApplicationError, NotFoundError
 from assessments.models import Quiz
+from courses.models import Course
+from lms.auth import ApiClientAuthentication, api_client, client_course
+from lms.models import ApiClient
+
+SCOPE = "analytics:read"
+
+
+class AnalyticsApi(APIView):
+    """People by session or token; LMS servers by API client token."""
+
+    authentication_classes = [
+        SessionAuthentication,
+        TokenAuthentication,
+        ApiClientAuthentication,
+    ]
+
+
+def _scoped(client: ApiClient) -> ApiClient:
+    if SCOPE not in client.scopes:
+        raise PermissionDenied(f"This API client lacks the scope {SCOPE}.")
+    return client
+
+
+def _quiz(request: Request, quiz_id: int) -> Quiz:
+    client = api_client(request)
+    if client is None:
+        return quiz_for_instructor(user=request.user, quiz_id=quiz_id)
+    quiz = Quiz.objects.filter(id=quiz_id, course__in=_scoped(client).courses.all()).first()
+    if quiz is None:
+        raise NotFoundError("No such quiz.")
+    return quiz
+
+
+def _course(request: Request, course_id: int) -> Course:
+    client = api_client(request)
+    if client is None:
+        return course_for_instructor(user=request.user, course_id=course_id)
+    return client_course(_scoped(client), course_id)
 
 
 def _choice(request: Request, name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -29,9 +70,9 @@ def _choice(request: Request, name: str, allowed: tuple[str, ...], default: str)
     return value
 
 
-class QuizStatisticsApi(APIView):
+class QuizStatisticsApi(AnalyticsApi):
     def get(self, request: Request, quiz_id: int) -> Response:
-        quiz = quiz_for_instructor(user=request.user, quiz_id=quiz_id)
+        quiz = _quiz(request, quiz_id)
         attempts = _choice(request, "attempts", POLICIES, "first")
         return Response(quiz_statistics(quiz=quiz, attempts=attempts))
 
@@ -42,9 +83,9 @@ class ResponsePages(PageNumberPagination):
     max_page_size = 5000
 
 
-class QuizResponsesApi(APIView):
+class QuizResponsesApi(AnalyticsApi):
     def get(self, request: Request, quiz_id: int) -> HttpResponseBase:
-        quiz = quiz_for_instructor(user=request.user, quiz_id=quiz_id)
+        quiz = _quiz(request, quiz_id)
         attempts = _choice(request, "attempts", POLICIES, "first")
         output = _choice(request, "format", ("json", "csv"), "json")
         responses = counted_responses(quiz=quiz, attempts=attempts)
@@ -57,9 +98,9 @@ class QuizResponsesApi(APIView):
         return paginator.get_paginated_response(rows)
 
 
-class CourseMisconceptionsApi(APIView):
+class CourseMisconceptionsApi(AnalyticsApi):
     def get(self, request: Request, course_id: int) -> Response:
-        course = course_for_instructor(user=request.user, course_id=course_id)
+        course = _course(request, course_id)
         quiz = None
         raw = request.query_params.get("quiz") or ""
         if raw:

@@ -191,3 +191,17 @@ def test_the_command_prints_the_token_once(course, capsys):
     http = APIClient()
     http.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert http.get("/api/v1/courses/").json()["results"][0]["slug"] == "bio101"
+
+
+def test_analytics_for_clients_with_the_scope_and_the_course(course):
+    quiz = quiz_of(single(), course=course)
+    other = quiz_of(single(), course=Course.objects.create(slug="elsewhere", title="Elsewhere"))
+    _, http = _client(course, scopes=["analytics:read"])
+    assert http.get(f"/api/v1/quizzes/{quiz.id}/statistics/").status_code == 200
+    assert http.get(f"/api/v1/courses/{course.id}/misconceptions/").status_code == 200
+    assert http.get(f"/api/v1/quizzes/{quiz.id}/responses/?format=csv").status_code == 200
+    assert http.get(f"/api/v1/quizzes/{other.id}/statistics/").status_code == 404
+    assert http.get(f"/api/v1/courses/{other.course_id}/misconceptions/").status_code == 404
+    _, unscoped = _client(course, scopes=["grades:read"])
+    denied = unscoped.get(f"/api/v1/quizzes/{quiz.id}/statistics/")
+    assert denied.status_code == 403 and "analytics:read" in denied.json()["error"]["message"]
