@@ -78,6 +78,7 @@ def private_redis(port: int) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        shutil.rmtree(data_dir, ignore_errors=True)  # nothing is saved there; leave no trace
 
 
 @contextmanager
