@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from assessments.errors import NotFoundError
+from assessments.errors import ApplicationError, NotFoundError
 from assessments.models import Quiz
 from courses.models import Course
 
@@ -48,4 +48,18 @@ def quiz_for_instructor(*, user: Any, quiz_id: int) -> Quiz:
     course = quiz.course
     if course is None or not course.instructors.filter(id=user.id).exists():
         raise NotFoundError("No such quiz.")
+    return quiz
+
+
+def course_quiz(course: Course, raw: str) -> Quiz:
+    """One of `course`'s quizzes by the id in `raw` (a query-string value); otherwise an
+    ApplicationError naming the `quiz` field."""
+    raw = raw.strip()
+    valid = raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID
+    quiz = course.quizzes.filter(id=int(raw)).first() if valid else None
+    if quiz is None:
+        raise ApplicationError(
+            f"{raw[:40]!r} is not a quiz of this course.",
+            fields={"quiz": "Not a quiz of this course."},
+        )
     return quiz

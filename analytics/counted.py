@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
+
 from assessments.models import Attempt, Quiz
 from courses.models import Course, Enrollment
 
@@ -63,3 +65,10 @@ def counted_attempts_cte(
         counted AS (SELECT id, learner_id, quiz_id, score, max_score FROM ranked {pick})
     """
     return sql, params
+
+
+def query_rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Run one aggregation statement and return its rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())

@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db import connection
 
 from analytics.access import MAX_ID
 from analytics.cache import cached, course_fingerprint
-from analytics.counted import counted_attempts_cte
+from analytics.counted import counted_attempts_cte, query_rows
 from assessments.diagnosis import CRI_THRESHOLD, Quadrant, diagnose, quadrant_of
 from assessments.errors import NotFoundError
 from assessments.models import Attempt, Misconception, Question, Quiz, Response
@@ -34,12 +33,6 @@ from grader.models import Submission
 
 CODE_CONFIDENCE = 3
 HAKE_BANDS = ((0.7, "high"), (0.3, "medium"), (float("-inf"), "low"))
-
-
-def _query(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
 
 
 @dataclass
@@ -94,7 +87,7 @@ def _evidence(
     """
     # Separate statements: on PostgreSQL one statement sharing `answered` between these
     # aggregations was measured twice as slow (its row estimates lead to nested loops).
-    tallies = _query(
+    tallies = query_rows(
         answered
         + f"""SELECT a.learner_id, m.code, COUNT(*), SUM(a.confidence), 0, 0
           FROM answered a
@@ -114,14 +107,14 @@ def _evidence(
     question_rows: list[tuple[Any, ...]] = []
     code_rows: list[tuple[Any, ...]] = []
     if with_questions:
-        question_rows = _query(
+        question_rows = query_rows(
             answered
             + """SELECT question_id, NULL, CASE WHEN is_correct THEN 1 ELSE 0 END,
                         COUNT(*), SUM(confidence), 0
                    FROM answered GROUP BY question_id, is_correct""",
             params,
         )
-        code_rows = _query(
+        code_rows = query_rows(
             answered
             + f"""SELECT a.question_id, m.code, COUNT(DISTINCT a.learner_id)
               FROM answered a
@@ -166,7 +159,7 @@ def _code_rows(course: Course) -> list[tuple[Any, ...]]:
     named = Submission.misconceptions.through._meta.db_table
     misconception = Misconception._meta.db_table
     enrollment = Enrollment._meta.db_table
-    return _query(
+    return query_rows(
         f"""WITH latest AS (
             SELECT s.id, s.learner_id, s.status,
                    ROW_NUMBER() OVER (
@@ -346,7 +339,7 @@ def _course_gain(course: Course) -> dict[str, Any]:
         counted, params = counted_attempts_cte(
             course_id=course.id, quiz_id=quiz.id, policy="first", enrolled_only=True
         )
-        rows = _query(counted + "SELECT learner_id, score, max_score FROM counted", params)
+        rows = query_rows(counted + "SELECT learner_id, score, max_score FROM counted", params)
         percents[quiz.id] = {
             int(learner): 100.0 * float(score or 0) / float(maximum)
             for learner, score, maximum in rows

@@ -28,22 +28,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db import connection
 
 from analytics.cache import cached, quiz_fingerprint
-from analytics.counted import POLICIES, counted_attempts_cte
+from analytics.counted import POLICIES, counted_attempts_cte, query_rows
 from assessments.models import Choice, Question, QuestionType, Quiz, Response
 
 __all__ = ["POLICIES", "quiz_statistics", "test_statistics"]
 
 LOW_EFFICIENCY = 15.0  # Moodle flags discriminative efficiency under 15 %
 GUESSABLE = (QuestionType.SINGLE, QuestionType.TRUE_FALSE)
-
-
-def _query(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -200,8 +193,6 @@ def _slot_of(question: Question, sections: list[tuple[int, str, int]]) -> int | 
 def quiz_statistics(*, quiz: Quiz, attempts: str = "first", fresh: bool = False) -> dict[str, Any]:
     """The statistics page's and API's data for `quiz`, counting attempts by `attempts`:
     from the cache while the quiz's attempts are unchanged, unless `fresh`."""
-    if attempts not in POLICIES:
-        raise ValueError(f"attempts must be one of {', '.join(POLICIES)}")
     if fresh:
         return _quiz_statistics(quiz, attempts)
     return cached(
@@ -216,7 +207,7 @@ def _quiz_statistics(quiz: Quiz, attempts: str) -> dict[str, Any]:
         course_id=quiz.course_id, quiz_id=quiz.id, policy=attempts
     )
     by_kind: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for kind, key, level, value, count, maximum in _query(_histogram_sql(counted), params):
+    for kind, key, level, value, count, maximum in query_rows(_histogram_sql(counted), params):
         by_kind[kind].append((key, level, value, count, maximum))
     per_question = _histograms(
         [(key, mark or 0, total or 0, count, m) for key, mark, total, count, m in by_kind["q"]]

@@ -24,12 +24,17 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from analytics import charts
-from analytics.access import course_for_instructor, courses_taught, quiz_for_instructor
+from analytics.access import (
+    course_for_instructor,
+    course_quiz,
+    courses_taught,
+    quiz_for_instructor,
+)
 from analytics.csv_export import csv_response
 from analytics.misconceptions import course_gain, course_misconceptions, learner_profile
 from analytics.statistics import POLICIES, quiz_statistics
 from assessments.diagnosis import CRI_THRESHOLD, Quadrant
-from assessments.errors import NotFoundError
+from assessments.errors import ApplicationError, NotFoundError
 from assessments.models import Attempt, Quiz
 from courses.models import Course
 
@@ -41,7 +46,6 @@ class AuthenticatedRequest(HttpRequest):
 
 
 LEARNERS_PER_PAGE = 50
-MAX_ID = 2**63 - 1  # a larger id in the URL matches nothing (and overflows SQLite)
 OPEN_OPTIONS_UP_TO = 20  # items whose option distributions show unfolded
 POLICY_LABELS = {
     "first": "First attempt of each learner",
@@ -176,11 +180,10 @@ def _course_quiz(request: HttpRequest, course: Course) -> Quiz | None:
     raw = request.GET.get("quiz", "").strip()
     if not raw:
         return None
-    valid = raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID
-    quiz = course.quizzes.filter(id=int(raw)).first() if valid else None
-    if quiz is None:
-        raise BadParameter("quiz", f"{raw[:40]!r} is not a quiz of this course.")
-    return quiz
+    try:
+        return course_quiz(course, raw)
+    except ApplicationError as error:
+        raise BadParameter("quiz", error.message) from error
 
 
 # --- My courses ----------------------------------------------------------------------------
@@ -829,8 +832,6 @@ def quiz_statistics_csv(
 
 
 def _profile(course: Course, learner_id: int) -> dict[str, Any]:
-    if learner_id > MAX_ID:
-        raise NotFoundError("No such learner in this course.")
     return learner_profile(course=course, learner_id=learner_id)
 
 

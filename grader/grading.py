@@ -71,6 +71,10 @@ class GradeReport:
         }
 
 
+def _too_much_data(limits: Limits) -> str:
+    return f"Your code returned more than {limits.result_bytes // (1024 * 1024)} MiB of data."
+
+
 def _unfinished(outcome: RunOutcome, limits: Limits) -> tuple[str, str]:
     """Return the status and message for a child that sent no usable result."""
     if outcome.status == "timeout":
@@ -81,10 +85,7 @@ def _unfinished(outcome: RunOutcome, limits: Limits) -> tuple[str, str]:
             f"Your code printed more than {limits.output_bytes // 1024} KiB; printing was stopped.",
         )
     if outcome.status == "result_limit":
-        return (
-            Status.ERROR,
-            f"Your code returned more than {limits.result_bytes // (1024 * 1024)} MiB of data.",
-        )
+        return Status.ERROR, _too_much_data(limits)
     if outcome.signal == 24:
         return (
             Status.TIMEOUT,
@@ -128,8 +129,7 @@ def _judge(exercise: Exercise, plan: Any, outcome: RunOutcome, limits: Limits) -
     except ValueError:
         return GradeReport(Status.ERROR, 0.0, [], "Your code's results could not be read.")
     if "result_too_large" in header:
-        status, message = _unfinished(RunOutcome("result_limit", "", 0, 0.0, 0.0), limits)
-        return GradeReport(status, 0.0, [], message)
+        return GradeReport(Status.ERROR, 0.0, [], _too_much_data(limits))
     if "isolation_error" in header:
         raise SandboxUnavailable(
             f"The sandbox could not isolate the child: {header['isolation_error']}"

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics.access import course_quiz
 from assessments.api.serializers import StrictSerializer
 from assessments.errors import ApplicationError
 from assessments.models import Attempt, Quiz
@@ -194,14 +195,9 @@ class GradeListApi(ClientApi):
         since = _since(request)
         if since is not None:
             attempts = attempts.filter(updated_at__gt=since)
-        quiz = request.query_params.get("quiz")
-        if quiz:
-            if not quiz.isdigit() or not course.quizzes.filter(id=int(quiz)).exists():
-                raise ApplicationError(
-                    f"quiz must be the id of one of this course's quizzes; got {quiz[:20]!r}.",
-                    fields={"quiz": "Not a quiz of this course."},
-                )
-            attempts = attempts.filter(quiz_id=int(quiz))
+        raw = request.query_params.get("quiz")
+        if raw:
+            attempts = attempts.filter(quiz=course_quiz(course, raw))
         paginator = Pages()
         page = paginator.paginate_queryset(attempts, request, view=self) or []
         ids = dict(

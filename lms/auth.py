@@ -11,6 +11,7 @@ from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from analytics.access import MAX_ID
 from assessments.errors import NotFoundError
 from courses.models import Course
 from lms.models import TOKEN_PREFIX_LENGTH, ApiClient
@@ -82,7 +83,7 @@ def scope_required(scope: str) -> type[BasePermission]:
 
 def client_course(client: ApiClient, course_id: int) -> Course:
     """The course if the client is bound to it; otherwise it looks absent (404)."""
-    course = client.courses.filter(id=course_id).first() if course_id < 2**63 else None
+    course = client.courses.filter(id=course_id).first() if course_id <= MAX_ID else None
     if course is None:
         raise NotFoundError("No such course.")
     return course

@@ -26,6 +26,14 @@ class RosterResult:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
 
+def _username(client: ApiClient, lms_user_id: str) -> str:
+    """A unique username for the LMS's id; long ids are hashed rather than truncated."""
+    name = f"lms{client.id}-{lms_user_id}"
+    if len(name) <= 150:
+        return name
+    return f"lms{client.id}-h{hashlib.sha256(lms_user_id.encode()).hexdigest()}"
+
+
 def client_issuer(client: ApiClient) -> str:
     return f"api-client:{client.id}"
 
@@ -53,7 +61,7 @@ def roster_upsert(
         identity = identities.get(member["lms_user_id"])
         if identity is None:
             user = users.objects.create(
-                username=f"lms{client.id}-{member['lms_user_id']}"[:150],
+                username=_username(client, member["lms_user_id"]),
                 first_name=member.get("given_name", "")[:150],
                 last_name=member.get("family_name", "")[:150],
                 email=member.get("email", ""),

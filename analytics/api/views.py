@@ -3,7 +3,6 @@ client holding `analytics:read` and bound to the course."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
 from django.http import HttpResponseBase
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import PermissionDenied
@@ -12,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics.access import course_for_instructor, quiz_for_instructor
+from analytics.access import course_for_instructor, course_quiz, quiz_for_instructor
 from analytics.counted import POLICIES
 from analytics.csv_export import csv_response
 from analytics.misconceptions import course_misconceptions
@@ -104,7 +103,7 @@ class CourseMisconceptionsApi(AnalyticsApi):
         quiz = None
         raw = request.query_params.get("quiz") or ""
         if raw:
-            quiz = _course_quiz(course.quizzes.all(), raw)
+            quiz = course_quiz(course, raw)
         page = _positive(request, "page", 1, 10**9)
         page_size = _positive(request, "page_size", 100, 1000)
         return Response(
@@ -122,13 +121,3 @@ def _positive(request: Request, name: str, default: int, largest: int) -> int:
             fields={name: f"A whole number from 1 to {largest}."},
         )
     return int(raw)
-
-
-def _course_quiz(quizzes: QuerySet[Quiz], raw: str) -> Quiz:
-    quiz = quizzes.filter(id=int(raw)).first() if raw.isdigit() else None
-    if quiz is None:
-        raise ApplicationError(
-            f"quiz must be the id of one of this course's quizzes; got {raw!r}.",
-            fields={"quiz": "Not a quiz of this course."},
-        )
-    return quiz

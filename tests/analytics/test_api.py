@@ -101,8 +101,9 @@ def test_course_misconceptions(taught):
     response = client.get(f"/api/v1/courses/{quiz.course_id}/misconceptions/")
     assert response.status_code == 200
     assert {"learners", "misconceptions", "cells", "questions"} <= set(response.json())
-    bad = client.get(f"/api/v1/courses/{quiz.course_id}/misconceptions/?quiz=999999")
-    assert bad.status_code == 400 and "quiz" in bad.json()["error"]["fields"]
+    for raw in ("999999", "99999999999999999999999", "x"):  # absent, overflowing, not a number
+        bad = client.get(f"/api/v1/courses/{quiz.course_id}/misconceptions/?quiz={raw}")
+        assert bad.status_code == 400 and "quiz" in bad.json()["error"]["fields"]
     ok = client.get(f"/api/v1/courses/{quiz.course_id}/misconceptions/?quiz={quiz.id}")
     assert ok.status_code == 200
 

@@ -285,4 +285,17 @@ def test_the_warmer_fills_the_cache(django_assert_max_num_queries):
         quiz_statistics(quiz=quiz)
     with django_assert_max_num_queries(4):
         course_gain(course=quiz.course)
-    course_misconceptions(course=quiz.course)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as warm:
+        course_misconceptions(course=quiz.course)
+    with CaptureQueriesContext(connection) as fresh:
+        course_misconceptions(course=quiz.course, fresh=True)
+
+    # the warm call reads the evidence from the cache: no counted-attempts statement
+    def evidence_statements(context: CaptureQueriesContext) -> int:
+        return sum("WITH ranked" in query["sql"] for query in context.captured_queries)
+
+    assert evidence_statements(warm) == 0
+    assert evidence_statements(fresh) >= 1

@@ -165,7 +165,10 @@ def test_grades_since_a_moment(course):
     assert len(http.get(url, {"updated_since": earlier}).json()["results"]) == 1
     bad = http.get(url, {"updated_since": "yesterday"})
     assert bad.status_code == 400 and "updated_since" in bad.json()["error"]["fields"]
-    assert http.get(url, {"quiz": "x"}).status_code == 400
+    for raw in ("x", "99999999999999999999999"):
+        bad = http.get(url, {"quiz": raw})
+        assert bad.status_code == 400 and "quiz" in bad.json()["error"]["fields"]
+    assert len(http.get(url, {"quiz": str(quiz.id)}).json()["results"]) == 1
     quizzes = http.get(f"/api/v1/courses/{course.id}/quizzes/").json()["results"]
     assert [q["id"] for q in quizzes] == [quiz.id]
 
@@ -205,3 +208,12 @@ def test_analytics_for_clients_with_the_scope_and_the_course(course):
     _, unscoped = _client(course, scopes=["grades:read"])
     denied = unscoped.get(f"/api/v1/quizzes/{quiz.id}/statistics/")
     assert denied.status_code == 403 and "analytics:read" in denied.json()["error"]["message"]
+
+
+def test_long_lms_ids_that_share_a_prefix_stay_two_people(course):
+    _, http = _client(course)
+    long_ids = ["x" * 190 + "a", "x" * 190 + "b"]
+    members = [{"lms_user_id": i, "role": "learner"} for i in long_ids]
+    response = http.put(f"/api/v1/courses/{course.id}/roster/", {"members": members}, format="json")
+    assert response.json() == {"created": 2, "updated": 0, "unchanged": 0}
+    assert Enrollment.objects.filter(course=course).count() == 2
