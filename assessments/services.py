@@ -30,6 +30,7 @@ from assessments.models import (
 )
 from assessments.numeric import parameters_draw
 from assessments.scoring import code_outcome, response_outcome
+from assessments.signals import attempt_scored_on_commit
 
 MAX_TEXT_LENGTH = 5000
 MAX_SECONDS_PER_SAVE = 3600
@@ -324,6 +325,7 @@ def response_code_verdict_apply(*, response_id: int) -> None:
         marks = attempt.responses.exclude(mark__isnull=True).values_list("mark", flat=True)
         attempt.score = sum((mark for mark in marks if mark is not None), Decimal(0))
         attempt.save(update_fields=["score", "updated_at"])
+        attempt_scored_on_commit(attempt.id)
 
 
 def _attempt_score(attempt: Attempt, now: datetime, *, auto: bool) -> Attempt:
@@ -355,6 +357,7 @@ def _attempt_score(attempt: Attempt, now: datetime, *, auto: bool) -> Attempt:
     attempt.submitted_at = now
     attempt.auto_submitted = auto
     attempt.save(update_fields=["score", "state", "submitted_at", "auto_submitted", "updated_at"])
+    attempt_scored_on_commit(attempt.id)
     return attempt
 
 
