@@ -26,27 +26,39 @@ class RosterResult:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
 
-def _username(client: ApiClient, lms_user_id: str) -> str:
+def _username(prefix: str, lms_user_id: str) -> str:
     """A unique username for the LMS's id; long ids are hashed rather than truncated."""
-    name = f"lms{client.id}-{lms_user_id}"
+    name = f"{prefix}-{lms_user_id}"
     if len(name) <= 150:
         return name
-    return f"lms{client.id}-h{hashlib.sha256(lms_user_id.encode()).hexdigest()}"
+    return f"{prefix}-h{hashlib.sha256(lms_user_id.encode()).hexdigest()}"
 
 
 def client_issuer(client: ApiClient) -> str:
     return f"api-client:{client.id}"
 
 
-@transaction.atomic
 def roster_upsert(
     *, client: ApiClient, course: Course, members: list[dict[str, Any]]
 ) -> RosterResult:
-    """Create or update each member (by the LMS's user id); the same payload twice changes
-    nothing. Learners are enrolled (source lms, external_id = the LMS id); instructors
-    join the course's instructors. Members absent from the payload are left alone."""
+    """An API client's roster upsert: its people are known by (client, LMS user id)."""
+    return members_upsert(
+        issuer=client_issuer(client),
+        username_prefix=f"lms{client.id}",
+        course=course,
+        members=members,
+    )
+
+
+@transaction.atomic
+def members_upsert(
+    *, issuer: str, username_prefix: str, course: Course, members: list[dict[str, Any]]
+) -> RosterResult:
+    """Create or update each member (by the LMS's user id under `issuer`); the same payload
+    twice changes nothing. Learners are enrolled (source lms, external_id = the LMS id);
+    instructors join the course's instructors. Members absent from the payload are left
+    alone. Used by API clients' roster upserts, LTI launches and LTI roster syncs."""
     users = get_user_model()
-    issuer = client_issuer(client)
     result = RosterResult()
     identities = {
         identity.lms_user_id: identity
@@ -61,7 +73,7 @@ def roster_upsert(
         identity = identities.get(member["lms_user_id"])
         if identity is None:
             user = users.objects.create(
-                username=_username(client, member["lms_user_id"]),
+                username=_username(username_prefix, member["lms_user_id"]),
                 first_name=member.get("given_name", "")[:150],
                 last_name=member.get("family_name", "")[:150],
                 email=member.get("email", ""),

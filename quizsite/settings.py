@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "grader",
     "analytics",
     "lms",
+    "lti",
     "drf_spectacular",
     "drf_spectacular_sidecar",
 ]
@@ -49,6 +50,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After XFrameOptions in this list, so it sees the response first: LTI sessions may be
+    # framed by the LMS that launched them (frame-ancestors), nothing else may.
+    "lti.middleware.LtiFrameAncestorsMiddleware",
 ]
 
 ROOT_URLCONF = "quizsite.urls"
@@ -115,6 +119,10 @@ STORAGES = {
 
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Inside an LMS's iframe our cookies are third-party: over HTTPS they must be SameSite=None
+# (with Secure) to be sent at all. Without HTTPS (development) browsers refuse None, so Lax.
+SESSION_COOKIE_SAMESITE = "None" if SESSION_COOKIE_SECURE else "Lax"
+CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -180,7 +188,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.analytics_warm",
         "schedule": envint("ANALYTICS_WARM_SECONDS", 60, minimum=5),
     },
+    "lti-passbacks-resend": {
+        "task": "lti.tasks.passbacks_resend_due",
+        "schedule": envint("LTI_PASSBACK_SWEEP_SECONDS", 60, minimum=5),
+    },
+    "lti-rosters-sync": {
+        "task": "lti.tasks.rosters_sync_all",
+        "schedule": envint("LTI_ROSTER_SYNC_SECONDS", 6 * 3600, minimum=60),
+    },
 }
+
+# LTI 1.3 (lti/). Seconds a login's state waits for its launch; clock skew forgiven on
+# exp/iat; the oldest id_token accepted; outgoing HTTP timeout; score passback retries
+# (exponential backoff from the base, capped, at most LTI_PASSBACK_MAX_TRIES tries).
+LTI_STATE_SECONDS = envint("LTI_STATE_SECONDS", 600, minimum=30)
+LTI_CLOCK_SKEW_SECONDS = envint("LTI_CLOCK_SKEW_SECONDS", 60, minimum=0)
+LTI_MAX_TOKEN_AGE = envint("LTI_MAX_TOKEN_AGE", 3600, minimum=60)
+LTI_HTTP_TIMEOUT_SECONDS = envint("LTI_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
+LTI_PASSBACK_MAX_TRIES = envint("LTI_PASSBACK_MAX_TRIES", 12, minimum=1)
+LTI_RETRY_BASE_SECONDS = envint("LTI_RETRY_BASE_SECONDS", 30, minimum=0)
+LTI_RETRY_MAX_SECONDS = envint("LTI_RETRY_MAX_SECONDS", 1800, minimum=1)
 
 # The grader. Learner code runs only under bubblewrap; GRADER_ALLOW_UNSANDBOXED is for
 # development machines without it, and logs a loud warning on every start.

@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/v1/", include("assessments.api.urls")),
     path("exercises/", include("grader.urls")),
     path("instructor/", include("analytics.urls")),
+    path("lti/", include("lti.urls")),
     path("", include("assessments.urls")),
 ]

@@ -1,0 +1,206 @@
+"""Assignment and Grade Services: scores go back to the platform's gradebook.
+
+When an attempt is scored (`attempt_scored`), every link the learner launched for that
+quiz owes the platform a score. The debt is a `Passback` row, written in the same
+transaction that reads the attempt, and a Celery task pays it: it makes the line item if
+the platform gave none, then posts the score. A platform that is down leaves the row
+pending; the task retries with backoff and a beat sweep re-sends rows whose task was
+lost. Each row always carries the attempt's latest score.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from assessments.models import Attempt, QuestionType
+from grader.models import Submission
+from lti import claims
+from lti.models import LinkLearner, Passback, ResourceLink
+from lti.platform_client import PlatformError, service_request
+
+log = logging.getLogger(__name__)
+
+SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
+LINEITEM_MEDIA_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
+
+
+def grading_progress(attempt: Attempt) -> str:
+    """FullyGraded, or Pending while a code answer of the attempt is still being graded."""
+    waiting = Submission.objects.filter(
+        response__attempt=attempt,
+        response__question__qtype=QuestionType.CODE,
+        status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING],
+    ).exists()
+    return "Pending" if waiting else "FullyGraded"
+
+
+def on_attempt_scored(sender: Any, attempt_id: int, **kwargs: Any) -> None:
+    """Record what each LTI link of the attempt's learner owes, and send it."""
+    due = passbacks_record(attempt_id)
+    for passback_id in due:
+        passback_enqueue(passback_id)
+
+
+@transaction.atomic
+def passbacks_record(attempt_id: int) -> list[int]:
+    attempt = (
+        Attempt.objects.select_related("quiz")
+        .filter(id=attempt_id, state=Attempt.State.SUBMITTED, is_preview=False)
+        .first()
+    )
+    if attempt is None or attempt.score is None:
+        return []
+    owed = LinkLearner.objects.filter(user_id=attempt.learner_id, link__quiz_id=attempt.quiz_id)
+    progress = grading_progress(attempt)
+    now = timezone.now()
+    ids = []
+    for link_learner in owed:
+        passback, _ = Passback.objects.update_or_create(
+            link_learner=link_learner,
+            attempt=attempt,
+            defaults={
+                "score_given": attempt.score,
+                "score_maximum": attempt.max_score,
+                "grading_progress": progress,
+                "scored_at": attempt.updated_at or now,
+                "state": Passback.State.PENDING,
+                "tries": 0,
+                "next_try_at": now,
+                "last_error": "",
+            },
+        )
+        ids.append(passback.id)
+    return ids
+
+
+def passback_enqueue(passback_id: int, countdown: float = 0) -> None:
+    from lti.tasks import passback_send
+
+    transaction.on_commit(lambda: passback_send.apply_async((passback_id,), countdown=countdown))
+
+
+def _scores_url(lineitem_url: str) -> str:
+    path, _, query = lineitem_url.partition("?")
+    return path.rstrip("/") + "/scores" + ("?" + query if query else "")
+
+
+def _lineitem_create(link: ResourceLink, score_maximum: Decimal) -> str:
+    context = link.context
+    if not context.lineitems_url or claims.SCOPE_LINEITEM not in context.ags_scopes:
+        raise PlatformError(
+            "The platform gave this link no line item and no right to make one.", retry=False
+        )
+    quiz = link.quiz
+    assert quiz is not None
+    response = service_request(
+        context.deployment.platform,
+        [claims.SCOPE_LINEITEM],
+        "POST",
+        context.lineitems_url,
+        accept=LINEITEM_MEDIA_TYPE,
+        content_type=LINEITEM_MEDIA_TYPE,
+        json_body={
+            "scoreMaximum": float(score_maximum),
+            "label": quiz.title,
+            "resourceId": quiz.slug,
+            "resourceLinkId": link.resource_link_id,
+            "tag": "quiz",
+        },
+    )
+    try:
+        lineitem_url = str(response.json()["id"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise PlatformError("The platform's new line item has no `id`.") from error
+    link.lineitem_url = lineitem_url
+    link.save(update_fields=["lineitem_url", "updated_at"])
+    return lineitem_url
+
+
+def score_payload(passback: Passback, sub: str) -> dict[str, Any]:
+    return {
+        "userId": sub,
+        "scoreGiven": float(passback.score_given),
+        "scoreMaximum": float(passback.score_maximum),
+        "activityProgress": "Completed",
+        "gradingProgress": passback.grading_progress,
+        "timestamp": passback.scored_at.isoformat(),
+        "comment": "",
+    }
+
+
+def passback_deliver(passback_id: int) -> str:
+    """Post one pending score; return what happened (sent, failed, retry, gone)."""
+    passback = (
+        Passback.objects.select_related(
+            "link_learner__link__context__deployment__platform", "link_learner__link__quiz"
+        )
+        .filter(id=passback_id, state=Passback.State.PENDING)
+        .first()
+    )
+    if passback is None:
+        return "gone"
+    link = passback.link_learner.link
+    platform = link.context.deployment.platform
+    passback.tries += 1
+    try:
+        lineitem_url = link.lineitem_url or _lineitem_create(link, passback.score_maximum)
+        payload = score_payload(passback, passback.link_learner.sub)
+        service_request(
+            platform,
+            [claims.SCOPE_SCORE],
+            "POST",
+            _scores_url(lineitem_url),
+            content_type=SCORE_MEDIA_TYPE,
+            json_body=payload,
+        )
+    except PlatformError as error:
+        passback.last_status = error.status
+        passback.last_error = str(error)[:500]
+        give_up = not error.retry or passback.tries >= settings.LTI_PASSBACK_MAX_TRIES
+        if give_up:
+            passback.state = Passback.State.FAILED
+        else:
+            passback.next_try_at = timezone.now() + timedelta(seconds=backoff(passback.tries))
+        Passback.objects.filter(id=passback.id, state=Passback.State.PENDING).update(
+            tries=passback.tries,
+            last_status=passback.last_status,
+            last_error=passback.last_error,
+            state=passback.state,
+            next_try_at=passback.next_try_at,
+        )
+        log.warning("LTI score for attempt %s: %s", passback.attempt_id, error)
+        return "failed" if give_up else "retry"
+    Passback.objects.filter(id=passback.id, state=Passback.State.PENDING).update(
+        tries=passback.tries,
+        state=Passback.State.SENT,
+        sent_at=timezone.now(),
+        last_status=200,
+        last_error="",
+    )
+    return "sent"
+
+
+def backoff(tries: int) -> float:
+    """Seconds before try `tries + 1`: exponential from LTI_RETRY_BASE_SECONDS, capped, jittered."""
+    base = float(settings.LTI_RETRY_BASE_SECONDS)
+    delay: float = min(base * 2.0 ** (tries - 1), float(settings.LTI_RETRY_MAX_SECONDS))
+    jitter: float = random.uniform(0.8, 1.2)  # noqa: S311 (spreads retries, not a secret)
+    return delay * jitter
+
+
+def passbacks_due(limit: int = 200) -> list[int]:
+    """Pending scores whose next try is overdue (their task was lost, or is late)."""
+    slack = timezone.now() - timedelta(seconds=settings.LTI_RETRY_BASE_SECONDS)
+    return list(
+        Passback.objects.filter(state=Passback.State.PENDING, next_try_at__lt=slack)
+        .order_by("next_try_at")
+        .values_list("id", flat=True)[:limit]
+    )

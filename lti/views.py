@@ -1,0 +1,270 @@
+"""LTI 1.3 endpoints: JWKS, login initiation, launch, deep-link choice, handoff, quiz."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any, Literal, cast
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from analytics.access import course_for_instructor
+from assessments import selectors
+from assessments.errors import ApplicationError
+from assessments.models import Quiz
+from lti import deep_linking, keys
+from lti.launch import destination, handoff_create, handoff_take, launch_apply
+from lti.middleware import FRAME_SESSION_KEY
+from lti.models import Deployment, LaunchState, Platform
+from lti.tasks import roster_sync
+from lti.validation import LaunchError, launch_validate, state_cookie_name
+
+
+def _refuse(request: HttpRequest, error: LaunchError) -> HttpResponse:
+    response = render(
+        request,
+        "lti/error.html",
+        {"code": error.code, "message": error.message},
+        status=error.status,
+    )
+    response.xframe_options_exempt = True
+    return response
+
+
+def _cookie_samesite() -> Literal["None", "Lax"]:
+    return "None" if settings.SESSION_COOKIE_SECURE else "Lax"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+@require_GET
+def jwks(request: HttpRequest) -> JsonResponse:
+    """Our public keys; the previous key stays here after a rotation until it is retired."""
+    response = JsonResponse(keys.jwks())
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _platform_for_login(params: Any) -> Platform:
+    issuer = params.get("iss", "")
+    client_id = params.get("client_id", "")
+    if not issuer:
+        raise LaunchError(400, "missing_iss", "The login request names no platform (`iss`).")
+    if not params.get("login_hint"):
+        raise LaunchError(400, "missing_login_hint", "The login request has no `login_hint`.")
+    platforms = Platform.objects.filter(issuer=issuer, is_active=True)
+    if client_id:
+        platforms = platforms.filter(client_id=client_id)
+    found = list(platforms[:2])
+    if not found:
+        raise LaunchError(
+            400, "unknown_platform", f"No platform {issuer!r} with that client id is registered."
+        )
+    if len(found) > 1:
+        raise LaunchError(
+            400, "ambiguous_platform", "Several registrations share this issuer; send `client_id`."
+        )
+    platform = found[0]
+    deployment_id = params.get("lti_deployment_id", "")
+    if (
+        deployment_id
+        and not Deployment.objects.filter(platform=platform, deployment_id=deployment_id).exists()
+    ):
+        raise LaunchError(
+            403, "unknown_deployment", f"Deployment {deployment_id!r} is not registered here."
+        )
+    return platform
+
+
+@csrf_exempt
+@xframe_options_exempt
+@require_http_methods(["GET", "POST"])
+def login_initiation(request: HttpRequest) -> HttpResponse:
+    """OIDC third-party login: remember a fresh state and nonce, send the browser to the
+    platform's authorization endpoint."""
+    params = request.POST if request.method == "POST" else request.GET
+    try:
+        platform = _platform_for_login(params)
+        target = params.get("target_link_uri", "")
+        if not target:
+            raise LaunchError(400, "missing_target_link_uri", "The login has no `target_link_uri`.")
+        if urlsplit(target).netloc != request.get_host():
+            raise LaunchError(400, "foreign_target", "The `target_link_uri` is not on this site.")
+    except LaunchError as error:
+        return _refuse(request, error)
+    state = LaunchState.objects.create(
+        state=secrets.token_urlsafe(32),
+        nonce=secrets.token_urlsafe(32),
+        platform=platform,
+        target_link_uri=target[:1000],
+        expires_at=timezone.now() + timedelta(seconds=settings.LTI_STATE_SECONDS),
+    )
+    query = {
+        "scope": "openid",
+        "response_type": "id_token",
+        "response_mode": "form_post",
+        "prompt": "none",
+        "client_id": platform.client_id,
+        "redirect_uri": request.build_absolute_uri(reverse("lti:launch")),
+        "state": state.state,
+        "nonce": state.nonce,
+        "login_hint": params["login_hint"],
+    }
+    if params.get("lti_message_hint"):
+        query["lti_message_hint"] = params["lti_message_hint"]
+    separator = "&" if "?" in platform.auth_login_url else "?"
+    response = HttpResponseRedirect(platform.auth_login_url + separator + urlencode(query))
+    response.set_cookie(
+        state_cookie_name(state.state),
+        state.state,
+        max_age=settings.LTI_STATE_SECONDS,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite=_cookie_samesite(),
+        path=reverse("lti:launch"),
+    )
+    return response
+
+
+@csrf_exempt
+@xframe_options_exempt
+@require_POST
+def launch(request: HttpRequest) -> HttpResponse:
+    """The platform posts the id_token here; every check passes before anything is made."""
+    try:
+        valid = launch_validate(request)
+        if valid.message_type == "LtiDeepLinkingRequest" and not valid.teaches:
+            raise LaunchError(403, "not_instructor", "Only instructors can add activities.")
+        user, context, link = launch_apply(valid)
+        token = None
+        if valid.message_type == "LtiDeepLinkingRequest":
+            token = deep_linking.deep_link_request_create(valid, context)
+    except LaunchError as error:
+        return _refuse(request, error)
+    if token is not None:
+        response = _picker(request, token)
+    elif valid.cookieless:
+        handoff = handoff_create(valid.state, user, destination(valid, context, link))
+        response = render(
+            request,
+            "lti/handoff.html",
+            {"url": reverse("lti:handoff", args=[handoff]), "course": context.course},
+        )
+    else:
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        frame = _origin(request.headers.get("Origin", "")) or _origin(
+            request.headers.get("Referer", "")
+        )
+        request.session[FRAME_SESSION_KEY] = [
+            o for o in {frame, _origin(valid.platform.auth_login_url)} if o
+        ]
+        response = redirect(destination(valid, context, link))
+    response.delete_cookie(state_cookie_name(valid.state.state), path=reverse("lti:launch"))
+    response.xframe_options_exempt = True
+    return response
+
+
+def _picker(request: HttpRequest, token: str, error: str = "", status: int = 200) -> HttpResponse:
+    row = deep_linking.deep_link_request(token)
+    if row is None:
+        return _refuse(
+            request,
+            LaunchError(400, "deep_link_expired", "This choice expired; add the activity again."),
+        )
+    quizzes = deep_linking.quizzes_offered(row.context.course).select_related("course")
+    response = render(
+        request,
+        "lti/deep_link_picker.html",
+        {"token": token, "quizzes": quizzes, "course": row.context.course, "error": error},
+        status=status,
+    )
+    response.xframe_options_exempt = True
+    return response
+
+
+@csrf_exempt  # the one-time token in the URL authenticates the choice; no cookie is needed
+@xframe_options_exempt
+@require_POST
+def deep_link_choose(request: HttpRequest, token: str) -> HttpResponse:
+    row = deep_linking.deep_link_request(token)
+    if row is None:
+        return _refuse(
+            request,
+            LaunchError(400, "deep_link_expired", "This choice expired; add the activity again."),
+        )
+    raw = request.POST.get("quiz", "")
+    quiz = None
+    if raw.isdigit() and len(raw) < 19:
+        quiz = deep_linking.quizzes_offered(row.context.course).filter(id=int(raw)).first()
+    if quiz is None:
+        return _picker(request, token, error="Choose one of the quizzes listed.", status=400)
+    try:
+        jwt_value = deep_linking.deep_link_answer(
+            row, quiz, request.build_absolute_uri("/").rstrip("/")
+        )
+    except LaunchError as error:
+        return _refuse(request, error)
+    response = render(
+        request, "lti/deep_link_return.html", {"return_url": row.return_url, "jwt": jwt_value}
+    )
+    response.xframe_options_exempt = True
+    return response
+
+
+@require_GET
+def handoff(request: HttpRequest, token: str) -> HttpResponse:
+    """Continue a cookieless launch in a top-level window, where cookies are first-party."""
+    state = handoff_take(token)
+    if state is None or state.handoff_user is None:
+        return _refuse(
+            request,
+            LaunchError(
+                400,
+                "handoff_expired",
+                "This link has expired or was used; open the activity again.",
+            ),
+        )
+    login(request, state.handoff_user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect(state.handoff_next or reverse("assessments:my_quizzes"))
+
+
+@login_required
+@require_GET
+def quiz(request: HttpRequest, slug: str) -> HttpResponse:
+    """A linked quiz's front page: what it is, and a button to start or resume it."""
+    found = get_object_or_404(Quiz, slug=slug, is_published=True)
+    cards = selectors.quizzes_for_learner(learner=cast(User, request.user))
+    card = next((c for c in cards if c.quiz.id == found.id), None)
+    return render(request, "lti/quiz.html", {"quiz": found, "card": card})
+
+
+@login_required
+@require_POST
+def roster_sync_request(request: HttpRequest, course_id: int) -> HttpResponse:
+    """An instructor asks for the LMS roster now (Names and Role Provisioning)."""
+    try:
+        course = course_for_instructor(user=request.user, course_id=course_id)
+    except ApplicationError:
+        raise Http404("No such course.") from None
+    context = getattr(course, "lti_context", None)
+    if context is None or not context.memberships_url:
+        messages.error(request, "This course's LMS does not share its roster with us.")
+    else:
+        roster_sync.delay(context.id)
+        messages.success(request, "The roster is being read from the LMS; reload in a minute.")
+    return redirect("analytics:course_dashboard", course_id=course.id)
