@@ -19,10 +19,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from lti import claims
+from lti.middleware import STATE_COOKIE_PREFIX
 from lti.models import Deployment, LaunchState, Platform
 from lti.platform_client import PlatformError, platform_keys
-
-STATE_COOKIE_PREFIX = "qz_lti_state_"
 
 
 class LaunchError(Exception):

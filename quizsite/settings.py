@@ -44,15 +44,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions, CSRF and XFrameOptions, so that it sees the response after them: LTI
+    # sessions may be framed by the LMS that launched them, with partitioned cookies.
+    "lti.middleware.LtiEmbeddingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # After XFrameOptions in this list, so it sees the response first: LTI sessions may be
-    # framed by the LMS that launched them (frame-ancestors), nothing else may.
-    "lti.middleware.LtiFrameAncestorsMiddleware",
 ]
 
 ROOT_URLCONF = "quizsite.urls"

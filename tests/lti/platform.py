@@ -8,6 +8,7 @@ launch. Everything it receives is recorded for the tests to assert on.
 
 from __future__ import annotations
 
+import html
 import json
 import secrets
 import threading
@@ -61,6 +62,9 @@ class FakePlatform:
     lineitems: dict[str, dict[str, Any]] = field(default_factory=dict)
     scores: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # For browser tests: the page that frames the tool, and the claims /auth signs.
+    course_page_iframe: str = ""
+    launch_claims: dict[str, Any] = field(default_factory=dict)
 
     def start(self) -> FakePlatform:
         platform = self
@@ -167,6 +171,38 @@ class FakePlatform:
         handler.end_headers()
         handler.wfile.write(raw)
 
+    def _html(self, handler: BaseHTTPRequestHandler, page: str) -> None:
+        raw = page.encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Length", str(len(raw)))
+        handler.end_headers()
+        handler.wfile.write(raw)
+
+    def _course_page(self) -> str:
+        return (
+            "<!doctype html><title>Fake LMS course</title><h1>Deep Learning 101 (fake LMS)</h1>"
+            f'<iframe id="tool" src="{html.escape(self.course_page_iframe)}" '
+            'style="width:1000px;height:700px;border:2px solid #888"></iframe>'
+        )
+
+    def _authorize(self, query: dict[str, list[str]]) -> str:
+        """The platform's OIDC authorization endpoint: sign an id_token, post it back."""
+        params = {k: v[0] for k, v in query.items()}
+        for name, expected in (("scope", "openid"), ("response_type", "id_token"),
+                               ("response_mode", "form_post"), ("prompt", "none"),
+                               ("client_id", self.client_id)):  # fmt: skip
+            if params.get(name) != expected:
+                self.errors.append(f"authorization request: {name}={params.get(name)!r}")
+        token = self.sign({**self.launch_claims, "nonce": params.get("nonce", "")})
+        action = html.escape(params.get("redirect_uri", ""))
+        return (
+            f'<!doctype html><form method="post" action="{action}">'
+            f'<input type="hidden" name="id_token" value="{html.escape(token)}">'
+            f'<input type="hidden" name="state" value="{html.escape(params.get("state", ""))}">'
+            "</form><script>document.forms[0].submit()</script>"
+        )
+
     def _bearer_scopes(self, handler: BaseHTTPRequestHandler) -> set[str] | None:
         auth = handler.headers.get("Authorization", "")
         if not auth.startswith("Bearer "):
@@ -188,6 +224,10 @@ class FakePlatform:
         path = parts.path
         if method == "GET" and path == "/jwks":
             return self._reply(handler, 200, self.jwks())
+        if method == "GET" and path == "/course":
+            return self._html(handler, self._course_page())
+        if method == "GET" and path == "/auth":
+            return self._html(handler, self._authorize(parse_qs(parts.query)))
         if method == "POST" and path == "/token":
             return self._token(handler, body)
         if method == "POST" and path == "/lineitems":

@@ -1,0 +1,114 @@
+"""An LTI launch inside a fake LMS's iframe, in a real headless Chromium.
+
+The fake LMS (127.0.0.1) and the tool (localhost) are different sites, so the tool's
+cookies in the iframe are third-party cookies, as inside a real LMS.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.core.management import call_command
+
+from assessments.models import Attempt, Quiz
+from lti import keys
+from tests.browser.conftest import ARTIFACTS, SKIP_WITHOUT_CHROMIUM
+from tests.factories import quiz_of, single
+from tests.lti.platform import LEARNER, FakePlatform
+
+pytestmark = [pytest.mark.browser, SKIP_WITHOUT_CHROMIUM]
+
+
+@pytest.fixture
+def lms(live_server: Any) -> Iterator[tuple[FakePlatform, Quiz]]:
+    fake = FakePlatform().start()
+    call_command(
+        "lti_add_platform",
+        issuer=fake.issuer,
+        client_id=fake.client_id,
+        deployment_id=[fake.deployment_id],
+        auth_login_url=fake.url("/auth"),
+        auth_token_url=fake.url("/token"),
+        keyset_url=fake.url("/jwks"),
+        stdout=open("/dev/null", "w"),  # noqa: SIM115
+    )
+    fake.tool_jwks = keys.jwks()
+    quiz = quiz_of(single(), title="Dropout in one question", slug="dropout-one")
+    target = f"{live_server.url}/lti/quizzes/{quiz.slug}/"
+    fake.launch_claims = fake.claims(nonce="", target_link_uri=target, roles=[LEARNER])
+    fake.course_page_iframe = f"{live_server.url}/lti/login/?" + urlencode(
+        {
+            "iss": fake.issuer,
+            "client_id": fake.client_id,
+            "login_hint": "learner-hint",
+            "target_link_uri": target,
+            "lti_deployment_id": fake.deployment_id,
+        }
+    )
+    yield fake, quiz
+    fake.stop()
+
+
+def _answer_and_submit(frame: Any) -> None:
+    frame.locator("#answer-form input[name=choice]").first.check()
+    frame.locator("#confidence-slider").focus()
+    frame.locator("#confidence-slider").press("ArrowRight")
+    frame.locator("#save-status", has_text="Saved").wait_for()
+    frame.get_by_role("button", name="Review and submit").click()
+    frame.get_by_role("heading", name="Review your answers").wait_for()
+    frame.locator("#submit-attempt").click()
+    frame.get_by_role("heading", name="Your results").wait_for()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_learner_launched_in_the_lms_iframe_takes_the_quiz_and_the_score_goes_back(
+    lms: tuple[FakePlatform, Quiz], page: Any, settings: Any, celery_worker: Any
+) -> None:
+    # Production cookies: SameSite=None; Secure; Partitioned (Chromium treats
+    # http://localhost as secure). Without Partitioned, Chromium keeps none of them here.
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    settings.SESSION_COOKIE_SAMESITE = settings.CSRF_COOKIE_SAMESITE = "None"
+    settings.LTI_RETRY_BASE_SECONDS = 0
+    platform, quiz = lms
+    page.goto(platform.url("/course"))
+    frame = page.frame_locator("#tool")
+    frame.get_by_role("heading", name=quiz.title).wait_for()
+    page.screenshot(path=str(ARTIFACTS / "lti-iframe-quiz.png"))
+    frame.get_by_role("button", name="Start").click()
+    _answer_and_submit(frame)
+    page.screenshot(path=str(ARTIFACTS / "lti-iframe-results.png"))
+    partitioned = [c for c in page.context.cookies() if c.get("partitionKey")]
+    assert {"sessionid", "csrftoken"} <= {c["name"] for c in partitioned}
+    attempt = Attempt.objects.get(quiz=quiz)
+    deadline = time.monotonic() + 30
+    while not platform.scores and time.monotonic() < deadline:
+        time.sleep(0.2)
+    [score] = platform.scores
+    assert score["userId"] == "user-1"
+    assert score["scoreGiven"] == float(attempt.score or 0)
+    assert platform.errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_cookies_in_the_iframe_the_activity_opens_in_a_new_window(
+    lms: tuple[FakePlatform, Quiz], page: Any
+) -> None:
+    # Development cookies (SameSite=Lax) are not sent with the LMS's cross-site POST into
+    # the iframe: to the tool this launch looks exactly like one from a browser that blocks
+    # third-party cookies (Safari's default).
+    platform, quiz = lms
+    page.goto(platform.url("/course"))
+    frame = page.frame_locator("#tool")
+    frame.get_by_role("heading", name="Continue in a new window").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "lti-iframe-cookies-blocked.png"))
+    with page.context.expect_page() as opened:
+        frame.get_by_role("link", name="Open the activity").click()
+    window = opened.value
+    window.get_by_role("heading", name=quiz.title).wait_for()
+    window.get_by_role("button", name="Start").click()
+    _answer_and_submit(window)
+    assert Attempt.objects.get(quiz=quiz).is_submitted
