@@ -1,5 +1,6 @@
 """Django settings, read from the environment (see .env.example for every variable)."""
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -130,6 +131,8 @@ REST_FRAMEWORK = {
     # `format` is an ordinary parameter (?format=csv on exports), not renderer selection.
     "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Throttles API clients only (keyed by client); people's requests pass untouched.
+    "DEFAULT_THROTTLE_CLASSES": ["lms.auth.ApiClientRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dropout diagnostics API",
@@ -192,6 +195,11 @@ GRADER_MAX_CODE_BYTES = envint("GRADER_MAX_CODE_BYTES", 20_000, minimum=100)
 GRADER_SUBMISSIONS_PER_MINUTE = envint("GRADER_SUBMISSIONS_PER_MINUTE", 10, minimum=1)
 GRADER_STUCK_AFTER_SECONDS = envint("GRADER_STUCK_AFTER_SECONDS", 120, minimum=10)
 GRADER_MAX_CLAIMS = envint("GRADER_MAX_CLAIMS", 3, minimum=1)
+
+# LMS API clients: requests per client (DRF rate: N/second|minute|hour|day).
+LMS_API_RATE = envstr("LMS_API_RATE", "1200/minute")
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", LMS_API_RATE):
+    raise ImproperlyConfigured(f"LMS_API_RATE must look like 1200/minute, not {LMS_API_RATE!r}")
 
 # Seconds of network latency forgiven on an answer that arrives just after the deadline.
 ATTEMPT_GRACE_SECONDS = envint("ATTEMPT_GRACE_SECONDS", 5, minimum=0)
