@@ -10,18 +10,19 @@ class ApplicationError(Exception):
     """A request the domain refuses, with a stable code, a message and per-field messages."""
 
     status = 400
+    default_code = "invalid"
 
     def __init__(
         self,
         message: str,
         *,
-        code: str = "invalid",
+        code: str | None = None,
         fields: dict[str, str] | None = None,
         status: int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.code = code
+        self.code = code or self.default_code
         self.fields = fields or {}
         if status is not None:
             self.status = status
@@ -35,12 +36,14 @@ class NotFoundError(ApplicationError):
     """The thing does not exist, or the caller may not see it (both look the same)."""
 
     status = 404
+    default_code = "not_found"
 
 
 class ConflictError(ApplicationError):
     """The request is valid but the resource's state does not allow it now."""
 
     status = 409
+    default_code = "conflict"
 
 
 def error_fields(detail: Any, prefix: str = "") -> dict[str, str]:

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils import timezone
 
-from lms.models import ApiClient, LmsIdentity
+from lms.models import ApiClient, LmsIdentity, WebhookDelivery, WebhookEndpoint, WebhookTry
 
 
 @admin.register(ApiClient)
@@ -36,3 +36,45 @@ class ApiClientAdmin(admin.ModelAdmin[ApiClient]):
 class LmsIdentityAdmin(admin.ModelAdmin[LmsIdentity]):
     list_display = ["lms_user_id", "issuer", "user", "created_at"]
     search_fields = ["lms_user_id", "user__username"]
+
+
+class WebhookTryInline(admin.TabularInline[WebhookTry, WebhookDelivery]):
+    model = WebhookTry
+    extra = 0
+    can_delete = False
+    readonly_fields = ["number", "started_at", "duration_ms", "status_code", "error"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
+    list_display = ["url", "client", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    # The secret is neither shown nor set here: the client gets it once, from the API.
+    fields = ["client", "url", "events", "is_active", "created_at"]
+    readonly_fields = ["created_at"]
+
+    def save_model(
+        self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool
+    ) -> None:
+        if not change:
+            obj.secret = WebhookEndpoint.new_secret()
+            messages.warning(request, f"The webhook's signing secret, shown only now: {obj.secret}")
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
+    list_display = ["event", "event_id", "endpoint", "state", "tries", "last_status_code"]
+    list_filter = ["state", "event"]
+    search_fields = ["event_id"]
+    readonly_fields = [
+        "endpoint", "event_id", "event", "attempt", "payload", "state", "tries",
+        "last_status_code", "last_error", "next_try_at", "created_at", "delivered_at",
+    ]  # fmt: skip
+    inlines = [WebhookTryInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -18,8 +18,11 @@ from analytics.access import course_quiz
 from assessments.api.serializers import StrictSerializer
 from assessments.errors import ApplicationError
 from assessments.models import Attempt, Quiz
+from grader.exercises import EXERCISES
+from grader.models import Submission
 from lms.auth import ApiClientAuthentication, api_client, client_course, scope_required
-from lms.models import LmsIdentity
+from lms.models import ApiClient, LmsIdentity
+from lms.selectors import course_submissions
 from lms.services import client_issuer, idempotent, roster_upsert
 
 MAX_MEMBERS = 5000
@@ -35,6 +38,19 @@ class Pages(PageNumberPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+
+def paged(item: serializers.Serializer[Any]) -> serializers.Serializer[Any]:
+    """The schema of a page of `item`s, as Pages answers it."""
+    return inline_serializer(
+        name=f"Paged{type(item).__name__}",
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": type(item)(many=True),
+        },
+    )
 
 
 class CourseOut(serializers.Serializer[Any]):
@@ -174,15 +190,34 @@ def _since(request: Request) -> datetime | None:
     return moment
 
 
+def _learner(request: Request, client: ApiClient) -> int | None:
+    """The user id behind ?learner=<the LMS's user id>, if given; unknown ids are a 400."""
+    raw = request.query_params.get("learner")
+    if not raw:
+        return None
+    user_id = (
+        LmsIdentity.objects.filter(issuer=client_issuer(client), lms_user_id=raw[:255])
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    if user_id is None:
+        raise ApplicationError(
+            f"No learner has the LMS user id {raw[:40]!r}; send the roster first.",
+            fields={"learner": "An LMS user id from this client's rosters."},
+        )
+    return user_id
+
+
 class GradeListApi(ClientApi):
     permission_classes = [scope_required("grades:read")]
 
     @extend_schema(
-        responses=GradeOut(many=True),
+        responses=paged(GradeOut()),
         summary="Finished attempts and their scores, oldest change first",
         parameters=[
             OpenApiParameter("updated_since", datetime, description="Only later changes."),
-            OpenApiParameter("quiz", int),
+            OpenApiParameter("quiz", int, description="One quiz of the course (its id)."),
+            OpenApiParameter("learner", str, description="One learner (the LMS's user id)."),
         ],
     )
     def get(self, request: Request, course_id: int) -> Response:
@@ -198,6 +233,9 @@ class GradeListApi(ClientApi):
         raw = request.query_params.get("quiz")
         if raw:
             attempts = attempts.filter(quiz=course_quiz(course, raw))
+        learner = _learner(request, client)
+        if learner is not None:
+            attempts = attempts.filter(learner_id=learner)
         paginator = Pages()
         page = paginator.paginate_queryset(attempts, request, view=self) or []
         ids = dict(
@@ -248,3 +286,87 @@ class QuizListApi(ClientApi):
         paginator = Pages()
         page = paginator.paginate_queryset(course.quizzes.order_by("id"), request, view=self)
         return paginator.get_paginated_response(QuizOut(page, many=True).data)
+
+
+class SubmissionOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    user = serializers.IntegerField(source="learner_id")
+    lms_user_id = serializers.CharField(allow_null=True)
+    exercise = serializers.SlugField()
+    status = serializers.ChoiceField(choices=Submission.Status.choices)
+    finished = serializers.BooleanField()
+    score = serializers.FloatField(allow_null=True, help_text="0 to 1, once graded.")
+    misconceptions = serializers.ListField(
+        child=serializers.CharField(), help_text="Codes of the misconceptions it showed."
+    )
+    quiz = serializers.IntegerField(allow_null=True, help_text="Empty for practice.")
+    attempt = serializers.IntegerField(allow_null=True)
+    slot = serializers.IntegerField(allow_null=True)
+    queued_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+
+class SubmissionListApi(ClientApi):
+    """Code submissions (see course_submissions); the code itself stays here, its verdict
+    and the misconceptions it showed are listed."""
+
+    permission_classes = [scope_required("grades:read")]
+
+    @extend_schema(
+        responses=paged(SubmissionOut()),
+        summary="Code submissions of the course's learners, oldest change first",
+        parameters=[
+            OpenApiParameter("updated_since", datetime, description="Only later changes."),
+            OpenApiParameter("learner", str, description="One learner (the LMS's user id)."),
+            OpenApiParameter("exercise", str, description="One exercise (its slug)."),
+            OpenApiParameter("quiz", int, description="Answers to one quiz of the course."),
+        ],
+    )
+    def get(self, request: Request, course_id: int) -> Response:
+        client = api_client(request)
+        assert client is not None
+        course = client_course(client, course_id)
+        exercise = request.query_params.get("exercise") or None
+        if exercise is not None and exercise not in EXERCISES:
+            raise ApplicationError(
+                f"{exercise[:40]!r} is not an exercise.",
+                fields={"exercise": "One of " + ", ".join(sorted(EXERCISES)) + "."},
+            )
+        raw = request.query_params.get("quiz")
+        submissions = course_submissions(
+            course=course,
+            since=_since(request),
+            learner_id=_learner(request, client),
+            exercise=exercise,
+            quiz=course_quiz(course, raw) if raw else None,
+        )
+        paginator = Pages()
+        page = paginator.paginate_queryset(submissions, request, view=self) or []
+        ids = dict(
+            LmsIdentity.objects.filter(
+                issuer=client_issuer(client), user_id__in={s.learner_id for s in page}
+            ).values_list("user_id", "lms_user_id")
+        )
+        rows = []
+        for submission in page:
+            attempt = submission.response.attempt if submission.response else None
+            rows.append(
+                {
+                    "id": submission.id,
+                    "learner_id": submission.learner_id,
+                    "lms_user_id": ids.get(submission.learner_id),
+                    "exercise": submission.exercise,
+                    "status": submission.status,
+                    "finished": submission.is_finished,
+                    "score": submission.score,
+                    "misconceptions": sorted(m.code for m in submission.misconceptions.all()),
+                    "quiz": attempt.quiz_id if attempt else None,
+                    "attempt": attempt.id if attempt else None,
+                    "slot": submission.response.slot if submission.response else None,
+                    "queued_at": submission.queued_at,
+                    "finished_at": submission.finished_at,
+                    "updated_at": submission.updated_at,
+                }
+            )
+        return paginator.get_paginated_response(SubmissionOut(rows, many=True).data)

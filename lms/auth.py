@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
 
 from analytics.access import MAX_ID
 from assessments.errors import NotFoundError
@@ -73,6 +75,8 @@ def scope_required(scope: str) -> type[BasePermission]:
 
         def has_permission(self, request: Request, view: Any) -> bool:
             client = api_client(request)
+            if client is None and not request.user.is_authenticated:
+                raise NotAuthenticated("Send an API client's token: Authorization: Bearer <token>.")
             if client is None:
                 raise PermissionDenied("This endpoint is for API clients (Bearer tokens).")
             return scope in client.scopes
@@ -87,3 +91,21 @@ def client_course(client: ApiClient, course_id: int) -> Course:
     if course is None:
         raise NotFoundError("No such course.")
     return course
+
+
+class ApiClientRateThrottle(SimpleRateThrottle):
+    """At most LMS_API_RATE requests per API client (a sliding window kept in the cache);
+    over it, a 429 with Retry-After. Requests of people are not counted here."""
+
+    scope = "api_client"
+
+    def get_rate(self) -> str:
+        # Read at every request, not once at import, so a changed setting applies.
+        rate: str = settings.LMS_API_RATE
+        return rate
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        client = api_client(request)
+        if client is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": client.id}

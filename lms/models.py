@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,7 @@ SCOPES = {
     "grades:read": "Read attempts and grades.",
     "quizzes:read": "Read quizzes and their schedules.",
     "analytics:read": "Read quiz statistics and misconception analytics.",
+    "webhooks:manage": "Create, list and delete grade webhooks; read their deliveries.",
 }
 TOKEN_PREFIX_LENGTH = 12
 
@@ -115,3 +117,95 @@ class IdempotentWrite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.client})"
+
+
+# What a webhook endpoint may subscribe to. `ping` (the test event) is sent on request only.
+WEBHOOK_EVENTS = {
+    "attempt.scored": "A submitted attempt's score was set or changed (counted attempts only).",
+}
+EVENT_PING = "ping"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of an API client's that receives grade events, signed with its own secret.
+
+    The secret is stored as it is (signing needs it, unlike the client's token, which is
+    only compared); the API shows it once, in the answer that creates the endpoint."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=2000)
+    secret = models.CharField(max_length=100, editable=False)
+    events = models.JSONField(default=list, help_text="Any of: " + ", ".join(WEBHOOK_EVENTS))
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.client})"
+
+    @staticmethod
+    def new_secret() -> str:
+        return "whsec_" + secrets.token_urlsafe(32)
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: its frozen payload and where its delivery stands."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    # Unique per delivery and the same on every try: receivers deduplicate on it.
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event = models.CharField(max_length=64)
+    attempt = models.ForeignKey(
+        "assessments.Attempt",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="webhook_deliveries",
+    )
+    payload = models.JSONField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    tries = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    # When the next try is due (pending only); a worker that takes it pushes it past the
+    # try's longest duration, so the sweep re-enqueues it only if that worker died.
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["state", "next_try_at"], name="webhook_delivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.event_id} ({self.state})"
+
+
+class WebhookTry(models.Model):
+    """One POST of a delivery and how it ended."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="log")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="webhook_try_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"try {self.number} of {self.delivery_id}: {self.status_code or self.error}"

@@ -1,5 +1,7 @@
 """Django settings, read from the environment (see .env.example for every variable)."""
 
+import ipaddress
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -138,6 +140,8 @@ REST_FRAMEWORK = {
     # `format` is an ordinary parameter (?format=csv on exports), not renderer selection.
     "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Throttles API clients only (keyed by client); people's requests pass untouched.
+    "DEFAULT_THROTTLE_CLASSES": ["lms.auth.ApiClientRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dropout diagnostics API",
@@ -184,6 +188,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "grader.tasks.submissions_requeue_stuck",
         "schedule": envint("GRADER_SWEEP_SECONDS", 30, minimum=1),
     },
+    "webhooks-requeue-overdue": {
+        "task": "lms.tasks.webhook_deliveries_requeue_overdue",
+        "schedule": envint("WEBHOOK_SWEEP_SECONDS", 60, minimum=1),
+    },
     "analytics-warm": {
         "task": "analytics.tasks.analytics_warm",
         "schedule": envint("ANALYTICS_WARM_SECONDS", 60, minimum=5),
@@ -219,6 +227,32 @@ GRADER_MAX_CODE_BYTES = envint("GRADER_MAX_CODE_BYTES", 20_000, minimum=100)
 GRADER_SUBMISSIONS_PER_MINUTE = envint("GRADER_SUBMISSIONS_PER_MINUTE", 10, minimum=1)
 GRADER_STUCK_AFTER_SECONDS = envint("GRADER_STUCK_AFTER_SECONDS", 120, minimum=10)
 GRADER_MAX_CLAIMS = envint("GRADER_MAX_CLAIMS", 3, minimum=1)
+
+# LMS API clients: requests per client (DRF rate: N/second|minute|hour|day).
+LMS_API_RATE = envstr("LMS_API_RATE", "1200/minute")
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", LMS_API_RATE):
+    raise ImproperlyConfigured(f"LMS_API_RATE must look like 1200/minute, not {LMS_API_RATE!r}")
+
+# Grade webhooks (lms/webhooks.py). Targets must be https on public addresses; loopback
+# (and plain http to it) only when WEBHOOK_ALLOW_LOOPBACK is on (the default with DEBUG);
+# private networks only when listed in WEBHOOK_ALLOWED_NETWORKS (CIDRs, e.g. 10.2.0.0/16).
+WEBHOOK_ALLOW_LOOPBACK = envbool("WEBHOOK_ALLOW_LOOPBACK", DEBUG)
+WEBHOOK_ALLOWED_NETWORKS = envlist("WEBHOOK_ALLOWED_NETWORKS", [])
+for _network in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"WEBHOOK_ALLOWED_NETWORKS: {_network!r} is not a network like 10.2.0.0/16"
+        ) from None
+WEBHOOK_MAX_TRIES = envint("WEBHOOK_MAX_TRIES", 8, minimum=1)
+# Try n waits between half and all of base * 2**(n-1), at most WEBHOOK_BACKOFF_MAX_SECONDS.
+WEBHOOK_BACKOFF_BASE_MS = envint("WEBHOOK_BACKOFF_BASE_MS", 10_000, minimum=1)
+WEBHOOK_BACKOFF_MAX_SECONDS = envint("WEBHOOK_BACKOFF_MAX_SECONDS", 1800, minimum=1)
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = envint("WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)
+WEBHOOK_READ_TIMEOUT_SECONDS = envint("WEBHOOK_READ_TIMEOUT_SECONDS", 10, minimum=1)
+# CA certificates (PEM file) that webhook targets' TLS certificates must chain to; empty: certifi's.
+WEBHOOK_CA_BUNDLE = envstr("WEBHOOK_CA_BUNDLE", "")
 
 # Seconds of network latency forgiven on an answer that arrives just after the deadline.
 ATTEMPT_GRACE_SECONDS = envint("ATTEMPT_GRACE_SECONDS", 5, minimum=0)
