@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import json
 import logging
-import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +40,7 @@ from lms.models import (
     WebhookTry,
 )
 from lms.services import client_issuer
+from quizsite.backoff import backoff_seconds as retry_backoff
 
 log = logging.getLogger(__name__)
 
@@ -269,12 +269,12 @@ def _post(delivery: WebhookDelivery) -> TryOutcome:
 
 
 def backoff_seconds(tries: int) -> float:
-    """Seconds to wait after the `tries`-th failed try: exponential, with jitter."""
-    ceiling = min(
-        settings.WEBHOOK_BACKOFF_BASE_MS / 1000 * 2 ** (tries - 1),
-        settings.WEBHOOK_BACKOFF_MAX_SECONDS,
+    """Seconds to wait after the `tries`-th failed try (see quizsite.backoff)."""
+    return retry_backoff(
+        tries,
+        base=settings.WEBHOOK_BACKOFF_BASE_MS / 1000,
+        cap=settings.WEBHOOK_BACKOFF_MAX_SECONDS,
     )
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not a secret
 
 
 def _refusal(delivery: WebhookDelivery) -> str | None:

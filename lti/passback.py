@@ -11,7 +11,6 @@ lost. Each row always carries the attempt's latest score.
 from __future__ import annotations
 
 import logging
-import random
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,6 +24,7 @@ from grader.models import Submission
 from lti import claims
 from lti.models import LinkLearner, Passback, ResourceLink
 from lti.platform_client import PlatformError, service_request
+from quizsite.backoff import backoff_seconds
 
 log = logging.getLogger(__name__)
 
@@ -189,11 +189,10 @@ def passback_deliver(passback_id: int) -> str:
 
 
 def backoff(tries: int) -> float:
-    """Seconds before try `tries + 1`: exponential from LTI_RETRY_BASE_SECONDS, capped, jittered."""
-    base = float(settings.LTI_RETRY_BASE_SECONDS)
-    delay: float = min(base * 2.0 ** (tries - 1), float(settings.LTI_RETRY_MAX_SECONDS))
-    jitter: float = random.uniform(0.8, 1.2)  # noqa: S311 (spreads retries, not a secret)
-    return delay * jitter
+    """Seconds before try `tries + 1` (see quizsite.backoff)."""
+    return backoff_seconds(
+        tries, base=settings.LTI_RETRY_BASE_SECONDS, cap=settings.LTI_RETRY_MAX_SECONDS
+    )
 
 
 def passbacks_due(limit: int = 200) -> list[int]:
