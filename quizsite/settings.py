@@ -143,6 +143,24 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "TAGS": [
+        {"name": "learners", "description": "Taking quizzes: attempts, answers, results."},
+        {"name": "grader", "description": "Coding exercises: submit code, poll its verdict."},
+        {
+            "name": "analytics",
+            "description": "For a course's instructors (session or token) and for API "
+            "clients holding analytics:read: item statistics, responses, misconceptions.",
+        },
+        {"name": "lms", "description": "For LMS servers with an API client's Bearer token."},
+    ],
+    # One name per vocabulary, whichever field carries it.
+    "ENUM_NAME_OVERRIDES": {
+        "QuestionTypeEnum": "assessments.models.QuestionType",
+        "AttemptStateEnum": "assessments.models.Attempt.State",
+        "QuadrantEnum": "assessments.diagnosis.Quadrant",
+        "SubmissionStatusEnum": "grader.models.Submission.Status",
+        "AttemptsPolicyEnum": "analytics.counted.POLICIES",
+    },
 }
 
 # Celery: JSON only, results live in our models, workers take one task at a time.
