@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics.access import course_quiz
+from assessments.api.errors import error_responses
 from assessments.api.serializers import StrictSerializer
 from assessments.errors import ApplicationError
 from assessments.models import Attempt, Quiz
@@ -23,18 +24,21 @@ from lms.models import LmsIdentity
 from lms.services import client_issuer, idempotent, roster_upsert
 
 MAX_MEMBERS = 5000
-
-
-class ClientApi(APIView):
-    """Base of the LMS endpoints: Bearer tokens of API clients only."""
-
-    authentication_classes = [ApiClientAuthentication]
+TAGS = ["lms"]
 
 
 class Pages(PageNumberPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+
+class ClientApi(APIView):
+    """Base of the LMS endpoints: Bearer tokens of API clients only."""
+
+    authentication_classes = [ApiClientAuthentication]
+    # Read by the OpenAPI schema, which then describes the lists as pages.
+    pagination_class = Pages
 
 
 class CourseOut(serializers.Serializer[Any]):
@@ -46,7 +50,11 @@ class CourseOut(serializers.Serializer[Any]):
 class CourseListApi(ClientApi):
     permission_classes = [scope_required("courses:read")]
 
-    @extend_schema(responses=CourseOut(many=True), summary="The courses this client may touch")
+    @extend_schema(
+        tags=TAGS,
+        responses={200: CourseOut(many=True), **error_responses(401, 403, 404)},
+        summary="The courses this client may touch",
+    )
     def get(self, request: Request) -> Response:
         client = api_client(request)
         assert client is not None
@@ -98,7 +106,11 @@ class RosterApi(ClientApi):
         scope = "roster:write" if self.request.method == "PUT" else "roster:read"
         return [scope_required(scope)()]
 
-    @extend_schema(responses=MemberOut(many=True), summary="The course's roster")
+    @extend_schema(
+        tags=TAGS,
+        responses={200: MemberOut(many=True), **error_responses(401, 403, 404)},
+        summary="The course's roster",
+    )
     def get(self, request: Request, course_id: int) -> Response:
         client = api_client(request)
         assert client is not None
@@ -122,8 +134,9 @@ class RosterApi(ClientApi):
         return paginator.get_paginated_response(MemberOut(page, many=True).data)
 
     @extend_schema(
+        tags=TAGS,
         request=RosterIn,
-        responses=RosterResultOut,
+        responses={200: RosterResultOut, **error_responses(400, 401, 403, 404, 409)},
         summary="Create or update members by the LMS's user id (idempotent)",
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )
@@ -178,7 +191,8 @@ class GradeListApi(ClientApi):
     permission_classes = [scope_required("grades:read")]
 
     @extend_schema(
-        responses=GradeOut(many=True),
+        tags=TAGS,
+        responses={200: GradeOut(many=True), **error_responses(400, 401, 403, 404)},
         summary="Finished attempts and their scores, oldest change first",
         parameters=[
             OpenApiParameter("updated_since", datetime, description="Only later changes."),
@@ -240,7 +254,11 @@ class QuizOut(serializers.Serializer[Any]):
 class QuizListApi(ClientApi):
     permission_classes = [scope_required("quizzes:read")]
 
-    @extend_schema(responses=QuizOut(many=True), summary="The course's quizzes and schedule")
+    @extend_schema(
+        tags=TAGS,
+        responses={200: QuizOut(many=True), **error_responses(401, 403, 404)},
+        summary="The course's quizzes and schedule",
+    )
     def get(self, request: Request, course_id: int) -> Response:
         client = api_client(request)
         assert client is not None
