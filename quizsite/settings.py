@@ -153,6 +153,8 @@ SPECTACULAR_SETTINGS = {
         },
         {"name": "lms", "description": "For LMS servers with an API client's Bearer token."},
     ],
+    # Django's <int:...> matches digits only, so a negative id is no URL of ours.
+    "PATH_CONVERTER_OVERRIDES": {"int": {"type": "integer", "minimum": 0}},
     # One name per vocabulary, whichever field carries it.
     "ENUM_NAME_OVERRIDES": {
         "QuestionTypeEnum": "assessments.models.QuestionType",

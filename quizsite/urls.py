@@ -11,3 +11,6 @@ urlpatterns = [
     path("instructor/", include("analytics.urls")),
     path("", include("assessments.urls")),
 ]
+
+# A URL that matches no view (e.g. /api/v1/courses/abc/) answers in the API's error shape.
+handler404 = "assessments.api.errors.not_found"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -32,6 +34,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             code = "not_authenticated"
     response.data = {"error": {"code": code, "message": message, "fields": fields}}
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 for a URL no view matched: the error shape under /api/, a page elsewhere."""
+    if request.path.startswith("/api/"):
+        error = {"code": "not_found", "message": "No such endpoint.", "fields": {}}
+        return JsonResponse({"error": error}, status=404)
+    return page_not_found(request, exception)
 
 
 class ErrorDetailOut(serializers.Serializer[Any]):

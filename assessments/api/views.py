@@ -27,8 +27,12 @@ from assessments.api.serializers import (
 from assessments.models import Quiz
 
 TAGS = ["learners"]
+# Django's <int:...> matches digits only.
 ATTEMPT_ID = OpenApiParameter(
-    "attempt_id", int, OpenApiParameter.PATH, description="One of the learner's own attempts."
+    "attempt_id",
+    {"type": "integer", "minimum": 0},
+    OpenApiParameter.PATH,
+    description="One of the learner's own attempts.",
 )
 
 
@@ -84,7 +88,12 @@ class ResponseSaveApi(APIView):
         summary="Save (or clear) the answer in one slot of an unfinished attempt",
         parameters=[
             ATTEMPT_ID,
-            OpenApiParameter("slot", int, OpenApiParameter.PATH, description="From 1."),
+            OpenApiParameter(
+                "slot",
+                {"type": "integer", "minimum": 0},
+                OpenApiParameter.PATH,
+                description="The question's position in the attempt, from 1.",
+            ),
         ],
         request=AnswerIn,
         responses={200: ResponseSavedOut, **error_responses(400, 403, 404, 409)},

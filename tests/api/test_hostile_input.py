@@ -1,0 +1,62 @@
+"""Regressions the schema-driven property tests (and the review of their fixes) found:
+bad input gets a 4xx in the API's error shape, naming the field, and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from courses.models import Course
+from lms.models import ApiClient
+from tests.factories import UserFactory, quiz_of, single
+
+pytestmark = pytest.mark.django_db
+
+
+def _error(response, status, field=None):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "fields"}
+    if field is not None:
+        assert field in error["fields"], error
+    return error
+
+
+@pytest.fixture
+def course():
+    course = Course.objects.create(slug="dropout-101", title="Dropout 101")
+    quiz_of(single(), course=course)
+    return course
+
+
+@pytest.fixture
+def instructor(course):
+    teacher = UserFactory.create(username="teacher")
+    course.instructors.add(teacher)
+    client = APIClient()
+    client.force_authenticate(teacher)
+    return client
+
+
+@pytest.fixture
+def lms(course):
+    client, token = ApiClient.issue(name="Canvas", scopes=["courses:read", "grades:read"])
+    client.courses.set([course])
+    http = APIClient()
+    http.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return http
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/attempts/-1/", "/api/v1/attempts/abc/result/", "/api/v1/exercises/dr%C3%B6p/"],
+)
+def test_a_url_no_api_view_matches_is_a_404_in_the_error_shape(api, url):
+    assert _error(api.get(url), 404)["code"] == "not_found"
+
+
+def test_pages_elsewhere_keep_their_html_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
