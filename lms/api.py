@@ -9,13 +9,13 @@ from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics.access import course_quiz
 from assessments.api.errors import error_responses
+from assessments.api.pagination import StrictPages
 from assessments.api.serializers import StrictSerializer
 from assessments.errors import ApplicationError
 from assessments.models import Attempt, Quiz
@@ -27,9 +27,8 @@ MAX_MEMBERS = 5000
 TAGS = ["lms"]
 
 
-class Pages(PageNumberPagination):
+class Pages(StrictPages):
     page_size = 100
-    page_size_query_param = "page_size"
     max_page_size = 1000
 
 
@@ -52,7 +51,7 @@ class CourseListApi(ClientApi):
 
     @extend_schema(
         tags=TAGS,
-        responses={200: CourseOut(many=True), **error_responses(401, 403, 404)},
+        responses={200: CourseOut(many=True), **error_responses(400, 401, 403, 404)},
         summary="The courses this client may touch",
     )
     def get(self, request: Request) -> Response:
@@ -108,7 +107,7 @@ class RosterApi(ClientApi):
 
     @extend_schema(
         tags=TAGS,
-        responses={200: MemberOut(many=True), **error_responses(401, 403, 404)},
+        responses={200: MemberOut(many=True), **error_responses(400, 401, 403, 404)},
         summary="The course's roster",
     )
     def get(self, request: Request, course_id: int) -> Response:
@@ -256,7 +255,7 @@ class QuizListApi(ClientApi):
 
     @extend_schema(
         tags=TAGS,
-        responses={200: QuizOut(many=True), **error_responses(401, 403, 404)},
+        responses={200: QuizOut(many=True), **error_responses(400, 401, 403, 404)},
         summary="The course's quizzes and schedule",
     )
     def get(self, request: Request, course_id: int) -> Response:

@@ -8,7 +8,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,6 +24,7 @@ from analytics.misconceptions import course_misconceptions
 from analytics.responses import COLUMNS, counted_responses, response_row, response_rows
 from analytics.statistics import quiz_statistics
 from assessments.api.errors import error_responses
+from assessments.api.pagination import StrictPages, positive_param
 from assessments.errors import ApplicationError, NotFoundError
 from assessments.models import Quiz
 from courses.models import Course
@@ -100,9 +100,8 @@ class QuizStatisticsApi(AnalyticsApi):
         return Response(quiz_statistics(quiz=quiz, attempts=attempts))
 
 
-class ResponsePages(PageNumberPagination):
+class ResponsePages(StrictPages):
     page_size = 500
-    page_size_query_param = "page_size"
     max_page_size = 5000
 
 
@@ -117,14 +116,13 @@ class QuizResponsesApi(AnalyticsApi):
             OpenApiParameter("format", str, enum=("json", "csv"), default="json"),
             OpenApiParameter(
                 "page",
-                {"type": "integer", "minimum": 1},
-                description="JSON only; a page past the last is a 404.",
+                {"type": "integer", "minimum": 1, "maximum": ResponsePages.largest_page},
+                description="JSON only (checked with CSV too); a page past the last is a 404.",
             ),
             OpenApiParameter(
                 "page_size",
-                {"type": "integer", "minimum": 1},
-                description=f"JSON only; {ResponsePages.page_size} unless given, at most "
-                f"{ResponsePages.max_page_size}.",
+                {"type": "integer", "minimum": 1, "maximum": ResponsePages.max_page_size},
+                description=f"JSON only; {ResponsePages.page_size} unless given.",
             ),
         ],
         responses={
@@ -139,11 +137,12 @@ class QuizResponsesApi(AnalyticsApi):
         quiz = _quiz(request, quiz_id)
         attempts = _choice(request, "attempts", POLICIES, "first")
         output = _choice(request, "format", ("json", "csv"), "json")
+        paginator = self.pagination_class()
+        paginator.validate(request)  # a CSV export ignores them, but they must make sense
         responses = counted_responses(quiz=quiz, attempts=attempts)
         if output == "csv":
             lines = ([row[column] for column in COLUMNS] for row in response_rows(responses))
             return csv_response(f"{quiz.slug}-responses-{attempts}.csv", COLUMNS, lines)
-        paginator = self.pagination_class()
         page = paginator.paginate_queryset(responses, request, view=self)
         rows = [response_row(r) for r in page or []]
         return paginator.get_paginated_response(rows)
@@ -169,23 +168,10 @@ class CourseMisconceptionsApi(AnalyticsApi):
     def get(self, request: Request, course_id: int) -> Response:
         course = _course(request, course_id)
         quiz = None
-        raw = request.query_params.get("quiz") or ""
-        if raw:
-            quiz = course_quiz(course, raw)
-        page = _positive(request, "page", 1, MAX_PAGE)
-        page_size = _positive(request, "page_size", 100, MAX_PAGE_SIZE)
+        if "quiz" in request.query_params:
+            quiz = course_quiz(course, request.query_params["quiz"])
+        page = positive_param(request, "page", default=1, largest=MAX_PAGE)
+        page_size = positive_param(request, "page_size", default=100, largest=MAX_PAGE_SIZE)
         return Response(
             course_misconceptions(course=course, quiz=quiz, page=page, page_size=page_size)
         )
-
-
-def _positive(request: Request, name: str, default: int, largest: int) -> int:
-    raw = request.query_params.get(name, "")
-    if not raw:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= largest:
-        raise ApplicationError(
-            f"{name} must be a whole number from 1 to {largest}; got {raw[:20]!r}.",
-            fields={name: f"A whole number from 1 to {largest}."},
-        )
-    return int(raw)

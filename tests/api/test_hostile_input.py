@@ -60,3 +60,38 @@ def test_pages_elsewhere_keep_their_html_404(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("query", ["page_size=0", "page_size=-1", "page_size=abc", "page="])
+def test_the_responses_export_refuses_a_page_it_cannot_serve(instructor, course, query):
+    quiz = course.quizzes.get()
+    for output in ("json", "csv"):
+        url = f"/api/v1/quizzes/{quiz.id}/responses/?format={output}&{query}"
+        _error(instructor.get(url), 400, query.split("=")[0])
+
+
+def test_the_responses_export_still_pages_and_finds_no_page_past_the_last(instructor, course):
+    quiz = course.quizzes.get()
+    url = f"/api/v1/quizzes/{quiz.id}/responses/"
+    assert instructor.get(url + "?page=1&page_size=5000").status_code == 200
+    _error(instructor.get(url + "?page=2"), 404)
+
+
+@pytest.mark.parametrize(
+    "query", ["page=%C2%B2", "page_size=%C2%B2", "page=", "page_size=", "quiz="]
+)
+def test_the_misconception_analytics_refuse_odd_numbers_without_a_500(instructor, course, query):
+    # "²" passes str.isdigit() but not int(): it was a 500
+    url = f"/api/v1/courses/{course.id}/misconceptions/?{query}"
+    _error(instructor.get(url), 400, query.split("=")[0])
+
+
+@pytest.mark.parametrize("query", ["page_size=false", "page_size=0", "page=", "page=x"])
+def test_lms_lists_refuse_a_page_they_cannot_serve(lms, query):
+    _error(lms.get(f"/api/v1/courses/?{query}"), 400, query.split("=")[0])
+
+
+def test_lms_lists_still_page(lms, course):
+    assert lms.get("/api/v1/courses/?page=1&page_size=1000").json()["count"] == 1
+    assert lms.get("/api/v1/courses/?page=last").status_code == 200
+    _error(lms.get("/api/v1/courses/?page=2"), 404)
