@@ -95,3 +95,11 @@ def test_lms_lists_still_page(lms, course):
     assert lms.get("/api/v1/courses/?page=1&page_size=1000").json()["count"] == 1
     assert lms.get("/api/v1/courses/?page=last").status_code == 200
     _error(lms.get("/api/v1/courses/?page=2"), 404)
+
+
+def test_a_quiz_id_of_thousands_of_digits_is_a_400_not_a_500(instructor, lms, course):
+    # int() refuses strings of more than 4300 digits (ValueError)
+    digits = "9" * 5000
+    url = f"/api/v1/courses/{course.id}/misconceptions/?quiz={digits}"
+    _error(instructor.get(url), 400, "quiz")
+    _error(lms.get(f"/api/v1/courses/{course.id}/grades/?quiz={digits}"), 400, "quiz")
