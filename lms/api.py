@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from django.db.models import QuerySet
@@ -174,9 +174,16 @@ class GradeOut(serializers.Serializer[Any]):
 
 def _since(request: Request) -> datetime | None:
     raw = request.query_params.get("updated_since")
-    if not raw:
+    if raw is None:
         return None
-    moment = parse_datetime(raw)
+    try:
+        # parse_datetime raises on well-formed impossible dates (2026-02-30T10:00:00Z), and
+        # an offset can carry an edge date out of the years that exist (9999-12-31T23:59-23:00).
+        moment = parse_datetime(raw)
+        if moment is not None and moment.tzinfo is not None:
+            moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        moment = None
     if moment is None or moment.tzinfo is None:
         raise ApplicationError(
             "updated_since must be an ISO 8601 date-time with a time zone, "

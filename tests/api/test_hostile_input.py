@@ -103,3 +103,17 @@ def test_a_quiz_id_of_thousands_of_digits_is_a_400_not_a_500(instructor, lms, co
     url = f"/api/v1/courses/{course.id}/misconceptions/?quiz={digits}"
     _error(instructor.get(url), 400, "quiz")
     _error(lms.get(f"/api/v1/courses/{course.id}/grades/?quiz={digits}"), 400, "quiz")
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        "",
+        "2026-02-30T10:00:00Z",  # well formed, no such day: parse_datetime raised ValueError
+        "2026-13-01T10:00:00Z",
+        "9999-12-31T23:59:00-23:00",  # in UTC that is the year 10000: OverflowError
+    ],
+)
+def test_lms_grades_refuse_impossible_moments(lms, course, since):
+    response = lms.get(f"/api/v1/courses/{course.id}/grades/", {"updated_since": since})
+    _error(response, 400, "updated_since")
