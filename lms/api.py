@@ -135,7 +135,7 @@ class RosterApi(ClientApi):
     @extend_schema(
         tags=TAGS,
         request=RosterIn,
-        responses={200: RosterResultOut, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: RosterResultOut, **error_responses(400, 401, 403, 404, 409, 415)},
         summary="Create or update members by the LMS's user id (idempotent)",
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )

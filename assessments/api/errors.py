@@ -70,6 +70,7 @@ ERROR_MEANINGS = {
     403: "Not authenticated (`not_authenticated`), or not allowed, e.g. a missing scope.",
     404: "No such resource, or one the caller may not see (both look the same).",
     409: "Valid, but the resource's state does not allow it now.",
+    415: "The body is not JSON (send Content-Type: application/json).",
     429: "Too many requests; wait and try again.",
 }
 

@@ -96,7 +96,7 @@ class ResponseSaveApi(APIView):
             ),
         ],
         request=AnswerIn,
-        responses={200: ResponseSavedOut, **error_responses(400, 403, 404, 409)},
+        responses={200: ResponseSavedOut, **error_responses(400, 403, 404, 409, 415)},
     )
     def put(self, request: Request, attempt_id: int, slot: int) -> Response:
         answer = AnswerIn(data=request.data)

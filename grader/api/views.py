@@ -145,7 +145,7 @@ class SubmissionCreateApi(APIView):
             "`slot` it answers a code question of the learner's unfinished attempt."
         ),
         request=SubmissionIn,
-        responses={202: SubmissionOut, **error_responses(400, 403, 404, 409, 429)},
+        responses={202: SubmissionOut, **error_responses(400, 403, 404, 409, 415, 429)},
     )
     def post(self, request: Request) -> Response:
         body = SubmissionIn(data=request.data)

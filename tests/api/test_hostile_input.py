@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from courses.models import Course
+from assessments.services import attempt_start
+from courses.models import Course, Enrollment
 from lms.models import ApiClient
 from tests.factories import UserFactory, quiz_of, single
 
@@ -117,3 +118,18 @@ def test_a_quiz_id_of_thousands_of_digits_is_a_400_not_a_500(instructor, lms, co
 def test_lms_grades_refuse_impossible_moments(lms, course, since):
     response = lms.get(f"/api/v1/courses/{course.id}/grades/", {"updated_since": since})
     _error(response, 400, "updated_since")
+
+
+def test_an_answer_sent_as_a_form_is_refused_and_changes_nothing(api, learner, course):
+    quiz = course.quizzes.get()
+    Enrollment.objects.create(course=course, learner=learner)
+    attempt = attempt_start(quiz=quiz, learner=learner)
+    right = attempt.responses.get(slot=1).question.choices.get(is_correct=True)
+    url = f"/api/v1/attempts/{attempt.id}/responses/1/"
+    assert api.put(url, {"choices": [right.id], "confidence": 4}, format="json").status_code == 200
+    # a multipart body cannot say "a list" or "null": it used to clear the answer (200)
+    error = _error(api.put(url, {}, format="multipart"), 415)
+    assert error["code"] == "unsupported_media_type"
+    response = attempt.responses.get(slot=1)
+    assert list(response.selected_choices.all()) == [right]
+    assert response.confidence == 4
