@@ -55,7 +55,8 @@ def course_quiz(course: Course, raw: str) -> Quiz:
     """One of `course`'s quizzes by the id in `raw` (a query-string value); otherwise an
     ApplicationError naming the `quiz` field."""
     raw = raw.strip()
-    valid = raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID
+    # Beyond 19 digits no id exists, and int() refuses strings of thousands of digits.
+    valid = raw.isascii() and raw.isdigit() and len(raw) <= 19 and int(raw) <= MAX_ID
     quiz = course.quizzes.filter(id=int(raw)).first() if valid else None
     if quiz is None:
         raise ApplicationError(

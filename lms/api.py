@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics.access import course_quiz
+from assessments.api.errors import error_responses
+from assessments.api.pagination import StrictPages
 from assessments.api.serializers import StrictSerializer
 from assessments.errors import ApplicationError
 from assessments.models import Attempt, Quiz
@@ -26,31 +27,20 @@ from lms.selectors import course_submissions
 from lms.services import client_issuer, idempotent, roster_upsert
 
 MAX_MEMBERS = 5000
+TAGS = ["lms"]
+
+
+class Pages(StrictPages):
+    page_size = 100
+    max_page_size = 1000
 
 
 class ClientApi(APIView):
     """Base of the LMS endpoints: Bearer tokens of API clients only."""
 
     authentication_classes = [ApiClientAuthentication]
-
-
-class Pages(PageNumberPagination):
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
-
-
-def paged(item: serializers.Serializer[Any]) -> serializers.Serializer[Any]:
-    """The schema of a page of `item`s, as Pages answers it."""
-    return inline_serializer(
-        name=f"Paged{type(item).__name__}",
-        fields={
-            "count": serializers.IntegerField(),
-            "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
-            "results": type(item)(many=True),
-        },
-    )
+    # Read by the OpenAPI schema, which then describes the lists as pages.
+    pagination_class = Pages
 
 
 class CourseOut(serializers.Serializer[Any]):
@@ -62,7 +52,11 @@ class CourseOut(serializers.Serializer[Any]):
 class CourseListApi(ClientApi):
     permission_classes = [scope_required("courses:read")]
 
-    @extend_schema(responses=CourseOut(many=True), summary="The courses this client may touch")
+    @extend_schema(
+        tags=TAGS,
+        responses={200: CourseOut(many=True), **error_responses(400, 401, 403, 404, 429)},
+        summary="The courses this client may touch",
+    )
     def get(self, request: Request) -> Response:
         client = api_client(request)
         assert client is not None
@@ -114,7 +108,11 @@ class RosterApi(ClientApi):
         scope = "roster:write" if self.request.method == "PUT" else "roster:read"
         return [scope_required(scope)()]
 
-    @extend_schema(responses=MemberOut(many=True), summary="The course's roster")
+    @extend_schema(
+        tags=TAGS,
+        responses={200: MemberOut(many=True), **error_responses(400, 401, 403, 404, 429)},
+        summary="The course's roster",
+    )
     def get(self, request: Request, course_id: int) -> Response:
         client = api_client(request)
         assert client is not None
@@ -138,8 +136,9 @@ class RosterApi(ClientApi):
         return paginator.get_paginated_response(MemberOut(page, many=True).data)
 
     @extend_schema(
+        tags=TAGS,
         request=RosterIn,
-        responses=RosterResultOut,
+        responses={200: RosterResultOut, **error_responses(400, 401, 403, 404, 409, 415, 429)},
         summary="Create or update members by the LMS's user id (idempotent)",
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )
@@ -178,9 +177,16 @@ class GradeOut(serializers.Serializer[Any]):
 
 def _since(request: Request) -> datetime | None:
     raw = request.query_params.get("updated_since")
-    if not raw:
+    if raw is None:
         return None
-    moment = parse_datetime(raw)
+    try:
+        # parse_datetime raises on well-formed impossible dates (2026-02-30T10:00:00Z), and
+        # an offset can carry an edge date out of the years that exist (9999-12-31T23:59-23:00).
+        moment = parse_datetime(raw)
+        if moment is not None and moment.tzinfo is not None:
+            moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        moment = None
     if moment is None or moment.tzinfo is None:
         raise ApplicationError(
             "updated_since must be an ISO 8601 date-time with a time zone, "
@@ -212,7 +218,8 @@ class GradeListApi(ClientApi):
     permission_classes = [scope_required("grades:read")]
 
     @extend_schema(
-        responses=paged(GradeOut()),
+        tags=TAGS,
+        responses={200: GradeOut(many=True), **error_responses(400, 401, 403, 404, 429)},
         summary="Finished attempts and their scores, oldest change first",
         parameters=[
             OpenApiParameter("updated_since", datetime, description="Only later changes."),
@@ -278,7 +285,11 @@ class QuizOut(serializers.Serializer[Any]):
 class QuizListApi(ClientApi):
     permission_classes = [scope_required("quizzes:read")]
 
-    @extend_schema(responses=QuizOut(many=True), summary="The course's quizzes and schedule")
+    @extend_schema(
+        tags=TAGS,
+        responses={200: QuizOut(many=True), **error_responses(400, 401, 403, 404, 429)},
+        summary="The course's quizzes and schedule",
+    )
     def get(self, request: Request, course_id: int) -> Response:
         client = api_client(request)
         assert client is not None
@@ -288,7 +299,7 @@ class QuizListApi(ClientApi):
         return paginator.get_paginated_response(QuizOut(page, many=True).data)
 
 
-class SubmissionOut(serializers.Serializer[Any]):
+class CourseSubmissionOut(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     user = serializers.IntegerField(source="learner_id")
     lms_user_id = serializers.CharField(allow_null=True)
@@ -314,7 +325,8 @@ class SubmissionListApi(ClientApi):
     permission_classes = [scope_required("grades:read")]
 
     @extend_schema(
-        responses=paged(SubmissionOut()),
+        tags=TAGS,
+        responses={200: CourseSubmissionOut(many=True), **error_responses(400, 401, 403, 404, 429)},
         summary="Code submissions of the course's learners, oldest change first",
         parameters=[
             OpenApiParameter("updated_since", datetime, description="Only later changes."),
@@ -369,4 +381,4 @@ class SubmissionListApi(ClientApi):
                     "updated_at": submission.updated_at,
                 }
             )
-        return paginator.get_paginated_response(SubmissionOut(rows, many=True).data)
+        return paginator.get_paginated_response(CourseSubmissionOut(rows, many=True).data)

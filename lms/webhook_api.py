@@ -9,10 +9,11 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from assessments.api.errors import error_responses
 from assessments.api.serializers import StrictSerializer
 from assessments.errors import ApplicationError
 from lms import webhooks
-from lms.api import ClientApi, Pages, paged
+from lms.api import TAGS, ClientApi, Pages
 from lms.auth import api_client, scope_required
 from lms.models import WEBHOOK_EVENTS, ApiClient, WebhookDelivery, WebhookEndpoint
 from lms.services import idempotent
@@ -82,7 +83,8 @@ class WebhookListApi(ClientApi):
     permission_classes = [scope_required(SCOPE)]
 
     @extend_schema(
-        responses=paged(WebhookOut()),
+        tags=TAGS,
+        responses={200: WebhookOut(many=True), **error_responses(400, 401, 403, 404, 429)},
         summary="The client's webhook endpoints",
         operation_id="webhooks_list",
     )
@@ -95,7 +97,8 @@ class WebhookListApi(ClientApi):
 
     @extend_schema(
         request=WebhookIn,
-        responses={201: WebhookCreatedOut},
+        tags=TAGS,
+        responses={201: WebhookCreatedOut, **error_responses(400, 401, 403, 409, 415, 429)},
         summary="Add a webhook endpoint; the answer holds its signing secret, once",
         parameters=[IDEMPOTENCY_KEY],
     )
@@ -123,13 +126,21 @@ class WebhookListApi(ClientApi):
 class WebhookDetailApi(ClientApi):
     permission_classes = [scope_required(SCOPE)]
 
-    @extend_schema(responses=WebhookOut, summary="One webhook endpoint (without its secret)")
+    @extend_schema(
+        tags=TAGS,
+        responses={200: WebhookOut, **error_responses(401, 403, 404, 429)},
+        summary="One webhook endpoint (without its secret)",
+    )
     def get(self, request: Request, webhook_id: int) -> Response:
         endpoint = webhooks.webhook_endpoint_get(client=_client(request), endpoint_id=webhook_id)
         return Response(WebhookOut(endpoint).data)
 
     @extend_schema(
-        responses={204: OpenApiResponse(description="Deleted, with its deliveries.")},
+        tags=TAGS,
+        responses={
+            204: OpenApiResponse(description="Deleted, with its deliveries."),
+            **error_responses(401, 403, 404, 429),
+        },
         summary="Delete a webhook endpoint; its pending deliveries are not sent",
     )
     def delete(self, request: Request, webhook_id: int) -> Response:
@@ -141,7 +152,8 @@ class WebhookDeliveryListApi(ClientApi):
     permission_classes = [scope_required(SCOPE)]
 
     @extend_schema(
-        responses=paged(DeliveryOut()),
+        tags=TAGS,
+        responses={200: DeliveryOut(many=True), **error_responses(400, 401, 403, 404, 429)},
         summary="The endpoint's deliveries, newest first, with every try",
         parameters=[
             OpenApiParameter("state", str, enum=[s.value for s in WebhookDelivery.State]),
@@ -171,7 +183,8 @@ class WebhookTestApi(ClientApi):
 
     @extend_schema(
         request=None,
-        responses={202: DeliveryOut},
+        tags=TAGS,
+        responses={202: DeliveryOut, **error_responses(401, 403, 404, 409, 429)},
         summary="Send the endpoint a test event (ping); follow it in its deliveries",
         parameters=[IDEMPOTENCY_KEY],
     )

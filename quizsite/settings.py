@@ -133,6 +133,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Every client sends JSON; a form body cannot say "a list" or "null", so it is a 415.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "assessments.api.errors.exception_handler",
@@ -155,6 +157,26 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "TAGS": [
+        {"name": "learners", "description": "Taking quizzes: attempts, answers, results."},
+        {"name": "grader", "description": "Coding exercises: submit code, poll its verdict."},
+        {
+            "name": "analytics",
+            "description": "For a course's instructors (session or token) and for API "
+            "clients holding analytics:read: item statistics, responses, misconceptions.",
+        },
+        {"name": "lms", "description": "For LMS servers with an API client's Bearer token."},
+    ],
+    # Django's <int:...> matches digits only, so a negative id is no URL of ours.
+    "PATH_CONVERTER_OVERRIDES": {"int": {"type": "integer", "minimum": 0}},
+    # One name per vocabulary, whichever field carries it.
+    "ENUM_NAME_OVERRIDES": {
+        "QuestionTypeEnum": "assessments.models.QuestionType",
+        "AttemptStateEnum": "assessments.models.Attempt.State",
+        "QuadrantEnum": "assessments.diagnosis.Quadrant",
+        "SubmissionStatusEnum": "grader.models.Submission.Status",
+        "AttemptsPolicyEnum": "analytics.counted.POLICIES",
+    },
 }
 
 # Celery: JSON only, results live in our models, workers take one task at a time.

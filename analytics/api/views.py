@@ -4,19 +4,27 @@ client holding `analytics:read` and bound to the course."""
 from __future__ import annotations
 
 from django.http import HttpResponseBase
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics.access import course_for_instructor, course_quiz, quiz_for_instructor
+from analytics.api.serializers import (
+    CourseMisconceptionsOut,
+    QuizStatisticsOut,
+    ResponsePageOut,
+)
 from analytics.counted import POLICIES
 from analytics.csv_export import csv_response
 from analytics.misconceptions import course_misconceptions
 from analytics.responses import COLUMNS, counted_responses, response_row, response_rows
 from analytics.statistics import quiz_statistics
+from assessments.api.errors import error_responses
+from assessments.api.pagination import StrictPages, positive_param
 from assessments.errors import ApplicationError, NotFoundError
 from assessments.models import Quiz
 from courses.models import Course
@@ -24,6 +32,16 @@ from lms.auth import ApiClientAuthentication, api_client, client_course
 from lms.models import ApiClient
 
 SCOPE = "analytics:read"
+TAGS = ["analytics"]
+MAX_PAGE = 10**9
+MAX_PAGE_SIZE = 1000
+ATTEMPTS = OpenApiParameter(
+    "attempts",
+    str,
+    enum=POLICIES,
+    default="first",
+    description="Which of each learner's finished attempts count.",
+)
 
 
 class AnalyticsApi(APIView):
@@ -70,54 +88,90 @@ def _choice(request: Request, name: str, allowed: tuple[str, ...], default: str)
 
 
 class QuizStatisticsApi(AnalyticsApi):
+    @extend_schema(
+        tags=TAGS,
+        summary="Moodle's test and item statistics of the quiz",
+        parameters=[ATTEMPTS],
+        responses={200: QuizStatisticsOut, **error_responses(400, 403, 404)},
+    )
     def get(self, request: Request, quiz_id: int) -> Response:
         quiz = _quiz(request, quiz_id)
         attempts = _choice(request, "attempts", POLICIES, "first")
         return Response(quiz_statistics(quiz=quiz, attempts=attempts))
 
 
-class ResponsePages(PageNumberPagination):
+class ResponsePages(StrictPages):
     page_size = 500
-    page_size_query_param = "page_size"
     max_page_size = 5000
 
 
 class QuizResponsesApi(AnalyticsApi):
+    pagination_class = ResponsePages
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Every counted response, a page of JSON or the whole class as CSV",
+        parameters=[
+            ATTEMPTS,
+            OpenApiParameter("format", str, enum=("json", "csv"), default="json"),
+            OpenApiParameter(
+                "page",
+                {"type": "integer", "minimum": 1, "maximum": ResponsePages.largest_page},
+                description="JSON only (checked with CSV too); a page past the last is a 404.",
+            ),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1, "maximum": ResponsePages.max_page_size},
+                description=f"JSON only; {ResponsePages.page_size} unless given.",
+            ),
+        ],
+        responses={
+            (200, "application/json"): ResponsePageOut,
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="With format=csv: a header line, one line a row."
+            ),
+            **error_responses(400, 403, 404),
+        },
+    )
     def get(self, request: Request, quiz_id: int) -> HttpResponseBase:
         quiz = _quiz(request, quiz_id)
         attempts = _choice(request, "attempts", POLICIES, "first")
         output = _choice(request, "format", ("json", "csv"), "json")
+        paginator = self.pagination_class()
+        paginator.validate(request)  # a CSV export ignores them, but they must make sense
         responses = counted_responses(quiz=quiz, attempts=attempts)
         if output == "csv":
             lines = ([row[column] for column in COLUMNS] for row in response_rows(responses))
             return csv_response(f"{quiz.slug}-responses-{attempts}.csv", COLUMNS, lines)
-        paginator = ResponsePages()
         page = paginator.paginate_queryset(responses, request, view=self)
         rows = [response_row(r) for r in page or []]
         return paginator.get_paginated_response(rows)
 
 
 class CourseMisconceptionsApi(AnalyticsApi):
+    @extend_schema(
+        tags=TAGS,
+        summary="What the class believes: prevalence, and learner x misconception by quadrant",
+        parameters=[
+            OpenApiParameter("quiz", int, description="Only this quiz of the course."),
+            OpenApiParameter(
+                "page",
+                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+                description="A page of learners; past the last is the last.",
+            ),
+            OpenApiParameter(
+                "page_size", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}
+            ),
+        ],
+        responses={200: CourseMisconceptionsOut, **error_responses(400, 403, 404)},
+    )
     def get(self, request: Request, course_id: int) -> Response:
         course = _course(request, course_id)
         quiz = None
-        raw = request.query_params.get("quiz") or ""
-        if raw:
-            quiz = course_quiz(course, raw)
-        page = _positive(request, "page", 1, 10**9)
-        page_size = _positive(request, "page_size", 100, 1000)
+        if "quiz" in request.query_params:
+            quiz = course_quiz(course, request.query_params["quiz"])
+        page = positive_param(request, "page", default=1, largest=MAX_PAGE)
+        page_size = positive_param(request, "page_size", default=100, largest=MAX_PAGE_SIZE)
         return Response(
             course_misconceptions(course=course, quiz=quiz, page=page, page_size=page_size)
         )
-
-
-def _positive(request: Request, name: str, default: int, largest: int) -> int:
-    raw = request.query_params.get(name, "")
-    if not raw:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= largest:
-        raise ApplicationError(
-            f"{name} must be a whole number from 1 to {largest}; got {raw[:20]!r}.",
-            fields={name: f"A whole number from 1 to {largest}."},
-        )
-    return int(raw)

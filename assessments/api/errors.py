@@ -6,7 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -41,3 +42,39 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
         error = {"code": "not_found", "message": "No such endpoint.", "fields": {}}
         return JsonResponse({"error": error}, status=404)
     return page_not_found(request, exception)
+
+
+class ErrorDetailOut(serializers.Serializer[Any]):
+    code = serializers.CharField(help_text="Stable and machine-readable, e.g. `not_found`.")
+    message = serializers.CharField(help_text="For people; may change.")
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # `fields` cannot be declared as an attribute: it would shadow Serializer.fields.
+        fields = super().get_fields()
+        fields["fields"] = serializers.DictField(
+            child=serializers.CharField(),
+            help_text='What is wrong with each offending input, e.g. {"members[2].role": "..."}.',
+        )
+        return fields
+
+
+class ErrorOut(serializers.Serializer[Any]):
+    """Every error the API returns, whatever its status."""
+
+    error = ErrorDetailOut()
+
+
+ERROR_MEANINGS = {
+    400: "Invalid input; `error.fields` names each offending field. Nothing was changed.",
+    401: "The API client token is missing, malformed, unknown or revoked.",
+    403: "Not authenticated (`not_authenticated`), or not allowed, e.g. a missing scope.",
+    404: "No such resource, or one the caller may not see (both look the same).",
+    409: "Valid, but the resource's state does not allow it now.",
+    415: "The body is not JSON (send Content-Type: application/json).",
+    429: "Too many requests; wait and try again.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """Return the OpenAPI responses for these error statuses, all in the one error shape."""
+    return {code: OpenApiResponse(ErrorOut, description=ERROR_MEANINGS[code]) for code in statuses}

@@ -6,6 +6,9 @@ from typing import Any
 
 from rest_framework import serializers
 
+from assessments.diagnosis import Quadrant
+from assessments.models import Attempt, QuestionType
+
 
 class StrictSerializer(serializers.Serializer[Any]):
     """Refuse keys the endpoint does not know, so a typo is an error, not a silent no-op."""
@@ -39,7 +42,7 @@ class ChoiceOut(serializers.Serializer[Any]):
 
 class QuestionOut(serializers.Serializer[Any]):
     slot = serializers.IntegerField()
-    type = serializers.CharField(source="qtype")
+    type = serializers.ChoiceField(choices=QuestionType.choices, source="qtype")
     stem = serializers.CharField()
     reason_prompt = serializers.CharField()
     unit = serializers.CharField()
@@ -54,7 +57,7 @@ class AttemptOut(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     quiz = serializers.CharField()
     number = serializers.IntegerField()
-    state = serializers.CharField()
+    state = serializers.ChoiceField(choices=Attempt.State.choices)
     started_at = serializers.DateTimeField()
     deadline = serializers.DateTimeField(allow_null=True)
     submitted_at = serializers.DateTimeField(allow_null=True)
@@ -82,7 +85,7 @@ class MisconceptionOut(serializers.Serializer[Any]):
 
 class ResultItemOut(serializers.Serializer[Any]):
     slot = serializers.IntegerField()
-    type = serializers.CharField(source="qtype")
+    type = serializers.ChoiceField(choices=QuestionType.choices, source="qtype")
     stem = serializers.CharField()
     your_answer = serializers.ListField(child=serializers.CharField())
     correct_answer = serializers.ListField(child=serializers.CharField())
@@ -95,3 +98,47 @@ class ResultItemOut(serializers.Serializer[Any]):
     choice_feedback = serializers.ListField(child=serializers.CharField())
     feedback = serializers.CharField()
     misconceptions = MisconceptionOut(many=True)
+
+
+class QuizListOut(serializers.Serializer[Any]):
+    results = QuizCardOut(many=True)
+
+
+class AttemptDetailOut(AttemptOut):
+    questions = QuestionOut(many=True)
+
+
+class ResponseSavedOut(serializers.Serializer[Any]):
+    slot = serializers.IntegerField()
+    saved = serializers.BooleanField()
+
+
+class DiagnosisOut(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    quadrant = serializers.ChoiceField(choices=[q.value for q in Quadrant])
+    right = serializers.IntegerField()
+    wrong = serializers.IntegerField()
+    mean_confidence = serializers.FloatField()
+
+
+class ExplainBackOut(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    prompt = serializers.CharField()
+
+
+class AttemptResultOut(serializers.Serializer[Any]):
+    attempt = AttemptOut()
+    score = serializers.FloatField(allow_null=True)
+    max_score = serializers.FloatField()
+    items = ResultItemOut(many=True)
+    diagnosis = DiagnosisOut(many=True)
+    explain_back = ExplainBackOut(allow_null=True)
+
+
+class PageOut(serializers.Serializer[Any]):
+    """A page of a list, as DRF's page-number pagination returns it."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)

@@ -5,20 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assessments import selectors, services
+from assessments.api.errors import error_responses
 from assessments.api.serializers import (
     AnswerIn,
+    AttemptDetailOut,
     AttemptOut,
+    AttemptResultOut,
     QuestionOut,
     QuizCardOut,
+    QuizListOut,
+    ResponseSavedOut,
     ResultItemOut,
 )
 from assessments.models import Quiz
+
+TAGS = ["learners"]
+# Django's <int:...> matches digits only.
+ATTEMPT_ID = OpenApiParameter(
+    "attempt_id",
+    {"type": "integer", "minimum": 0},
+    OpenApiParameter.PATH,
+    description="One of the learner's own attempts.",
+)
 
 
 def _learner(request: Request) -> Any:
@@ -26,12 +41,23 @@ def _learner(request: Request) -> Any:
 
 
 class QuizListApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="The published quizzes the learner may take, with their progress on each",
+        responses={200: QuizListOut, **error_responses(403)},
+    )
     def get(self, request: Request) -> Response:
         cards = selectors.quizzes_for_learner(learner=_learner(request))
         return Response({"results": QuizCardOut(cards, many=True).data})
 
 
 class AttemptStartApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Start an attempt at the quiz, or return the unfinished one",
+        request=None,
+        responses={201: AttemptOut, **error_responses(403, 404, 409)},
+    )
     def post(self, request: Request, slug: str) -> Response:
         quiz = get_object_or_404(Quiz, slug=slug, is_published=True)
         attempt = services.attempt_start(quiz=quiz, learner=_learner(request))
@@ -42,6 +68,12 @@ class AttemptStartApi(APIView):
 
 
 class AttemptDetailApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="The attempt and its questions as the learner sees them (no answers)",
+        parameters=[ATTEMPT_ID],
+        responses={200: AttemptDetailOut, **error_responses(403, 404)},
+    )
     def get(self, request: Request, attempt_id: int) -> Response:
         attempt = selectors.attempt_for_learner(attempt_id=attempt_id, learner=_learner(request))
         questions = selectors.attempt_questions(attempt=attempt)
@@ -51,6 +83,21 @@ class AttemptDetailApi(APIView):
 
 
 class ResponseSaveApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Save (or clear) the answer in one slot of an unfinished attempt",
+        parameters=[
+            ATTEMPT_ID,
+            OpenApiParameter(
+                "slot",
+                {"type": "integer", "minimum": 0},
+                OpenApiParameter.PATH,
+                description="The question's position in the attempt, from 1.",
+            ),
+        ],
+        request=AnswerIn,
+        responses={200: ResponseSavedOut, **error_responses(400, 403, 404, 409, 415)},
+    )
     def put(self, request: Request, attempt_id: int, slot: int) -> Response:
         answer = AnswerIn(data=request.data)
         answer.is_valid(raise_exception=True)
@@ -71,12 +118,25 @@ class ResponseSaveApi(APIView):
 
 
 class AttemptSubmitApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Submit the attempt for scoring",
+        request=None,
+        parameters=[ATTEMPT_ID],
+        responses={200: AttemptOut, **error_responses(403, 404, 409)},
+    )
     def post(self, request: Request, attempt_id: int) -> Response:
         attempt = services.attempt_submit(attempt_id=attempt_id, learner=_learner(request))
         return Response(AttemptOut(selectors.attempt_summary(attempt=attempt)).data)
 
 
 class AttemptResultApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="The submitted attempt's marks, feedback and diagnosis",
+        parameters=[ATTEMPT_ID],
+        responses={200: AttemptResultOut, **error_responses(403, 404)},
+    )
     def get(self, request: Request, attempt_id: int) -> Response:
         attempt = selectors.attempt_for_learner(attempt_id=attempt_id, learner=_learner(request))
         result = selectors.attempt_result(attempt=attempt)

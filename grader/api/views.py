@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assessments.api.serializers import StrictSerializer
+from assessments.api.errors import error_responses
+from assessments.api.serializers import MisconceptionOut, StrictSerializer
 from assessments.errors import NotFoundError
 from grader import services
 from grader.exercises import EXERCISES
@@ -22,6 +24,49 @@ class SubmissionIn(StrictSerializer):
     code = serializers.CharField(trim_whitespace=False, allow_blank=True)
     attempt = serializers.IntegerField(required=False, allow_null=True, default=None)
     slot = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+
+
+class ExerciseOut(serializers.Serializer[Any]):
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    signature = serializers.CharField()
+
+
+class ExerciseListOut(serializers.Serializer[Any]):
+    results = ExerciseOut(many=True)
+
+
+class ExerciseDetailOut(ExerciseOut):
+    statement = serializers.CharField()
+    starter_code = serializers.CharField()
+    hints = serializers.ListField(child=serializers.CharField())
+
+
+class CheckOut(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    passed = serializers.BooleanField()
+    message = serializers.CharField()
+    misconceptions = serializers.ListField(child=serializers.CharField())
+    defects = serializers.ListField(child=serializers.CharField())
+
+
+class SubmissionOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    exercise = serializers.SlugField()
+    status = serializers.ChoiceField(choices=Submission.Status.choices)
+    finished = serializers.BooleanField()
+    score = serializers.FloatField(allow_null=True, help_text="The share of checks passed.")
+    message = serializers.CharField()
+    checks = CheckOut(many=True)
+    misconceptions = MisconceptionOut(many=True)
+    defects = serializers.ListField(child=serializers.CharField())
+    output = serializers.CharField(help_text="The start of what the code printed.")
+    queued_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+TAGS = ["grader"]
 
 
 def submission_data(submission: Submission) -> dict[str, Any]:
@@ -52,6 +97,12 @@ def _user(request: Request) -> User:
 
 
 class ExerciseListApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="The coding exercises",
+        operation_id="exercises_list",
+        responses={200: ExerciseListOut, **error_responses(403)},
+    )
     def get(self, request: Request) -> Response:
         return Response(
             {
@@ -64,6 +115,11 @@ class ExerciseListApi(APIView):
 
 
 class ExerciseDetailApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="One exercise: statement, signature, starter code and hints",
+        responses={200: ExerciseDetailOut, **error_responses(403, 404)},
+    )
     def get(self, request: Request, slug: str) -> Response:
         exercise = EXERCISES.get(slug)
         if exercise is None:
@@ -81,6 +137,16 @@ class ExerciseDetailApi(APIView):
 
 
 class SubmissionCreateApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Submit code for grading; poll the submission for its verdict",
+        description=(
+            "The submission is saved as queued and graded by a worker. With `attempt` and "
+            "`slot` it answers a code question of the learner's unfinished attempt."
+        ),
+        request=SubmissionIn,
+        responses={202: SubmissionOut, **error_responses(400, 403, 404, 409, 415, 429)},
+    )
     def post(self, request: Request) -> Response:
         body = SubmissionIn(data=request.data)
         body.is_valid(raise_exception=True)
@@ -96,6 +162,11 @@ class SubmissionCreateApi(APIView):
 
 
 class SubmissionDetailApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="One of the learner's submissions, with its verdict once graded",
+        responses={200: SubmissionOut, **error_responses(403, 404)},
+    )
     def get(self, request: Request, submission_id: int) -> Response:
         submission = services.submission_for_learner(
             submission_id=submission_id, learner=_user(request)
