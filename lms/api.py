@@ -199,7 +199,7 @@ def _since(request: Request) -> datetime | None:
 def _learner(request: Request, client: ApiClient) -> int | None:
     """The user id behind ?learner=<the LMS's user id>, if given; unknown ids are a 400."""
     raw = request.query_params.get("learner")
-    if not raw:
+    if raw is None:
         return None
     user_id = (
         LmsIdentity.objects.filter(issuer=client_issuer(client), lms_user_id=raw[:255])
@@ -238,7 +238,7 @@ class GradeListApi(ClientApi):
         if since is not None:
             attempts = attempts.filter(updated_at__gt=since)
         raw = request.query_params.get("quiz")
-        if raw:
+        if raw is not None:  # an empty ?quiz= is a 400 naming it, not "every quiz"
             attempts = attempts.filter(quiz=course_quiz(course, raw))
         learner = _learner(request, client)
         if learner is not None:
@@ -339,7 +339,7 @@ class SubmissionListApi(ClientApi):
         client = api_client(request)
         assert client is not None
         course = client_course(client, course_id)
-        exercise = request.query_params.get("exercise") or None
+        exercise = request.query_params.get("exercise")
         if exercise is not None and exercise not in EXERCISES:
             raise ApplicationError(
                 f"{exercise[:40]!r} is not an exercise.",
@@ -351,7 +351,7 @@ class SubmissionListApi(ClientApi):
             since=_since(request),
             learner_id=_learner(request, client),
             exercise=exercise,
-            quiz=course_quiz(course, raw) if raw else None,
+            quiz=course_quiz(course, raw) if raw is not None else None,
         )
         paginator = Pages()
         page = paginator.paginate_queryset(submissions, request, view=self) or []

@@ -165,7 +165,7 @@ class WebhookDeliveryListApi(ClientApi):
         )
         deliveries = endpoint.deliveries.prefetch_related("log").order_by("-id")
         state = request.query_params.get("state")
-        if state:
+        if state is not None:
             if state not in WebhookDelivery.State.values:
                 allowed = ", ".join(WebhookDelivery.State.values)
                 raise ApplicationError(

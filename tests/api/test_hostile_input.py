@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from assessments.services import attempt_start
 from courses.models import Course, Enrollment
-from lms.models import ApiClient
+from lms.models import SCOPES, ApiClient
 from tests.factories import UserFactory, quiz_of, single
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +133,25 @@ def test_an_answer_sent_as_a_form_is_refused_and_changes_nothing(api, learner, c
     response = attempt.responses.get(slot=1)
     assert list(response.selected_choices.all()) == [right]
     assert response.confidence == 4
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("grades/?quiz=", "quiz"),
+        ("grades/?learner=", "learner"),
+        ("submissions/?quiz=", "quiz"),
+        ("submissions/?exercise=", "exercise"),
+        ("submissions/?learner=", "learner"),
+    ],
+)
+def test_an_empty_lms_filter_is_a_400_naming_it_not_no_filter(path: str, field: str) -> None:
+    course = Course.objects.create(slug="c", title="C")
+    client, token = ApiClient.issue(name="LMS", scopes=list(SCOPES))
+    client.courses.set([course])
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = api.get(f"/api/v1/courses/{course.id}/{path}")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["error"]["fields"]
