@@ -27,19 +27,12 @@ from lti.models import Context, DeepLinkRequest
 from lti.validation import Launch, LaunchError
 
 REQUEST_SECONDS = 3600
-RESOURCE_LINK = "ltiResourceLink"
 
 
 def deep_link_request_create(launch: Launch, context: Context) -> str:
-    """Keep where the answer goes; return the one-time token the picker posts back."""
-    if not launch.teaches:
-        raise LaunchError(403, "not_instructor", "Only instructors can add activities.")
+    """Keep where the answer goes; return the one-time token the picker posts back.
+    (Validation has checked that an instructor launched it and links are accepted.)"""
     settings_claim = launch.claims[claims.DEEP_LINKING_SETTINGS]
-    accept = settings_claim.get("accept_types")
-    if isinstance(accept, list) and RESOURCE_LINK not in accept:
-        raise LaunchError(
-            400, "no_resource_links", "The course does not accept links to activities here."
-        )
     token = secrets.token_urlsafe(32)
     data = settings_claim.get("data")
     DeepLinkRequest.objects.create(
@@ -100,7 +93,7 @@ def quiz_for_course(quiz: Quiz, course: Course) -> Quiz:
 
 def content_item(quiz: Quiz, origin: str) -> dict[str, Any]:
     return {
-        "type": RESOURCE_LINK,
+        "type": claims.LTI_RESOURCE_LINK,
         "title": quiz.title,
         "text": quiz.description[:500],
         "url": origin + reverse("lti:quiz", args=[quiz.slug]),

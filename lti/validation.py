@@ -216,6 +216,13 @@ def _message_checks(body: dict[str, Any], state: LaunchState, request: HttpReque
             raise LaunchError(
                 400, "missing_deep_linking_settings", "A deep-linking launch needs its settings."
             )
+        accept = dl.get("accept_types")
+        if isinstance(accept, list) and claims.LTI_RESOURCE_LINK not in accept:
+            raise LaunchError(
+                400, "no_resource_links", "The course does not accept links to activities here."
+            )
+        if not claims.roles_teach(body.get(claims.ROLES)):
+            raise LaunchError(403, "not_instructor", "Only instructors can add activities.")
     context = body.get(claims.CONTEXT)
     if not isinstance(context, dict) or not isinstance(context.get("id"), str) or not context["id"]:
         raise LaunchError(

@@ -24,7 +24,7 @@ from analytics.access import course_for_instructor
 from assessments import selectors
 from assessments.errors import ApplicationError
 from assessments.models import Quiz
-from lti import deep_linking, keys
+from lti import claims, deep_linking, keys
 from lti.launch import destination, handoff_create, handoff_take, launch_apply
 from lti.middleware import FRAME_SESSION_KEY
 from lti.models import Deployment, LaunchState, Platform
@@ -148,11 +148,9 @@ def launch(request: HttpRequest) -> HttpResponse:
     """The platform posts the id_token here; every check passes before anything is made."""
     try:
         valid = launch_validate(request)
-        if valid.message_type == "LtiDeepLinkingRequest" and not valid.teaches:
-            raise LaunchError(403, "not_instructor", "Only instructors can add activities.")
         user, context, link = launch_apply(valid)
         token = None
-        if valid.message_type == "LtiDeepLinkingRequest":
+        if valid.message_type == claims.DEEP_LINKING_REQUEST:
             token = deep_linking.deep_link_request_create(valid, context)
     except LaunchError as error:
         return _refuse(request, error)

@@ -12,10 +12,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from django.core.management import call_command
 
 from assessments.models import Attempt, Quiz
-from lti import keys
 from tests.browser.conftest import ARTIFACTS, SKIP_WITHOUT_CHROMIUM
 from tests.factories import quiz_of, single
 from tests.lti.platform import LEARNER, FakePlatform
@@ -25,18 +23,7 @@ pytestmark = [pytest.mark.browser, SKIP_WITHOUT_CHROMIUM]
 
 @pytest.fixture
 def lms(live_server: Any) -> Iterator[tuple[FakePlatform, Quiz]]:
-    fake = FakePlatform().start()
-    call_command(
-        "lti_add_platform",
-        issuer=fake.issuer,
-        client_id=fake.client_id,
-        deployment_id=[fake.deployment_id],
-        auth_login_url=fake.url("/auth"),
-        auth_token_url=fake.url("/token"),
-        keyset_url=fake.url("/jwks"),
-        stdout=open("/dev/null", "w"),  # noqa: SIM115
-    )
-    fake.tool_jwks = keys.jwks()
+    fake = FakePlatform().start().register()
     quiz = quiz_of(single(), title="Dropout in one question", slug="dropout-one")
     target = f"{live_server.url}/lti/quizzes/{quiz.slug}/"
     fake.launch_claims = fake.claims(nonce="", target_link_uri=target, roles=[LEARNER])

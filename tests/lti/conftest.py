@@ -8,10 +8,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
-from lti import keys
 from tests.lti.platform import FakePlatform
 
 TOOL = "http://testserver"
@@ -20,19 +18,7 @@ LAUNCH_URL = TOOL + "/lti/launch/"
 
 @pytest.fixture
 def platform(transactional_db: None) -> Iterator[FakePlatform]:
-    fake = FakePlatform().start()
-    call_command(
-        "lti_add_platform",
-        issuer=fake.issuer,
-        client_id=fake.client_id,
-        deployment_id=[fake.deployment_id],
-        auth_login_url=fake.url("/auth"),
-        auth_token_url=fake.url("/token"),
-        keyset_url=fake.url("/jwks"),
-        name="Fake LMS",
-        stdout=open("/dev/null", "w"),  # noqa: SIM115
-    )
-    fake.tool_jwks = keys.jwks()
+    fake = FakePlatform().start().register()
     yield fake
     fake.stop()
 

@@ -9,6 +9,7 @@ launch. Everything it receives is recorded for the tests to assert on.
 from __future__ import annotations
 
 import html
+import io
 import json
 import secrets
 import threading
@@ -83,6 +84,27 @@ class FakePlatform:
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+        return self
+
+    def register(self) -> FakePlatform:
+        """Register this platform with the tool, as its administrator would, and learn the
+        tool's public keys (to verify client assertions). Needs the database."""
+        from django.core.management import call_command
+
+        from lti import keys
+
+        call_command(
+            "lti_add_platform",
+            issuer=self.issuer,
+            client_id=self.client_id,
+            deployment_id=[self.deployment_id],
+            auth_login_url=self.url("/auth"),
+            auth_token_url=self.url("/token"),
+            keyset_url=self.url("/jwks"),
+            name="Fake LMS",
+            stdout=io.StringIO(),
+        )
+        self.tool_jwks = keys.jwks()
         return self
 
     def stop(self) -> None:

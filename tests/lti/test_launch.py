@@ -118,16 +118,20 @@ def alg_none(launcher: Launcher, login: Login) -> Any:
     return launcher.launch(token, login.state)
 
 
-def deep_link_as_learner(launcher: Launcher, login: Login) -> Any:
-    return signed(
-        LTI_message_type="LtiDeepLinkingRequest",
-        **{
-            "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {
-                "deep_link_return_url": launcher.platform.url("/deep-link-return"),
-                "accept_types": ["ltiResourceLink"],
-            }
-        },
-    )(launcher, login)
+def deep_link(*, roles: list[str], accept_types: list[str]) -> Callable[[Launcher, Login], Any]:
+    def make(launcher: Launcher, login: Login) -> Any:
+        return signed(
+            LTI_message_type="LtiDeepLinkingRequest",
+            LTI_roles=roles,
+            **{
+                "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {
+                    "deep_link_return_url": launcher.platform.url("/deep-link-return"),
+                    "accept_types": accept_types,
+                }
+            },
+        )(launcher, login)
+
+    return make
 
 
 NOW = int(time.time())
@@ -174,7 +178,10 @@ BAD_LAUNCHES: list[tuple[str, Callable[[Launcher, Login], Any], int, str]] = [
     ("missing target_link_uri", signed(LTI_target_link_uri=None), 400, "missing_target_link_uri"),
     ("missing sub", signed(sub=None), 400, "missing_sub"),
     ("missing context", signed(LTI_context=None), 400, "missing_context"),
-    ("deep linking by a learner", deep_link_as_learner, 403, "not_instructor"),
+    ("deep linking by a learner", deep_link(roles=[LEARNER], accept_types=["ltiResourceLink"]),
+     403, "not_instructor"),
+    ("deep linking that takes no resource links",
+     deep_link(roles=[INSTRUCTOR], accept_types=["file", "html"]), 400, "no_resource_links"),
 ]  # fmt: skip
 
 
