@@ -70,6 +70,10 @@ class QuestionFormat(serializers.Serializer[Any]):
     numeric = NumericFormat(required=False)
     model_answer = serializers.CharField(allow_blank=True, default="")
     key_ideas = serializers.ListField(child=serializers.CharField(), default=list)
+    # Explain-back: per key idea, the misconceptions a learner who leaves it out may hold.
+    key_idea_probes = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField()), default=list
+    )
     exercise = serializers.CharField(allow_blank=True, default="", max_length=64)
 
 
@@ -115,6 +119,25 @@ def _question_rules(question: Mapping[str, Any], known_codes: set[str]) -> list[
             problems.append(
                 ("key_ideas", "List the key ideas a learner can check their answer against.")
             )
+        idea_probes = question["key_idea_probes"]
+        if idea_probes and len(idea_probes) != len(question["key_ideas"]):
+            problems.append(
+                (
+                    "key_idea_probes",
+                    f"Give one list of codes per key idea: {len(question['key_ideas'])} "
+                    f"key ideas, {len(idea_probes)} lists.",
+                )
+            )
+        for index, codes in enumerate(idea_probes):
+            for code in codes:
+                if code not in known_codes:
+                    problems.append(
+                        (f"key_idea_probes[{index}]", f"Unknown misconception code {code!r}.")
+                    )
+    elif question["key_idea_probes"]:
+        problems.append(
+            ("key_idea_probes", f"Only explain items take key_idea_probes; this one is {qtype}.")
+        )
     return problems
 
 
@@ -312,6 +335,7 @@ def bank_import(data: Any) -> QuestionBank:
                 "unit": numeric.get("unit", ""),
                 "model_answer": item["model_answer"],
                 "key_ideas": item["key_ideas"],
+                "key_idea_probes": item["key_idea_probes"],
                 "exercise": item["exercise"],
                 "position": position,
             },
@@ -419,4 +443,6 @@ def _question_export(question: Question) -> dict[str, Any]:
     if question.qtype == QuestionType.EXPLAIN:
         item["model_answer"] = question.model_answer
         item["key_ideas"] = question.key_ideas
+        if question.key_idea_probes:
+            item["key_idea_probes"] = question.key_idea_probes
     return item

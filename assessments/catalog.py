@@ -42,6 +42,7 @@ def misconceptions_load(items: list[dict[str, Any]]) -> int:
                 "evidence": item.get("evidence", ""),
                 "references": item.get("references", []),
                 "explain_prompt": item["explain_prompt"],
+                "analogy": item.get("analogy", ""),
             },
         )
     return len(items)

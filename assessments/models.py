@@ -25,6 +25,9 @@ class Misconception(models.Model):
     evidence = models.TextField(blank=True)
     references = models.JSONField(default=list, blank=True)
     explain_prompt = models.TextField(help_text="The explain-back prompt aimed at this belief.")
+    analogy = models.TextField(
+        blank=True, help_text="An everyday comparison that makes the truth stick (practice)."
+    )
 
     class Meta:
         ordering = ["code"]
@@ -96,6 +99,11 @@ class Question(models.Model):
     # Explain-back items.
     model_answer = models.TextField(blank=True)
     key_ideas = models.JSONField(default=list, blank=True)
+    key_idea_probes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Per key idea, the misconception codes a learner who leaves it out may hold.",
+    )
     position = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -20,6 +20,7 @@ from grader.exercises import EXERCISES
 from grader.grading import GradeReport, grade
 from grader.models import Submission
 from grader.sandbox.parent import Limits, process_sandbox
+from grader.signals import submission_graded_on_commit
 
 
 def worker_name() -> str:
@@ -171,6 +172,8 @@ def _report_save(submission_id: int, worker: str, report: GradeReport) -> bool:
                 [links(submission_id=submission_id, misconception_id=code) for code in codes],
                 ignore_conflicts=True,
             )
+        if saved:
+            submission_graded_on_commit(submission_id)
     return saved == 1
 
 
@@ -206,9 +209,13 @@ def submission_release(*, submission_id: int, worker: str) -> None:
 
 def submission_fail(*, submission_id: int, message: str) -> None:
     """Record that a submission could not be graded at all (not the learner's fault)."""
-    Submission.objects.filter(id=submission_id).exclude(status__in=Submission.FINISHED).update(
-        status=Submission.Status.ERROR, message=message, finished_at=timezone.now()
+    failed = (
+        Submission.objects.filter(id=submission_id)
+        .exclude(status__in=Submission.FINISHED)
+        .update(status=Submission.Status.ERROR, message=message, finished_at=timezone.now())
     )
+    if failed:
+        submission_graded_on_commit(submission_id)
 
 
 def submissions_requeue_stuck(*, now: datetime | None = None) -> int:

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "analytics",
     "lms",
     "lti",
+    "practice",
     "drf_spectacular",
     "drf_spectacular_sidecar",
 ]
