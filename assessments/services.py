@@ -68,7 +68,8 @@ def _draw_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
     return drawn
 
 
-def _choice_order(question: Question, rng: random.Random, shuffle: bool) -> list[int]:
+def choice_order_draw(question: Question, rng: random.Random, shuffle: bool) -> list[int]:
+    """Return the question's choice ids in the order to show them, tier 1 first."""
     order: list[int] = []
     for tier in (1, 2):
         ids = [c.id for c in question.choices.all() if c.tier == tier]
@@ -153,7 +154,7 @@ def attempt_start(*, quiz: Quiz, learner: User, now: datetime | None = None) -> 
             attempt=attempt,
             slot=slot,
             question=question,
-            choice_order=_choice_order(question, rng, quiz.shuffle_choices),
+            choice_order=choice_order_draw(question, rng, quiz.shuffle_choices),
             parameters=parameters_draw(question.parameters, rng) if question.parameters else {},
             max_mark=question.mark if question.is_scored else Decimal(0),
         )
@@ -199,7 +200,7 @@ def attempt_refuse_late(attempt: Attempt, now: datetime) -> None:
         )
 
 
-def _validated_answer(question: Question, answer: AnswerInput) -> tuple[list[Choice], bool]:
+def answer_validate(question: Question, answer: AnswerInput) -> tuple[list[Choice], bool]:
     """Return the chosen choices and whether anything was answered; raise on bad input."""
     errors: dict[str, str] = {}
     options = {c.id: c for c in question.choices.all()}
@@ -267,7 +268,7 @@ def response_save(
             code="not_found",
             fields={"slot": f"Choose a question from 1 to {count}."},
         )
-    chosen, answered = _validated_answer(response.question, answer)
+    chosen, answered = answer_validate(response.question, answer)
     response.numeric_value = answer.numeric_value
     response.text = answer.text
     response.confidence = answer.confidence

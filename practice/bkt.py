@@ -39,6 +39,10 @@ class BktParams:
 # one answer in ten slips; one opportunity in ten teaches it. Two right answers from the
 # prior reach 0.95; after a wrong one, three.
 DEFAULT_PARAMS = BktParams(prior=0.5, learn=0.1, guess=0.2, slip=0.1)
+# Prerequisites (what a neuron is, what overfitting is): most learners of a course on dropout
+# know them, and a miss comes with a lesson, so one right answer settles one and learning
+# per opportunity is higher. A miss then takes two right answers.
+PREREQUISITE_PARAMS = BktParams(prior=0.8, learn=0.3, guess=0.2, slip=0.1)
 
 
 def posterior(p_known: float, correct: bool, params: BktParams) -> float:

@@ -27,6 +27,12 @@ class Observation:
     at: datetime
 
 
+def _answered(at: datetime | None) -> datetime:
+    # The queries below keep answered rows only.
+    assert at is not None
+    return at
+
+
 def observations_of(
     *, correct: bool, probes: Iterable[str], revealed: Iterable[str]
 ) -> list[tuple[str, bool]]:
@@ -69,7 +75,7 @@ def quiz_observations(*, course: Course, learner_id: int | None = None) -> list[
         revealed[response_id].append(code)
     probes = _probes_by_question({row[2] for row in rows})
     return [
-        Observation(learner, code, correct, at)
+        Observation(learner, code, correct, _answered(at))
         for response_id, learner, question_id, is_correct, at in rows
         for code, correct in observations_of(
             correct=bool(is_correct),
@@ -99,7 +105,7 @@ def practice_observations(*, course: Course) -> list[Observation]:
         revealed[step_id].append(code)
     probes = _probes_by_question({row[2] for row in rows})
     return [
-        Observation(learner, code, correct, at)
+        Observation(learner, code, correct, _answered(at))
         for step_id, learner, question_id, is_correct, at in rows
         for code, correct in observations_of(
             correct=bool(is_correct), probes=probes[question_id], revealed=revealed[step_id]

@@ -1,7 +1,690 @@
-"""Writes of guided practice."""
+"""Writes of guided practice: open a session, answer a step, stop, review, configure."""
 
 from __future__ import annotations
 
+import random
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Prefetch
+from django.utils import timezone
+
+from assessments.errors import ApplicationError, ConflictError, NotFoundError
+from assessments.models import Choice, Misconception, NumericDistractor, Question, QuestionType
+from assessments.numeric import parameters_draw
+from assessments.scoring import code_outcome, response_outcome
+from assessments.services import CONFIDENCE_MESSAGE, MAX_TEXT_LENGTH, AnswerInput, answer_validate
+from courses.models import Course
+from practice import policy
+from practice.bkt import BktParams, bkt_update
+from practice.evidence import observations_of, quiz_observations
+from practice.models import ConfusedPair, Mastery, PracticeItem, PracticeSession, PracticeStep
+from practice.parameters import parameters_for
+
+Kind = PracticeStep.Kind
+StepState = PracticeStep.State
+ILLUSION = "DO-ILLUSION"
+# Pairs learners are known to mix up (misconceptions.md); instructors add their own.
+BUILT_IN_PAIRS = (("DO-ENSEMBLE", "DO-PERMANENT"), ("DO-NOSCALE", "DO-TEST"))
+
+
+def mastery_threshold() -> float:
+    """Return P(known) at which a misconception counts as mastered."""
+    return float(settings.PRACTICE_MASTERY_THRESHOLD)
+
+
+# Items
+
+
+def _default_rank(question: Question) -> tuple[bool, str, int, int]:
+    return (not question.bank.is_prerequisite, question.bank.slug, question.position, question.id)
+
+
+def practice_questions(*, course: Course, include_disabled: bool = False) -> list[Question]:
+    """Return the questions of the course's practice in the instructor's order."""
+    questions = list(
+        Question.objects.select_related("bank").prefetch_related(
+            "probes",
+            Prefetch("choices", queryset=Choice.objects.prefetch_related("misconceptions")),
+            Prefetch(
+                "distractors", queryset=NumericDistractor.objects.prefetch_related("misconceptions")
+            ),
+        )
+    )
+    placed = {row.question_id: row for row in PracticeItem.objects.filter(course=course)}
+    questions.sort(key=_default_rank)
+    default_index = {q.id: index for index, q in enumerate(questions)}
+
+    def rank(question: Question) -> tuple[int, int]:
+        row = placed.get(question.id)
+        return (row.position, 0) if row else (len(questions) + default_index[question.id], 1)
+
+    questions.sort(key=rank)
+    if include_disabled:
+        return questions
+    return [q for q in questions if q.id not in placed or placed[q.id].is_enabled]
+
+
+def _item(question: Question) -> policy.Item:
+    wrong = [
+        frozenset(m.code for m in choice.misconceptions.all())
+        for choice in question.choices.all()
+        if not choice.is_correct
+    ] + [frozenset(m.code for m in d.misconceptions.all()) for d in question.distractors.all()]
+    return policy.Item(
+        question_id=question.id,
+        qtype=question.qtype,
+        probes=frozenset(m.code for m in question.probes.all()),
+        wrong_options=tuple(wrong),
+        is_prerequisite=question.bank.is_prerequisite,
+        idea_codes=tuple(tuple(codes) for codes in question.key_idea_probes),
+    )
+
+
+def _agenda_codes(items: Sequence[policy.Item]) -> list[str]:
+    """Every code the course's items probe: prerequisites first, then in item order."""
+    seen: dict[str, bool] = {}
+    for prerequisite in (True, False):
+        for item in items:
+            if item.is_explain or item.is_prerequisite != prerequisite:
+                continue
+            for code in sorted(item.probes):
+                seen.setdefault(code, prerequisite)
+    return list(seen)
+
+
+# Mastery
+
+
+def _masteries(course: Course, learner: User, codes: Iterable[str]) -> dict[str, Mastery]:
+    """Return the learner's mastery rows for `codes`, made from their quiz answers if new."""
+    codes = list(dict.fromkeys(codes))
+    rows = {
+        m.misconception.code: m
+        for m in Mastery.objects.select_related("misconception").filter(
+            course=course, learner=learner, misconception__code__in=codes
+        )
+    }
+    missing = [code for code in codes if code not in rows]
+    if not missing:
+        return rows
+    params = parameters_for(course=course, codes=missing)
+    catalogue = Misconception.objects.in_bulk(missing, field_name="code")
+    seeded = {
+        code: Mastery(
+            course=course,
+            learner=learner,
+            misconception=catalogue[code],
+            p_known=params[code].prior,
+        )
+        for code in missing
+        if code in catalogue
+    }
+    # The learner's own quiz answers in this course are evidence too, in the order given.
+    history = sorted(quiz_observations(course=course, learner_id=learner.id), key=lambda o: o.at)
+    for observation in history:
+        row = seeded.get(observation.code)
+        if row is not None:
+            _observe(row, observation.correct, params[observation.code])
+    now = timezone.now()
+    for row in seeded.values():
+        if row.p_known >= mastery_threshold():
+            row.mastered_at = now
+    Mastery.objects.bulk_create(seeded.values(), ignore_conflicts=True)
+    return {
+        m.misconception.code: m
+        for m in Mastery.objects.select_related("misconception").filter(
+            course=course, learner=learner, misconception__code__in=codes
+        )
+    }
+
+
+def _observe(row: Mastery, correct: bool, params: BktParams) -> None:
+    row.p_known = min(1.0, max(0.0, bkt_update(row.p_known, correct, params)))
+    row.observations += 1
+    row.correct += int(correct)
+
+
+def _mastery_apply(
+    session: PracticeSession,
+    observations: list[tuple[str, bool]],
+    *,
+    confident: bool,
+    now: datetime,
+) -> dict[str, float]:
+    """Update the learner's mastery with one answer's observations; return P(known) after."""
+    if not observations:
+        return {}
+    codes = [code for code, _ in observations]
+    rows = _masteries(session.course, session.learner, codes)
+    params = parameters_for(course=session.course, codes=codes)
+    after: dict[str, float] = {}
+    for code, correct in observations:
+        row = rows.get(code)
+        if row is None:
+            continue
+        _observe(row, correct, params[code])
+        if not correct:
+            row.held = True
+            row.held_confidently = row.held_confidently or confident
+        reached = row.p_known >= mastery_threshold()
+        row.mastered_at = (row.mastered_at or now) if reached else None
+        row.save(
+            update_fields=[
+                "p_known",
+                "observations",
+                "correct",
+                "held",
+                "held_confidently",
+                "mastered_at",
+                "updated_at",
+            ]
+        )
+        after[code] = round(row.p_known, 4)
+    return after
+
+
+# Choosing and making the next step
+
+
+def _asked(step: PracticeStep) -> policy.Asked:
+    question = step.question
+    missing: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    if step.kind == Kind.EXPLAIN_BACK and step.self_assessed_ideas is not None:
+        ticked = set(step.self_assessed_ideas)
+        idea_codes = question.key_idea_probes or [[] for _ in question.key_ideas]
+        missing = tuple(
+            (idea, tuple(idea_codes[index]))
+            for index, idea in enumerate(question.key_ideas)
+            if index not in ticked
+        )
+    return policy.Asked(
+        question_id=question.id,
+        kind=step.kind,
+        target=step.target.code if step.target else None,
+        qtype=question.qtype,
+        probes=frozenset(m.code for m in question.probes.all()),
+        is_correct=step.is_correct,
+        confidence=step.confidence,
+        revealed=frozenset(m.code for m in step.revealed.all()),
+        missing_ideas=missing,
+    )
+
+
+def confused_pairs(*, course: Course) -> list[tuple[str, str]]:
+    """Return the course's confused pairs: the built-in ones and the instructors'."""
+    pairs = {tuple(sorted(pair)) for pair in BUILT_IN_PAIRS}
+    for first, second in ConfusedPair.objects.filter(course=course).values_list(
+        "first__code", "second__code"
+    ):
+        pairs.add(tuple(sorted((first, second))))
+    return sorted((a, b) for a, b in pairs)
+
+
+def _state(session: PracticeSession, items: Sequence[policy.Item]) -> policy.State:
+    steps = list(
+        session.steps.filter(state=StepState.DONE)
+        .select_related("question", "target")
+        .prefetch_related("question__probes", "revealed")
+        .order_by("number")
+    )
+    codes = set(session.agenda) | {code for item in items for code in item.probes}
+    rows = _masteries(session.course, session.learner, codes)
+    return policy.State(
+        agenda=tuple(session.agenda),
+        mastery={code: row.p_known for code, row in rows.items()},
+        history=tuple(_asked(step) for step in steps),
+        threshold=mastery_threshold(),
+        prerequisites=frozenset(
+            code for item in items if item.is_prerequisite for code in item.probes
+        ),
+        pairs=tuple(confused_pairs(course=session.course)),
+        titles={code: row.misconception.title for code, row in rows.items()},
+    )
+
+
+def _step_create(
+    session: PracticeSession, decision: policy.Decision, questions: dict[int, Question]
+) -> PracticeStep:
+    question = questions[decision.question_id]
+    # Shuffles and numeric variants are not security-sensitive.
+    rng = random.Random(secrets.randbits(62))  # noqa: S311
+    number = (session.steps.aggregate(top=Max("number"))["top"] or 0) + 1
+    target = Misconception.objects.filter(code=decision.target).first() if decision.target else None
+    return PracticeStep.objects.create(
+        session=session,
+        number=number,
+        kind=decision.kind,
+        question=question,
+        target=target,
+        reason=decision.reason[:300],
+        parameters=parameters_draw(question.parameters, rng) if question.parameters else {},
+        choice_order=policy_choice_order(question, rng),
+    )
+
+
+def policy_choice_order(question: Question, rng: random.Random) -> list[int]:
+    """Return the choice ids in a fresh shuffled order (true/false keeps its order)."""
+    from assessments.services import choice_order_draw
+
+    return choice_order_draw(question, rng, True)
+
+
+def _advance(session: PracticeSession, now: datetime) -> PracticeStep | None:
+    """Make the session's next step, or finish the session; return the step."""
+    questions = practice_questions(course=session.course)
+    items = [_item(q) for q in questions]
+    decision = policy.next_decision(items, _state(session, items))
+    if decision is None:
+        session.state = PracticeSession.State.FINISHED
+        session.ended_at = now
+        session.save(update_fields=["state", "ended_at", "updated_at"])
+        return None
+    return _step_create(session, decision, {q.id: q for q in questions})
+
+
+def _access(course: Course, learner: User) -> bool:
+    """Return whether `learner` practises as a preview; refuse anyone outside the course."""
+    if course.instructors.filter(id=learner.id).exists() or learner.is_staff:
+        return True
+    if not course.enrollments.filter(learner=learner).exists():
+        raise NotFoundError("No such course.", fields={"course": "No such course."})
+    return False
+
+
+@transaction.atomic
+def session_open(*, course: Course, learner: User, now: datetime | None = None) -> PracticeSession:
+    """Return the learner's session in progress, or start one on what they have not mastered."""
+    now = now or timezone.now()
+    preview = _access(course, learner)
+    active = PracticeSession.objects.filter(
+        course=course, learner=learner, state=PracticeSession.State.ACTIVE
+    ).first()
+    if active is not None:
+        return active
+    items = [_item(q) for q in practice_questions(course=course)]
+    codes = _agenda_codes(items)
+    rows = _masteries(course, learner, codes)
+    threshold = mastery_threshold()
+    agenda = [code for code in codes if code in rows and rows[code].p_known < threshold]
+    try:
+        with transaction.atomic():
+            session = PracticeSession.objects.create(
+                course=course, learner=learner, is_preview=preview, agenda=agenda, started_at=now
+            )
+    except IntegrityError:
+        # A concurrent request opened one first.
+        return PracticeSession.objects.get(
+            course=course, learner=learner, state=PracticeSession.State.ACTIVE
+        )
+    _advance(session, now)
+    return session
+
+
+def _locked_step(step_id: int, learner: User) -> tuple[PracticeStep, PracticeSession]:
+    step = (
+        PracticeStep.objects.select_related("question", "session")
+        .filter(id=step_id, session__learner=learner)
+        .first()
+    )
+    if step is None:
+        raise NotFoundError("No such practice step.", fields={"step": "No such step."})
+    session = PracticeSession.objects.select_for_update().get(id=step.session_id)
+    step.refresh_from_db()
+    return step, session
+
+
+def _refuse_unless_open(step: PracticeStep, session: PracticeSession, *states: str) -> None:
+    if not session.is_active:
+        raise ConflictError(
+            "This practice session has ended; open practice again to continue.",
+            code="session_ended",
+        )
+    if step.state not in states:
+        raise ConflictError(
+            "This step has already been answered; go on to the next one.", code="already_answered"
+        )
+
+
+def _confidence_required(confidence: int | None) -> int:
+    if confidence is None or not 0 <= confidence <= 5:
+        raise ApplicationError(CONFIDENCE_MESSAGE, fields={"confidence": CONFIDENCE_MESSAGE})
+    return confidence
+
+
+def _finish_step(
+    step: PracticeStep,
+    session: PracticeSession,
+    *,
+    correct: bool,
+    revealed: set[str],
+    observations: list[tuple[str, bool]],
+    now: datetime,
+) -> None:
+    confident = (step.confidence or 0) > policy.CONFIDENT_ABOVE
+    step.mastery_after = _mastery_apply(session, observations, confident=confident, now=now)
+    step.is_correct = correct
+    step.state = StepState.DONE
+    step.save(update_fields=["mastery_after", "is_correct", "state"])
+    step.revealed.set(Misconception.objects.filter(code__in=revealed))
+    if session.is_active:
+        _advance(session, now)
+
+
+@transaction.atomic
+def step_answer(
+    *, step_id: int, learner: User, answer: AnswerInput, now: datetime | None = None
+) -> PracticeStep:
+    """Score the learner's answer to an open step, update mastery and choose the next step."""
+    now = now or timezone.now()
+    step, session = _locked_step(step_id, learner)
+    _refuse_unless_open(step, session, StepState.OPEN)
+    question = Question.objects.prefetch_related(
+        "probes",
+        Prefetch("choices", queryset=Choice.objects.prefetch_related("misconceptions")),
+        Prefetch(
+            "distractors", queryset=NumericDistractor.objects.prefetch_related("misconceptions")
+        ),
+    ).get(id=step.question_id)
+    if question.qtype == QuestionType.CODE:
+        raise ApplicationError(
+            "This step takes code: submit it for grading.", fields={"code": "Submit code."}
+        )
+    chosen, answered = answer_validate(question, answer)
+    if not answered:
+        field = {
+            QuestionType.NUMERIC: "numeric_value",
+            QuestionType.EXPLAIN: "text",
+        }.get(QuestionType(question.qtype), "choices")
+        message = {
+            "numeric_value": "Enter a number before going on.",
+            "text": "Write your explanation before going on.",
+        }.get(field, "Choose an answer before going on.")
+        raise ApplicationError(message, fields={field: message})
+    if question.qtype == QuestionType.TWO_TIER and len({c.tier for c in chosen}) < 2:
+        message = "Choose an answer and a reason."
+        raise ApplicationError(message, fields={"choices": message})
+    step.confidence = _confidence_required(answer.confidence)
+    step.numeric_value = answer.numeric_value
+    step.text = answer.text.strip()
+    step.seconds_spent += answer.seconds_spent
+    step.answered_at = now
+    step.save(update_fields=["confidence", "numeric_value", "text", "seconds_spent", "answered_at"])
+    step.selected_choices.set(chosen)
+    if question.qtype == QuestionType.EXPLAIN:
+        step.state = StepState.CHECKING
+        step.save(update_fields=["state"])
+        return step
+    outcome = response_outcome(
+        question,
+        answered=True,
+        selected_ids={c.id for c in chosen},
+        numeric_value=answer.numeric_value,
+        parameters=step.parameters,
+    )
+    codes = dict(Misconception.objects.values_list("id", "code"))
+    revealed = {codes[i] for i in outcome.misconception_ids}
+    correct = bool(outcome.is_correct)
+    observations = observations_of(
+        correct=correct, probes=[m.code for m in question.probes.all()], revealed=revealed
+    )
+    _finish_step(
+        step, session, correct=correct, revealed=revealed, observations=observations, now=now
+    )
+    return step
+
+
+@transaction.atomic
+def step_code_submit(
+    *,
+    step_id: int,
+    learner: User,
+    code: str,
+    confidence: int | None,
+    now: datetime | None = None,
+) -> PracticeStep:
+    """Send the learner's code for an open code step to the grader."""
+    from grader.services import submission_create
+
+    now = now or timezone.now()
+    step, session = _locked_step(step_id, learner)
+    _refuse_unless_open(step, session, StepState.OPEN)
+    if step.question.qtype != QuestionType.CODE:
+        raise ApplicationError(
+            "This step is not a code exercise.", fields={"code": "Not a code step."}
+        )
+    step.confidence = _confidence_required(confidence)
+    submission = submission_create(
+        learner=learner, exercise=step.question.exercise, code=code, now=now
+    )
+    step.submission = submission
+    step.answered_at = now
+    step.state = StepState.GRADING
+    step.save(update_fields=["confidence", "submission", "answered_at", "state"])
+    return step
+
+
+@transaction.atomic
 def step_code_verdict_apply(*, submission_id: int) -> None:
     """Apply a graded submission's verdict to the practice step it answers, if any."""
+    step = (
+        PracticeStep.objects.select_related("question")
+        .filter(submission_id=submission_id, state=StepState.GRADING)
+        .first()
+    )
+    if step is None:
+        return
+    session = PracticeSession.objects.select_for_update().get(id=step.session_id)
+    step = (
+        PracticeStep.objects.select_related("question", "submission")
+        .filter(id=step.id, state=StepState.GRADING)
+        .first()
+    )
+    if step is None or step.submission is None:
+        return  # another worker applied it while we waited for the lock
+    submission = step.submission
+    named = set(submission.misconceptions.values_list("code", flat=True))
+    outcome = code_outcome(
+        status=submission.status, score=submission.score, misconception_ids=frozenset()
+    )
+    correct = bool(outcome.is_correct)
+    probes = list(step.question.probes.values_list("code", flat=True))
+    # A failure that names no misconception (a crash, a timeout) is a defect, not evidence.
+    observations = observations_of(correct=correct, probes=probes, revealed=named)
+    _finish_step(
+        step,
+        session,
+        correct=correct,
+        revealed=set() if correct else named,
+        observations=observations,
+        now=timezone.now(),
+    )
+
+
+def _ideas_validate(ideas: Sequence[int], count: int) -> list[int]:
+    bad = [i for i in ideas if not 0 <= i < count]
+    if bad:
+        raise ApplicationError(
+            f"Key idea numbers must be between 0 and {count - 1}.",
+            fields={"ideas": f"Unknown key idea(s): {', '.join(map(str, bad))}."},
+        )
+    return sorted(set(ideas))
+
+
+def _idea_codes(question: Question, missing: Iterable[int]) -> list[str]:
+    codes: dict[str, None] = {}
+    for index in missing:
+        if index < len(question.key_idea_probes):
+            codes.update(dict.fromkeys(question.key_idea_probes[index]))
+    return list(codes)
+
+
+@transaction.atomic
+def step_self_check(
+    *, step_id: int, learner: User, ideas: Sequence[int], now: datetime | None = None
+) -> PracticeStep:
+    """Record which key ideas the learner finds in their explanation; missing ones send them
+    back to the matching items."""
+    now = now or timezone.now()
+    step, session = _locked_step(step_id, learner)
+    _refuse_unless_open(step, session, StepState.CHECKING)
+    question = step.question
+    ticked = _ideas_validate(ideas, len(question.key_ideas))
+    missing = [i for i in range(len(question.key_ideas)) if i not in ticked]
+    step.self_assessed_ideas = ticked
+    step.save(update_fields=["self_assessed_ideas"])
+    gaps = _idea_codes(question, missing)
+    # A complete explanation is the evidence against an illusion of understanding.
+    observations = [(code, False) for code in gaps] + [(ILLUSION, not missing)]
+    extra = [code for code in gaps if code not in session.agenda]
+    if extra:
+        session.agenda = [*session.agenda, *extra]
+        session.save(update_fields=["agenda", "updated_at"])
+    revealed = set(gaps) | ({ILLUSION} if missing else set())
+    _finish_step(
+        step, session, correct=not missing, revealed=revealed, observations=observations, now=now
+    )
+    return step
+
+
+@transaction.atomic
+def session_stop(*, session_id: int, learner: User, now: datetime | None = None) -> PracticeSession:
+    """End the learner's session; mastery so far is kept for the next visit."""
+    now = now or timezone.now()
+    session = (
+        PracticeSession.objects.select_for_update().filter(id=session_id, learner=learner).first()
+    )
+    if session is None:
+        raise NotFoundError("No such practice session.")
+    if session.is_active:
+        session.state = PracticeSession.State.STOPPED
+        session.ended_at = now
+        session.save(update_fields=["state", "ended_at", "updated_at"])
+    return session
+
+
+# Instructors
+
+
+@transaction.atomic
+def explanation_review(
+    *,
+    step_id: int,
+    course: Course,
+    reviewer: User,
+    ideas: Sequence[int],
+    comment: str,
+    now: datetime | None = None,
+) -> PracticeStep:
+    """Mark a learner's explain-back: the key ideas it really has, and a comment.
+
+    The first review is evidence: ideas the learner ticked but the reviewer did not find
+    count against the matching misconceptions, so the next practice visit returns to them.
+    """
+    now = now or timezone.now()
+    step = (
+        PracticeStep.objects.select_for_update(of=("self",))
+        .select_related("question", "session__learner")
+        .filter(
+            id=step_id,
+            session__course=course,
+            kind=Kind.EXPLAIN_BACK,
+            state=StepState.DONE,
+        )
+        .first()
+    )
+    if step is None:
+        raise NotFoundError("No such explanation.", fields={"step": "No such explanation."})
+    found = _ideas_validate(ideas, len(step.question.key_ideas))
+    comment = comment.strip()
+    if len(comment) > MAX_TEXT_LENGTH:
+        raise ApplicationError(
+            f"Keep the comment under {MAX_TEXT_LENGTH} characters.",
+            fields={"comment": f"At most {MAX_TEXT_LENGTH} characters."},
+        )
+    first_review = step.reviewed_at is None
+    step.review_ideas = found
+    step.review_comment = comment
+    step.reviewed_by = reviewer
+    step.reviewed_at = now
+    step.save(update_fields=["review_ideas", "review_comment", "reviewed_by", "reviewed_at"])
+    if first_review:
+        overclaimed = [i for i in (step.self_assessed_ideas or []) if i not in found]
+        gaps = _idea_codes(step.question, overclaimed)
+        if gaps:
+            session = step.session
+            _mastery_apply(session, [(code, False) for code in gaps], confident=False, now=now)
+    return step
+
+
+def _misconception(code: str, field: str) -> Misconception:
+    misconception = Misconception.objects.filter(code=code.strip()).first()
+    if misconception is None:
+        raise ApplicationError(
+            f"Unknown misconception {code!r}.", fields={field: f"Unknown code {code!r}."}
+        )
+    return misconception
+
+
+@transaction.atomic
+def confused_pair_add(
+    *, course: Course, first: str, second: str, by: User | None = None
+) -> ConfusedPair:
+    """Link two misconceptions the course's learners mix up."""
+    one, other = _misconception(first, "first"), _misconception(second, "second")
+    if one.id == other.id:
+        raise ApplicationError(
+            "Choose two different misconceptions.", fields={"second": "Same as the first."}
+        )
+    low, high = sorted((one, other), key=lambda m: m.id)
+    if tuple(sorted((one.code, other.code))) in {tuple(sorted(p)) for p in BUILT_IN_PAIRS}:
+        raise ConflictError(
+            f"{low.code} and {high.code} are always treated as confused.", code="pair_exists"
+        )
+    pair, created = ConfusedPair.objects.get_or_create(
+        course=course, first=low, second=high, defaults={"created_by": by}
+    )
+    if not created:
+        raise ConflictError(f"{low.code} and {high.code} are already linked.", code="pair_exists")
+    return pair
+
+
+@transaction.atomic
+def confused_pair_remove(*, course: Course, pair_id: int) -> None:
+    """Unlink a pair the course's instructors linked."""
+    deleted, _ = ConfusedPair.objects.filter(course=course, id=pair_id).delete()
+    if not deleted:
+        raise NotFoundError("No such pair.", fields={"pair": "No such pair."})
+
+
+@transaction.atomic
+def practice_items_arrange(
+    *, course: Course, order: Sequence[tuple[int, bool]]
+) -> list[PracticeItem]:
+    """Set the course's practice order: (question id, enabled) for every item, in order."""
+    known = set(Question.objects.values_list("id", flat=True))
+    ids = [question_id for question_id, _ in order]
+    unknown = sorted(set(ids) - known)
+    if unknown:
+        raise ApplicationError(
+            f"Unknown question(s): {', '.join(map(str, unknown))}.",
+            fields={"order": "Unknown question."},
+        )
+    if len(set(ids)) != len(ids):
+        raise ApplicationError(
+            "Each question may appear once.", fields={"order": "A question appears twice."}
+        )
+    PracticeItem.objects.filter(course=course).exclude(question_id__in=ids).delete()
+    rows = []
+    for position, (question_id, enabled) in enumerate(order):
+        row, _ = PracticeItem.objects.update_or_create(
+            course=course,
+            question_id=question_id,
+            defaults={"position": position, "is_enabled": enabled},
+        )
+        rows.append(row)
+    return rows

@@ -8,7 +8,7 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from quizsite.env import envbool, envint, envlist, envstr
+from quizsite.env import envbool, envfloat, envint, envlist, envstr
 
 # Lets `admin.ModelAdmin[Model]` and similar generic annotations work at run time.
 django_stubs_ext.monkeypatch()
@@ -279,6 +279,11 @@ WEBHOOK_CA_BUNDLE = envstr("WEBHOOK_CA_BUNDLE", "")
 
 # Seconds of network latency forgiven on an answer that arrives just after the deadline.
 ATTEMPT_GRACE_SECONDS = envint("ATTEMPT_GRACE_SECONDS", 5, minimum=0)
+
+# Guided practice: P(known) by Bayesian Knowledge Tracing at which a misconception is settled.
+PRACTICE_MASTERY_THRESHOLD = envfloat(
+    "PRACTICE_MASTERY_THRESHOLD", 0.95, minimum=0.5, maximum=0.999
+)
 
 LOGGING = {
     "version": 1,

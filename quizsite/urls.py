@@ -9,6 +9,8 @@ urlpatterns = [
     path("api/v1/", include("assessments.api.urls")),
     path("exercises/", include("grader.urls")),
     path("instructor/", include("analytics.urls")),
+    path("instructor/courses/<int:course_id>/practice/", include("practice.instructor_urls")),
+    path("practice/", include("practice.urls")),
     path("lti/", include("lti.urls")),
     path("", include("assessments.urls")),
 ]
