@@ -5,10 +5,11 @@ After every answer, in this order:
 1. Prerequisites first. Each prerequisite on the agenda that is not mastered gets a check;
    a missed one gets an explanation (shown with the answer) and a fresh check on another
    item, up to `MAX_PREREQUISITE_CHECKS`, before any dropout item.
-2. Two ideas being confused. When the session has seen answers pointing at both
-   misconceptions of a confused pair, and the latest answer pointed at one of them, an
-   item that tells them apart (it probes both, and its wrong options point at each
-   separately where one exists).
+2. Two ideas being confused. When answers since the pair's last separating item have
+   pointed at both misconceptions of a confused pair (in one answer or in several), and the
+   latest answer pointed at one of them, an item that tells them apart: it probes both,
+   and its wrong options point at each separately where one exists. At most
+   `MAX_SEPARATING_PER_PAIR` per pair and session.
 3. A wrong answer. Another item on the misconception it pointed at (the least mastered
    one), of a question type not yet used on it in this session where one exists: two-tier,
    numeric, code, then the rest.
@@ -173,28 +174,30 @@ def _prerequisite_check(items: Sequence[Item], state: State) -> Decision | None:
     return None
 
 
-def _revealed_in_session(state: State) -> set[str]:
-    return {code for step in state.history for code in step.revealed}
-
-
 def _separating(items: Sequence[Item], state: State) -> Decision | None:
     if not state.history:
         return None
     last = state.history[-1]
-    seen = _revealed_in_session(state)
+    if last.kind == Kind.EXPLAIN_BACK:
+        return None  # ideas left out of an explanation are gaps, not a mix-up
     for first, second in state.pairs:
-        if not ({first, second} <= seen and last.revealed & {first, second}):
+        pair = {first, second}
+        if not last.revealed & pair:
             continue
+        # Evidence since the last separating item for this pair: its own answer shows which
+        # of the two the learner holds, so only later answers can renew the confusion.
         given = [
-            step
-            for step in state.history
-            if step.kind == Kind.SEPARATING and {first, second} <= step.probes
+            index
+            for index, step in enumerate(state.history)
+            if step.kind == Kind.SEPARATING and pair <= step.probes
         ]
         if len(given) >= MAX_SEPARATING_PER_PAIR:
             continue
-        candidates = [
-            item for item in _dropout_items(items, state) if {first, second} <= item.probes
-        ]
+        since = state.history[given[-1] + 1 :] if given else state.history
+        answers = [step for step in since if step.kind != Kind.EXPLAIN_BACK]
+        if not pair <= {code for step in answers for code in step.revealed}:
+            continue
+        candidates = [item for item in _dropout_items(items, state) if pair <= item.probes]
         if not candidates:
             continue
         candidates.sort(key=lambda item: not item.separates(first, second))
