@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from assessments.models import Misconception
 from courses.models import Course
-from practice.bkt import DEFAULT_PARAMS, BktParams
+from practice.bkt import DEFAULT_PARAMS, PREREQUISITE_PARAMS, BktParams
 from practice.evidence import course_sequences
 from practice.models import BktParameters
 
@@ -291,6 +291,11 @@ class CodeFit:
         return self.fit is not None
 
 
+def default_params(kind: str) -> BktParams:
+    """Return the documented defaults for a misconception or for a prerequisite."""
+    return PREREQUISITE_PARAMS if kind == Misconception.Kind.PREREQUISITE else DEFAULT_PARAMS
+
+
 def _stored(*, course: Course | None, codes: Iterable[str]) -> dict[str, tuple[BktParams, Source]]:
     wanted = set(codes)
     scope = Q(course__isnull=True) if course is None else Q(course=course) | Q(course__isnull=True)
@@ -303,7 +308,12 @@ def _stored(*, course: Course | None, codes: Iterable[str]) -> dict[str, tuple[B
         if code in found and found[code][1] == "course":
             continue
         found[code] = (BktParams(prior=prior, learn=learn, guess=guess, slip=slip), source)
-    return {code: found.get(code, (DEFAULT_PARAMS, "defaults")) for code in wanted}
+    kinds = dict(
+        Misconception.objects.filter(code__in=wanted - found.keys()).values_list("code", "kind")
+    )
+    return {
+        code: found.get(code, (default_params(kinds.get(code, "")), "defaults")) for code in wanted
+    }
 
 
 def parameters_for(*, course: Course | None, codes: Iterable[str]) -> dict[str, BktParams]:

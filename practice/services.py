@@ -22,8 +22,8 @@ from courses.models import Course
 from practice import policy
 from practice.bkt import BktParams, bkt_update
 from practice.evidence import observations_of, quiz_observations
+from practice.fitting import parameters_for
 from practice.models import ConfusedPair, Mastery, PracticeItem, PracticeSession, PracticeStep
-from practice.parameters import parameters_for
 
 Kind = PracticeStep.Kind
 StepState = PracticeStep.State

@@ -17,7 +17,15 @@ from django.utils import timezone
 
 from assessments.models import Attempt, Misconception, Response
 from courses.models import Course, Enrollment
-from practice.bkt import DEFAULT_PARAMS, BktParams, bkt_trace, bkt_update, p_correct, posterior
+from practice.bkt import (
+    DEFAULT_PARAMS,
+    PREREQUISITE_PARAMS,
+    BktParams,
+    bkt_trace,
+    bkt_update,
+    p_correct,
+    posterior,
+)
 from practice.evidence import course_sequences
 from practice.fitting import (
     PARAMETER_BOUNDS,
@@ -30,7 +38,7 @@ from practice.fitting import (
     parameters_for,
 )
 from practice.models import BktParameters
-from tests.factories import UserFactory, code, quiz_of, single
+from tests.factories import MisconceptionFactory, UserFactory, code, quiz_of, single
 
 # prior 0.5, learn 0.1, guess 0.2, slip 0.1
 PARAMS = BktParams(prior=0.5, learn=0.1, guess=0.2, slip=0.1)
@@ -404,3 +412,12 @@ def test_parameters_for_falls_back_from_course_to_overall_to_defaults():
         "DO-TEST": DEFAULT_PARAMS,
     }
     assert parameters_for(course=course, codes=[]) == {}
+
+
+@pytest.mark.django_db
+def test_prerequisites_default_to_their_own_parameters():
+    MisconceptionFactory.create(code="PRE-NEURON", kind=Misconception.Kind.PREREQUISITE)
+    assert parameters_for(course=None, codes=["PRE-NEURON", "DO-SPEED"]) == {
+        "PRE-NEURON": PREREQUISITE_PARAMS,
+        "DO-SPEED": DEFAULT_PARAMS,
+    }
