@@ -40,7 +40,7 @@ migrate: install
 # `teacher` (instructor pages at /instructor/); reruns add nothing.
 fixtures: migrate
 	$(PY) manage.py load_catalog --demo-class
-	$(PY) manage.py simulate_class --course dropout-demo --learners 30 --seed 1 --instructor teacher
+	$(PY) manage.py simulate_class --course dropout-demo --learners 30 --seed 1 --instructor teacher --enroll ada,grace,alan
 
 run: sandbox-deps fixtures
 	$(PY) -m quizsite.devstack run --host $(HOST) --port $(PORT)

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from quizsite.env import envbool, envint, envlist
+from quizsite.env import envbool, envfloat, envint, envlist
 
 
 @pytest.mark.parametrize(
@@ -27,3 +27,16 @@ def test_bad_values_fail_loudly_at_start_up(monkeypatch):
 def test_envlist_splits_on_commas(monkeypatch):
     monkeypatch.setenv("HOSTS", " a.example, b.example ,,")
     assert envlist("HOSTS", []) == ["a.example", "b.example"]
+
+
+def test_envfloat_reads_a_bounded_number(monkeypatch):
+    monkeypatch.delenv("SHARE", raising=False)
+    assert envfloat("SHARE", 0.95, minimum=0.5, maximum=0.999) == 0.95
+    monkeypatch.setenv("SHARE", "0.9")
+    assert envfloat("SHARE", 0.95, minimum=0.5, maximum=0.999) == 0.9
+    monkeypatch.setenv("SHARE", "most")
+    with pytest.raises(ImproperlyConfigured, match="SHARE must be a number"):
+        envfloat("SHARE", 0.95, minimum=0.5, maximum=0.999)
+    monkeypatch.setenv("SHARE", "1.5")
+    with pytest.raises(ImproperlyConfigured, match=r"between 0\.5 and 0\.999"):
+        envfloat("SHARE", 0.95, minimum=0.5, maximum=0.999)

@@ -137,6 +137,16 @@ def test_an_existing_instructor_is_added(catalog):
     assert list(Course.objects.get(slug="sim").instructors.all()) == [teacher]
 
 
+def test_existing_users_are_enrolled_without_simulated_answers(catalog):
+    ada = UserFactory.create(username="ada")
+    simulate("--course", "sim", "--learners", "1", "--seed", "1", "--enroll", "ada, ada")
+    assert Enrollment.objects.filter(course__slug="sim", learner=ada).count() == 1
+    assert not Attempt.objects.filter(learner=ada).exists()
+    with pytest.raises(CommandError, match="--enroll names no user called 'nobody'"):
+        simulate("--course", "sim2", "--learners", "1", "--seed", "1", "--enroll", "ada,nobody")
+    assert not Course.objects.filter(slug="sim2").exists()
+
+
 def test_a_missing_instructor_is_refused_before_anything_is_made(catalog):
     with pytest.raises(CommandError, match="No user named 'nobody'"):
         simulate("--course", "sim", "--learners", "3", "--seed", "1", "--instructor", "nobody")

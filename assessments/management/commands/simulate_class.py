@@ -40,6 +40,7 @@ from analytics.simulation import (
 )
 from assessments.errors import ApplicationError
 from assessments.models import Attempt, Quiz
+from courses.models import Enrollment
 
 MAX_COURSE_SLUG = 80 - len("-posttest")  # the quiz slugs add a suffix to it
 PROGRESS_EVERY = 10
@@ -59,6 +60,11 @@ class Command(BaseCommand):
             "--instructor", help="username of an existing user to add as the course's instructor"
         )
         parser.add_argument("--title", default="", help="the course's title when it is created")
+        parser.add_argument(
+            "--enroll",
+            default="",
+            help="comma-separated usernames of existing users to enroll too (e.g. demo learners)",
+        )
 
     def _progress(self, message: str) -> None:
         if self.verbosity > 0:
@@ -88,6 +94,11 @@ class Command(BaseCommand):
                     "existing user (create one with `python manage.py createsuperuser` or in "
                     "the admin)."
                 )
+        names = [name.strip() for name in options["enroll"].split(",") if name.strip()]
+        extra = list(User.objects.filter(username__in=names))
+        unknown = sorted(set(names) - {user.username for user in extra})
+        if unknown:
+            raise CommandError(f"--enroll names no user called {', '.join(map(repr, unknown))}.")
         codes = misconception_codes()
         if not codes:
             raise CommandError(
@@ -100,6 +111,10 @@ class Command(BaseCommand):
                 if instructor is not None:
                     course.instructors.add(instructor)
                 learners = learners_ensure(course, count)
+                for user in extra:
+                    Enrollment.objects.get_or_create(
+                        course=course, learner=user, defaults={"source": Enrollment.Source.MANUAL}
+                    )
         except SimulationError as error:
             raise CommandError(str(error)) from error
         self._progress(f"Course {course.slug}: {count} learners enrolled; simulating attempts.")
