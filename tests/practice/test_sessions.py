@@ -20,6 +20,7 @@ from practice import services
 from practice.models import Mastery, PracticeSession, PracticeStep
 from tests.factories import UserFactory
 from tests.practice.scripted import ScriptedLearner, wrong_answer
+from tests.practice.scripted import right_answer as right_answer_of
 
 pytestmark = pytest.mark.django_db
 
@@ -368,3 +369,20 @@ def test_an_instructor_practises_as_a_preview(course):
     course.instructors.add(teacher)
     session = services.session_open(course=course, learner=teacher)
     assert session.is_preview is True
+
+
+def test_answering_costs_the_same_queries_late_in_a_session(course, enrolled):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    learner = ScriptedLearner(course=course, learner=enrolled)
+    counts = []
+    for _ in range(12):
+        step = learner.pending()
+        answer = right_answer_of(step)
+        with CaptureQueriesContext(connection) as captured:
+            services.step_answer(step_id=step.id, learner=enrolled, answer=answer)
+        counts.append(len(captured))
+    # no query per earlier step or per item: a flat cost, whatever the session's length
+    assert max(counts[2:]) - min(counts[2:]) <= 3, counts
+    assert max(counts) < 50, counts
