@@ -17,7 +17,13 @@ from assessments.errors import ApplicationError, ConflictError, NotFoundError
 from assessments.models import Choice, Misconception, NumericDistractor, Question, QuestionType
 from assessments.numeric import parameters_draw
 from assessments.scoring import code_outcome, response_outcome
-from assessments.services import CONFIDENCE_MESSAGE, MAX_TEXT_LENGTH, AnswerInput, answer_validate
+from assessments.services import (
+    CONFIDENCE_MESSAGE,
+    MAX_TEXT_LENGTH,
+    AnswerInput,
+    answer_validate,
+    choice_order_draw,
+)
 from courses.models import Course
 from practice import policy
 from practice.bkt import BktParams, bkt_update
@@ -263,15 +269,8 @@ def _step_create(
         target=target,
         reason=decision.reason[:300],
         parameters=parameters_draw(question.parameters, rng) if question.parameters else {},
-        choice_order=policy_choice_order(question, rng),
+        choice_order=choice_order_draw(question, rng, True),
     )
-
-
-def policy_choice_order(question: Question, rng: random.Random) -> list[int]:
-    """Return the choice ids in a fresh shuffled order (true/false keeps its order)."""
-    from assessments.services import choice_order_draw
-
-    return choice_order_draw(question, rng, True)
 
 
 def _advance(session: PracticeSession, now: datetime) -> PracticeStep | None:
