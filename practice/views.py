@@ -1,0 +1,286 @@
+"""Learner pages of guided practice: my courses, one step at a time, feedback and summaries.
+
+The step shown is always the session's pending one, at the course's practice page; answers
+post to the step and redirect to its feedback (or back to the course page when the step
+needs more: the self-check of an explain-back). Refusals render as pages with the domain
+error's status: 400 re-renders the form, 404 and 409 say what happened and where to go.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from assessments.errors import ApplicationError, ConflictError, NotFoundError
+from assessments.views import CONFIDENCE_LABELS, AuthenticatedRequest
+from assessments.views import _parse_answer as answer_parse
+from courses.models import Course
+from practice import selectors, services
+from practice.models import PracticeSession, PracticeStep
+
+StepState = PracticeStep.State
+EXPLAIN_LABEL = "Your explanation, in your own words (next, you check it against the key ideas)"
+CODE_HINT = "Rate how sure you are that your code is right, then send it for grading."
+CHOICE_FIELDS = ("choice", "choice-tier1", "choice-tier2")
+
+
+def _refusal(
+    request: AuthenticatedRequest, error: ApplicationError, *, course_id: int | None = None
+) -> HttpResponse:
+    """Render a refusal (not found, conflict, rate limit) as a page with its status."""
+    return render(
+        request,
+        "practice/refused.html",
+        {"error": error, "course_id": course_id},
+        status=error.status,
+    )
+
+
+def _not_open(step: PracticeStep, *states: str) -> ConflictError | None:
+    """Return the refusal for a step that takes no more answers, like the services give."""
+    if not step.session.is_active:
+        return ConflictError(
+            "This practice session has ended; open practice again to continue.",
+            code="session_ended",
+        )
+    if step.state not in states:
+        return ConflictError(
+            "This step has already been answered; go on to the next one.", code="already_answered"
+        )
+    return None
+
+
+def _form_errors(error: ApplicationError) -> dict[str, str]:
+    return error.fields or {"": error.message}
+
+
+@login_required
+def course_list(request: AuthenticatedRequest) -> HttpResponse:
+    """List the learner's courses with a button to practise and their mastery so far."""
+    cards = selectors.practice_courses(learner=request.user)
+    return render(request, "practice/course_list.html", {"cards": cards})
+
+
+@login_required
+@require_POST
+def course_start(request: AuthenticatedRequest, course_id: int) -> HttpResponse:
+    """Open the learner's session in the course (resuming one in progress)."""
+    try:
+        course = selectors.practice_course(course_id=course_id, user=request.user)
+        services.session_open(course=course, learner=request.user)
+    except ApplicationError as error:
+        return _refusal(request, error)
+    return redirect("practice:course", course_id=course.id)
+
+
+def _step_page(
+    request: AuthenticatedRequest,
+    step: PracticeStep,
+    *,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Render the pending step: its question form, or the self-check of an explain-back."""
+    posted = request.POST if errors else None
+    selected: list[int] = []
+    confidence: int | None = None
+    if posted is not None:
+        selected = [
+            int(raw) for name in CHOICE_FIELDS for raw in posted.getlist(name) if raw.isdigit()
+        ]
+        raw_confidence = posted.get("confidence", "")
+        if raw_confidence.isdigit() and int(raw_confidence) <= 5:
+            confidence = int(raw_confidence)
+    session = step.session
+    template = (
+        "practice/self_check.html" if step.state == StepState.CHECKING else "practice/step.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "course": session.course,
+            "session": session,
+            "q": selectors.step_shown(step=step, selected=selected, confidence=confidence),
+            "progress": selectors.session_progress(session=session),
+            "errors": errors or {},
+            "posted": posted,
+            "ticked": [int(raw) for raw in posted.getlist("idea") if raw.isdigit()]
+            if posted is not None
+            else [],
+            "confidence_labels": CONFIDENCE_LABELS,
+            "explain_label": EXPLAIN_LABEL,
+            "code_hint": CODE_HINT,
+        },
+        status=status,
+    )
+
+
+def _summary_context(session: PracticeSession) -> dict[str, Any]:
+    return {"summary": selectors.session_summary(session=session)}
+
+
+@login_required
+@require_GET
+def course_practice(request: AuthenticatedRequest, course_id: int) -> HttpResponse:
+    """Show the session's pending step, else the last session's summary, else a start button."""
+    try:
+        course: Course = selectors.practice_course(course_id=course_id, user=request.user)
+    except NotFoundError as error:
+        return _refusal(request, error)
+    session = selectors.session_latest(course=course, learner=request.user)
+    if session is not None and session.is_active:
+        step = selectors.step_pending(session=session)
+        if step is not None and step.state == StepState.GRADING:
+            return redirect("practice:step_feedback", step_id=step.id)
+        if step is not None:
+            return _step_page(request, step)
+    context: dict[str, Any] = {"course": course, "session": session}
+    if session is not None:
+        context.update(_summary_context(session))
+    return render(request, "practice/course.html", context)
+
+
+@login_required
+@require_POST
+def step_answer(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
+    """Score a choice, numeric or explain-back answer; go to its feedback (or self-check)."""
+    try:
+        step = selectors.step_for_learner(step_id=step_id, learner=request.user)
+    except NotFoundError as error:
+        return _refusal(request, error)
+    course_id = step.session.course_id
+    answer, errors = answer_parse(request)
+    if errors:
+        conflict = _not_open(step, StepState.OPEN)
+        if conflict is not None:
+            return _refusal(request, conflict, course_id=course_id)
+        return _step_page(request, step, errors=errors, status=400)
+    try:
+        step = services.step_answer(step_id=step.id, learner=request.user, answer=answer)
+    except ApplicationError as error:
+        if error.status != 400:
+            return _refusal(request, error, course_id=course_id)
+        return _step_page(request, step, errors=_form_errors(error), status=400)
+    if step.is_done:
+        return redirect("practice:step_feedback", step_id=step.id)
+    return redirect("practice:course", course_id=course_id)
+
+
+@login_required
+@require_POST
+def step_code(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
+    """Send a code step's code to the grader; its feedback page waits for the verdict."""
+    try:
+        step = selectors.step_for_learner(step_id=step_id, learner=request.user)
+    except NotFoundError as error:
+        return _refusal(request, error)
+    course_id = step.session.course_id
+    answer, errors = answer_parse(request)
+    if errors:
+        conflict = _not_open(step, StepState.OPEN)
+        if conflict is not None:
+            return _refusal(request, conflict, course_id=course_id)
+        return _step_page(request, step, errors=errors, status=400)
+    try:
+        services.step_code_submit(
+            step_id=step.id,
+            learner=request.user,
+            code=request.POST.get("code", ""),
+            confidence=answer.confidence,
+        )
+    except ApplicationError as error:
+        if error.status not in (400, 429):
+            return _refusal(request, error, course_id=course_id)
+        return _step_page(request, step, errors=_form_errors(error), status=error.status)
+    return redirect("practice:step_feedback", step_id=step.id)
+
+
+@login_required
+@require_GET
+def step_status(request: AuthenticatedRequest, step_id: int) -> JsonResponse:
+    """Return {state, finished} of the learner's step, for the grading page to poll."""
+    try:
+        step = selectors.step_for_learner(step_id=step_id, learner=request.user)
+    except NotFoundError as error:
+        return JsonResponse(error.as_dict(), status=error.status)
+    return JsonResponse(selectors.step_status(step=step))
+
+
+@login_required
+@require_POST
+def step_self_check(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
+    """Record the key ideas the learner finds in their explanation; show the feedback."""
+    try:
+        step = selectors.step_for_learner(step_id=step_id, learner=request.user)
+    except NotFoundError as error:
+        return _refusal(request, error)
+    course_id = step.session.course_id
+    raw = request.POST.getlist("idea")
+    if not all(item.isdigit() for item in raw):
+        conflict = _not_open(step, StepState.CHECKING)
+        if conflict is not None:
+            return _refusal(request, conflict, course_id=course_id)
+        message = "Tick key ideas from the list."
+        return _step_page(request, step, errors={"ideas": message}, status=400)
+    try:
+        services.step_self_check(
+            step_id=step.id, learner=request.user, ideas=[int(item) for item in raw]
+        )
+    except ApplicationError as error:
+        if error.status != 400:
+            return _refusal(request, error, course_id=course_id)
+        return _step_page(request, step, errors=_form_errors(error), status=400)
+    return redirect("practice:step_feedback", step_id=step.id)
+
+
+@login_required
+@require_GET
+def step_feedback(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
+    """Show a done step's feedback; while its code is graded, a page that waits for it."""
+    try:
+        step = selectors.step_for_learner(step_id=step_id, learner=request.user)
+    except NotFoundError as error:
+        return _refusal(request, error)
+    session = step.session
+    if step.state == StepState.GRADING:
+        return render(
+            request,
+            "practice/grading.html",
+            {
+                "course": session.course,
+                "session": session,
+                "q": selectors.step_shown(step=step),
+                "progress": selectors.session_progress(session=session),
+            },
+        )
+    if step.state != StepState.DONE:
+        return redirect("practice:course", course_id=session.course_id)
+    context: dict[str, Any] = {
+        "course": session.course,
+        "session": session,
+        "fb": selectors.step_feedback(step=step),
+        "progress": selectors.session_progress(session=session),
+        "calibration": selectors.session_calibration(session=session),
+    }
+    if not session.is_active:
+        context.update(_summary_context(session))
+    return render(request, "practice/feedback.html", context)
+
+
+@login_required
+@require_POST
+def session_stop(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
+    """Stop the learner's session; what they have mastered so far is kept."""
+    try:
+        session = services.session_stop(session_id=session_id, learner=request.user)
+    except ApplicationError as error:
+        return _refusal(request, error)
+    messages.info(request, "Practice stopped. Your progress is kept for next time.")
+    return redirect(reverse("practice:course", args=[session.course_id]))
