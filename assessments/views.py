@@ -50,7 +50,7 @@ def quiz_start(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     return redirect("assessments:question", attempt_id=attempt.id, slot=1)
 
 
-def _parse_answer(request: HttpRequest) -> tuple[services.AnswerInput, dict[str, str]]:
+def answer_parse(request: HttpRequest) -> tuple[services.AnswerInput, dict[str, str]]:
     """Turn the question form into an answer; return field errors for what is not well formed."""
     errors: dict[str, str] = {}
     choice_ids: list[int] = []
@@ -119,7 +119,7 @@ def question(request: AuthenticatedRequest, attempt_id: int, slot: int) -> HttpR
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        answer, errors = _parse_answer(request)
+        answer, errors = answer_parse(request)
         if not errors:
             try:
                 services.response_save(

@@ -164,12 +164,12 @@ def _prerequisite_check(items: Sequence[Item], state: State) -> Decision | None:
             continue
         fresh.sort(key=lambda item: item.qtype == last_qtype)  # stable: order kept on ties
         if not checks:
-            reason = f"First, a quick check of something dropout builds on: {state.title(code)}."
+            reason = f"First, a quick check of something dropout builds on: “{state.title(code)}”."
             return Decision(Kind.PREREQUISITE, fresh[0].question_id, code, reason)
         if checks[-1].is_wrong:
-            reason = f"A fresh check on {state.title(code)}, now you have read the explanation."
+            reason = f"A fresh check on “{state.title(code)}”, now you have read the explanation."
         else:
-            reason = f"One more check on {state.title(code)} before dropout itself."
+            reason = f"One more check on “{state.title(code)}” before dropout itself."
         return Decision(Kind.RECHECK, fresh[0].question_id, code, reason)
     return None
 

@@ -18,8 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from assessments.errors import ApplicationError, ConflictError, NotFoundError
-from assessments.views import CONFIDENCE_LABELS, AuthenticatedRequest
-from assessments.views import _parse_answer as answer_parse
+from assessments.views import CONFIDENCE_LABELS, AuthenticatedRequest, answer_parse
 from courses.models import Course
 from practice import selectors, services
 from practice.models import PracticeSession, PracticeStep

@@ -95,9 +95,13 @@
       saveSoon(300);
     })
   );
-  // A click or key on the slider counts as rating, even when it stays on the shown value.
+  // A click or a rating key on the slider counts as rating, even when it stays on the shown
+  // value (at either end of the scale no input event fires). Tab arriving on it does not.
+  const RATING_KEYS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown"];
   slider.addEventListener("pointerup", () => { setConfidence(); saveSoon(300); });
-  slider.addEventListener("keyup", () => { setConfidence(); saveSoon(300); });
+  slider.addEventListener("keyup", (event) => {
+    if (RATING_KEYS.includes(event.key)) { setConfidence(); saveSoon(300); }
+  });
 
   form.addEventListener("change", (event) => {
     if (event.target !== slider) saveSoon(100);
