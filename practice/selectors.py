@@ -28,8 +28,8 @@ from assessments.selectors import ShownChoice
 from courses.models import Course
 from grader.exercises import EXERCISES
 from practice.bkt import BktParams
+from practice.fitting import parameters_for
 from practice.models import Mastery, PracticeItem, PracticeSession, PracticeStep
-from practice.parameters import parameters_for
 from practice.services import mastery_threshold
 
 Kind = PracticeStep.Kind
