@@ -37,6 +37,7 @@ from assessments.diagnosis import CRI_THRESHOLD, Quadrant
 from assessments.errors import ApplicationError, NotFoundError
 from assessments.models import Attempt, Quiz
 from courses.models import Course
+from practice.analytics import practice_summary
 
 
 class AuthenticatedRequest(HttpRequest):
@@ -411,6 +412,7 @@ def course_dashboard(request: AuthenticatedRequest, course_id: int) -> HttpRespo
             "page": page,
             "heatmap_rows": heatmap_rows,
             "matrix": _matrix_rows(data),
+            "practice": practice_summary(course=course),
             "filter_query": _query(quiz=quiz_id),
             "previous_query": _query(quiz=quiz_id, page=page.number - 1)
             if page.has_previous()

@@ -20,9 +20,11 @@ urlpatterns = [
     path(
         "attempts/<int:attempt_id>/result/", views.AttemptResultApi.as_view(), name="attempt_result"
     ),
-    # The grader's and the analytics' endpoints share the /api/v1/ prefix and namespace.
+    # The grader's, the analytics' and practice's endpoints share the /api/v1/ prefix and
+    # namespace.
     path("", include("grader.api.urls")),
     path("", include("analytics.api.urls")),
+    path("", include("practice.api.urls")),
     path("", include("lms.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -37,6 +37,7 @@ from courses.models import Course, Enrollment
 from grader.exercises import EXERCISES
 from grader.services import submission_create
 from lms.models import SCOPES, ApiClient, WebhookEndpoint
+from practice.services import practice_items_arrange, session_open, step_answer, step_self_check
 from quizsite.wsgi import application
 from tests.factories import UserFactory, explain, multiple, numeric, quiz_of, single, two_tier
 
@@ -126,15 +127,34 @@ def _answer(question: Question) -> AnswerInput:
     )
 
 
+def _practise(course: Course, learner: Any, question: Question) -> None:
+    """One finished practice session: an item, then an explain-back awaiting review."""
+    prompt = explain()
+    prompt.key_idea_probes = [["DO-TEST"], ["DO-NOSCALE"]]
+    prompt.save(update_fields=["key_idea_probes"])
+    others = Question.objects.exclude(id__in=[question.id, prompt.id]).values_list("id", flat=True)
+    practice_items_arrange(
+        course=course,
+        order=[(question.id, True), (prompt.id, True), *((other, False) for other in others)],
+    )
+    session = session_open(course=course, learner=learner)
+    for question_id in (question.id, prompt.id):
+        step = session.steps.get(question_id=question_id)
+        step_answer(step_id=step.id, learner=learner, answer=_answer(step.question))
+    step_self_check(step_id=step.id, learner=learner, ideas=[0, 1])
+
+
 @pytest.fixture
 def world(keep_the_test_transaction: None, settings: Any) -> World:
     settings.WEBHOOK_ALLOW_LOOPBACK = True  # no DNS here: webhooks point at 127.0.0.1
     # given: a course with a published quiz of every question type, three learners who
-    # submitted an attempt, one of whom has a second one under way, and a code submission
+    # submitted an attempt, one of whom has a second one under way, one of whom practised
+    # up to an explain-back, and a code submission
     course = Course.objects.create(slug="dropout-101", title="Dropout 101")
     instructor = UserFactory.create(username="teacher")
     course.instructors.add(instructor)
-    quiz = quiz_of(single(), multiple(), numeric(), two_tier(), explain(), course=course)
+    questions = [single(), multiple(), numeric(), two_tier(), explain()]
+    quiz = quiz_of(*questions, course=course)
     learners = [UserFactory.create(username=f"learner-{i}") for i in range(3)]
     submitted = []
     for i, learner in enumerate(learners):
@@ -148,6 +168,7 @@ def world(keep_the_test_transaction: None, settings: Any) -> World:
                 answer=_answer(response.question),
             )
         submitted.append(attempt_submit(attempt_id=attempt.id, learner=learner))
+    _practise(course, learners[1], questions[0])
     learner = learners[0]
     in_progress = attempt_start(quiz=quiz, learner=learner)
     exercise = next(iter(EXERCISES))
@@ -274,7 +295,7 @@ def test_the_api_keeps_its_schema(
 
 def test_every_operation_in_the_schema_is_exercised():
     exercised = {(m, p) for m, p, _ in OPERATIONS if f"{m} {p}" not in EXCLUDED}
-    assert len(exercised) + len(EXCLUDED) == len(OPERATIONS) == 25
+    assert len(exercised) + len(EXCLUDED) == len(OPERATIONS) == 27
     assert {(c.values[0], c.values[1]) for c in CASES} == exercised
     for method, path, tag in OPERATIONS:
         callers = {c.values[2] for c in CASES if c.values[:2] == (method, path)}

@@ -1,0 +1,82 @@
+"""Guided practice over REST, for a course's instructors (session or token) and for an
+LMS's API client holding `analytics:read` and bound to the course, as the analytics API."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from analytics.access import course_for_instructor
+from analytics.api.views import SCOPE, AnalyticsApi
+from assessments.api.errors import error_responses
+from assessments.api.pagination import StrictPages
+from assessments.errors import ApplicationError
+from courses.models import Course
+from lms.auth import api_client, client_course
+from practice.analytics import (
+    EXPLANATION_STATES,
+    explanation_row,
+    explanation_steps,
+    practice_summary,
+)
+from practice.api.serializers import PracticeExplanationPageOut, PracticeSummaryOut
+
+TAGS = ["analytics"]
+
+
+def _course(request: Request, course_id: int) -> Course:
+    client = api_client(request)
+    if client is None:
+        return course_for_instructor(user=request.user, course_id=course_id)
+    if SCOPE not in client.scopes:
+        raise PermissionDenied(f"This API client lacks the scope {SCOPE}.")
+    return client_course(client, course_id)
+
+
+class PracticeSummaryApi(AnalyticsApi):
+    @extend_schema(
+        tags=TAGS,
+        summary="Guided practice in numbers: sessions, misconceptions resolved or persisting, "
+        "prerequisite gaps, explain-backs awaiting review",
+        responses={200: PracticeSummaryOut, **error_responses(401, 403, 404, 429)},
+    )
+    def get(self, request: Request, course_id: int) -> Response:
+        return Response(practice_summary(course=_course(request, course_id)))
+
+
+class ExplanationPages(StrictPages):
+    page_size = 50
+    max_page_size = 500
+
+
+class PracticeExplanationsApi(AnalyticsApi):
+    pagination_class = ExplanationPages
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Learners' explain-backs: awaiting review first (oldest first), then reviewed",
+        parameters=[
+            OpenApiParameter(
+                "state",
+                str,
+                enum=EXPLANATION_STATES,
+                description="Only those awaiting a review, or only reviewed ones; both if absent.",
+            ),
+        ],
+        responses={200: PracticeExplanationPageOut, **error_responses(400, 401, 403, 404, 429)},
+    )
+    def get(self, request: Request, course_id: int) -> Response:
+        course = _course(request, course_id)
+        state = request.query_params.get("state")
+        if state is not None and state not in EXPLANATION_STATES:
+            raise ApplicationError(
+                f"state must be one of {', '.join(EXPLANATION_STATES)}; got {state[:40]!r}.",
+                fields={"state": f"Must be one of {', '.join(EXPLANATION_STATES)}."},
+            )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(
+            explanation_steps(course=course, state=state), request, view=self
+        )
+        return paginator.get_paginated_response([explanation_row(step) for step in page or []])
