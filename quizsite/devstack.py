@@ -134,7 +134,7 @@ def run_stack(host: str, port: int) -> int:
         print("  Demo accounts (password: dropout-demo):")
         print("    instructor: teacher      learners: ada, grace, alan")
         print(f"  Instructor pages: http://{host}:{port}/instructor/ (a simulated class of 30)")
-        print(f"  Guided practice: http://{host}:{port}/practice/ (the demo learners are in the demo course)")
+        print(f"  Guided practice: http://{host}:{port}/practice/ (learners: the demo course)")
         print("  Ctrl-C stops everything.\n", flush=True)
         try:
             while all(process.poll() is None for process in processes):
