@@ -51,6 +51,25 @@ def _probes_by_question(question_ids: set[int]) -> dict[int, list[str]]:
     return probes
 
 
+Row = tuple[int, int, int, bool | None, datetime | None]
+
+
+def _observations(rows: list[Row], links: Iterable[tuple[int, str]]) -> list[Observation]:
+    """Turn answer rows (id, learner, question, right?, when) and their (id, code) links to
+    revealed misconceptions into observations."""
+    revealed: dict[int, list[str]] = defaultdict(list)
+    for answer_id, code in links:
+        revealed[answer_id].append(code)
+    probes = _probes_by_question({row[2] for row in rows})
+    return [
+        Observation(learner, code, correct, _answered(at))
+        for answer_id, learner, question_id, is_correct, at in rows
+        for code, correct in observations_of(
+            correct=bool(is_correct), probes=probes[question_id], revealed=revealed[answer_id]
+        )
+    ]
+
+
 def quiz_observations(*, course: Course, learner_id: int | None = None) -> list[Observation]:
     """Return the observations in the course's submitted, counted quiz attempts."""
     responses = Response.objects.filter(
@@ -67,22 +86,10 @@ def quiz_observations(*, course: Course, learner_id: int | None = None) -> list[
             "id", "attempt__learner_id", "question_id", "is_correct", "answered_at"
         )
     )
-    revealed: dict[int, list[str]] = defaultdict(list)
     links = Response.misconceptions.through.objects.filter(
         response_id__in=[row[0] for row in rows]
     ).values_list("response_id", "misconception__code")
-    for response_id, code in links:
-        revealed[response_id].append(code)
-    probes = _probes_by_question({row[2] for row in rows})
-    return [
-        Observation(learner, code, correct, _answered(at))
-        for response_id, learner, question_id, is_correct, at in rows
-        for code, correct in observations_of(
-            correct=bool(is_correct),
-            probes=probes[question_id],
-            revealed=revealed[response_id],
-        )
-    ]
+    return _observations(rows, links)
 
 
 def practice_observations(*, course: Course) -> list[Observation]:
@@ -97,20 +104,10 @@ def practice_observations(*, course: Course) -> list[Observation]:
     rows = list(
         steps.values_list("id", "session__learner_id", "question_id", "is_correct", "answered_at")
     )
-    revealed: dict[int, list[str]] = defaultdict(list)
     links = PracticeStep.revealed.through.objects.filter(
         practicestep_id__in=[row[0] for row in rows]
     ).values_list("practicestep_id", "misconception__code")
-    for step_id, code in links:
-        revealed[step_id].append(code)
-    probes = _probes_by_question({row[2] for row in rows})
-    return [
-        Observation(learner, code, correct, _answered(at))
-        for step_id, learner, question_id, is_correct, at in rows
-        for code, correct in observations_of(
-            correct=bool(is_correct), probes=probes[question_id], revealed=revealed[step_id]
-        )
-    ]
+    return _observations(rows, links)
 
 
 def course_sequences(*, course: Course) -> dict[str, list[list[bool]]]:
