@@ -46,49 +46,81 @@ def mastery_threshold() -> float:
 # Items
 
 
-def _default_rank(question: Question) -> tuple[bool, str, int, int]:
-    return (not question.bank.is_prerequisite, question.bank.slug, question.position, question.id)
+def _course_order(
+    course: Course, questions: Sequence[tuple[int, bool, str, int]]
+) -> tuple[list[int], set[int]]:
+    """Order (id, prerequisite?, bank slug, position) rows as the course's practice: the
+    instructor's positions first, the rest in bank order with prerequisites first; return
+    the ids in order and the disabled ones."""
+    default = sorted(questions, key=lambda q: (not q[1], q[2], q[3], q[0]))
+    default_index = {q[0]: index for index, q in enumerate(default)}
+    placed = dict(PracticeItem.objects.filter(course=course).values_list("question_id", "position"))
+    disabled = set(
+        PracticeItem.objects.filter(course=course, is_enabled=False).values_list(
+            "question_id", flat=True
+        )
+    )
+
+    def rank(question_id: int) -> tuple[int, int]:
+        if question_id in placed:
+            return (placed[question_id], 0)
+        return (len(default) + default_index[question_id], 1)
+
+    return sorted(default_index, key=rank), disabled
 
 
 def practice_questions(*, course: Course, include_disabled: bool = False) -> list[Question]:
     """Return the questions of the course's practice in the instructor's order."""
-    questions = list(
-        Question.objects.select_related("bank").prefetch_related(
-            "probes",
-            Prefetch("choices", queryset=Choice.objects.prefetch_related("misconceptions")),
-            Prefetch(
-                "distractors", queryset=NumericDistractor.objects.prefetch_related("misconceptions")
-            ),
+    questions = Question.objects.select_related("bank").in_bulk()
+    order, disabled = _course_order(
+        course,
+        [(q.id, q.bank.is_prerequisite, q.bank.slug, q.position) for q in questions.values()],
+    )
+    return [questions[i] for i in order if include_disabled or i not in disabled]
+
+
+def practice_items(*, course: Course) -> list[policy.Item]:
+    """Return the course's enabled practice items, in order, as the policy sees them.
+
+    Read as plain values (a few queries, no model per choice): this runs on every answer.
+    """
+    rows = {
+        row[0]: row
+        for row in Question.objects.values_list(
+            "id", "bank__is_prerequisite", "bank__slug", "position", "qtype", "key_idea_probes"
         )
-    )
-    placed = {row.question_id: row for row in PracticeItem.objects.filter(course=course)}
-    questions.sort(key=_default_rank)
-    default_index = {q.id: index for index, q in enumerate(questions)}
-
-    def rank(question: Question) -> tuple[int, int]:
-        row = placed.get(question.id)
-        return (row.position, 0) if row else (len(questions) + default_index[question.id], 1)
-
-    questions.sort(key=rank)
-    if include_disabled:
-        return questions
-    return [q for q in questions if q.id not in placed or placed[q.id].is_enabled]
-
-
-def _item(question: Question) -> policy.Item:
-    wrong = [
-        frozenset(m.code for m in choice.misconceptions.all())
-        for choice in question.choices.all()
-        if not choice.is_correct
-    ] + [frozenset(m.code for m in d.misconceptions.all()) for d in question.distractors.all()]
-    return policy.Item(
-        question_id=question.id,
-        qtype=question.qtype,
-        probes=frozenset(m.code for m in question.probes.all()),
-        wrong_options=tuple(wrong),
-        is_prerequisite=question.bank.is_prerequisite,
-        idea_codes=tuple(tuple(codes) for codes in question.key_idea_probes),
-    )
+    }
+    order, disabled = _course_order(course, [row[:4] for row in rows.values()])
+    probes: dict[int, set[str]] = {i: set() for i in rows}
+    for question_id, code in Question.probes.through.objects.values_list(
+        "question_id", "misconception__code"
+    ):
+        probes[question_id].add(code)
+    wrong: dict[int, dict[tuple[str, int], set[str]]] = {i: {} for i in rows}
+    for question_id, choice_id, code in Choice.misconceptions.through.objects.filter(
+        choice__is_correct=False
+    ).values_list("choice__question_id", "choice_id", "misconception__code"):
+        wrong[question_id].setdefault(("choice", choice_id), set()).add(code)
+    for (
+        question_id,
+        distractor_id,
+        code,
+    ) in NumericDistractor.misconceptions.through.objects.values_list(
+        "numericdistractor__question_id", "numericdistractor_id", "misconception__code"
+    ):
+        wrong[question_id].setdefault(("distractor", distractor_id), set()).add(code)
+    return [
+        policy.Item(
+            question_id=i,
+            qtype=rows[i][4],
+            probes=frozenset(probes[i]),
+            wrong_options=tuple(frozenset(codes) for _, codes in sorted(wrong[i].items())),
+            is_prerequisite=rows[i][1],
+            idea_codes=tuple(tuple(codes) for codes in rows[i][5] or ()),
+        )
+        for i in order
+        if i not in disabled
+    ]
 
 
 def _agenda_codes(items: Sequence[policy.Item]) -> list[str]:
@@ -253,10 +285,8 @@ def _state(session: PracticeSession, items: Sequence[policy.Item]) -> policy.Sta
     )
 
 
-def _step_create(
-    session: PracticeSession, decision: policy.Decision, questions: dict[int, Question]
-) -> PracticeStep:
-    question = questions[decision.question_id]
+def _step_create(session: PracticeSession, decision: policy.Decision) -> PracticeStep:
+    question = Question.objects.prefetch_related("choices").get(id=decision.question_id)
     # Shuffles and numeric variants are not security-sensitive.
     rng = random.Random(secrets.randbits(62))  # noqa: S311
     number = (session.steps.aggregate(top=Max("number"))["top"] or 0) + 1
@@ -275,15 +305,14 @@ def _step_create(
 
 def _advance(session: PracticeSession, now: datetime) -> PracticeStep | None:
     """Make the session's next step, or finish the session; return the step."""
-    questions = practice_questions(course=session.course)
-    items = [_item(q) for q in questions]
+    items = practice_items(course=session.course)
     decision = policy.next_decision(items, _state(session, items))
     if decision is None:
         session.state = PracticeSession.State.FINISHED
         session.ended_at = now
         session.save(update_fields=["state", "ended_at", "updated_at"])
         return None
-    return _step_create(session, decision, {q.id: q for q in questions})
+    return _step_create(session, decision)
 
 
 def _access(course: Course, learner: User) -> bool:
@@ -305,7 +334,7 @@ def session_open(*, course: Course, learner: User, now: datetime | None = None) 
     ).first()
     if active is not None:
         return active
-    items = [_item(q) for q in practice_questions(course=course)]
+    items = practice_items(course=course)
     codes = _agenda_codes(items)
     rows = _masteries(course, learner, codes)
     threshold = mastery_threshold()
