@@ -54,12 +54,13 @@ def _course_order(
     the ids in order and the disabled ones."""
     default = sorted(questions, key=lambda q: (not q[1], q[2], q[3], q[0]))
     default_index = {q[0]: index for index, q in enumerate(default)}
-    placed = dict(PracticeItem.objects.filter(course=course).values_list("question_id", "position"))
-    disabled = set(
-        PracticeItem.objects.filter(course=course, is_enabled=False).values_list(
-            "question_id", flat=True
+    rows = list(
+        PracticeItem.objects.filter(course=course).values_list(
+            "question_id", "position", "is_enabled"
         )
     )
+    placed = {question_id: position for question_id, position, _ in rows}
+    disabled = {question_id for question_id, _, enabled in rows if not enabled}
 
     def rank(question_id: int) -> tuple[int, int]:
         if question_id in placed:

@@ -121,6 +121,28 @@ def _step_page(
     )
 
 
+def _bad_form(
+    request: AuthenticatedRequest, step: PracticeStep, errors: dict[str, str], open_state: str
+) -> HttpResponse:
+    """Answer a malformed post: a step no longer open says so, else the form again (400)."""
+    conflict = _not_open(step, open_state)
+    if conflict is not None:
+        return _refusal(request, conflict, course_id=step.session.course_id)
+    return _step_page(request, step, errors=errors, status=400)
+
+
+def _refused(
+    request: AuthenticatedRequest,
+    step: PracticeStep,
+    error: ApplicationError,
+    form_statuses: tuple[int, ...] = (400,),
+) -> HttpResponse:
+    """Show a service's refusal: field errors on the form again, anything else as a page."""
+    if error.status not in form_statuses:
+        return _refusal(request, error, course_id=step.session.course_id)
+    return _step_page(request, step, errors=_form_errors(error), status=error.status)
+
+
 def _summary_context(session: PracticeSession) -> dict[str, Any]:
     return {"summary": selectors.session_summary(session=session)}
 
@@ -154,22 +176,16 @@ def step_answer(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
         step = selectors.step_for_learner(step_id=step_id, learner=request.user)
     except NotFoundError as error:
         return _refusal(request, error)
-    course_id = step.session.course_id
     answer, errors = answer_parse(request)
     if errors:
-        conflict = _not_open(step, StepState.OPEN)
-        if conflict is not None:
-            return _refusal(request, conflict, course_id=course_id)
-        return _step_page(request, step, errors=errors, status=400)
+        return _bad_form(request, step, errors, StepState.OPEN)
     try:
         step = services.step_answer(step_id=step.id, learner=request.user, answer=answer)
     except ApplicationError as error:
-        if error.status != 400:
-            return _refusal(request, error, course_id=course_id)
-        return _step_page(request, step, errors=_form_errors(error), status=400)
+        return _refused(request, step, error)
     if step.is_done:
         return redirect("practice:step_feedback", step_id=step.id)
-    return redirect("practice:course", course_id=course_id)
+    return redirect("practice:course", course_id=step.session.course_id)
 
 
 @login_required
@@ -180,13 +196,9 @@ def step_code(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
         step = selectors.step_for_learner(step_id=step_id, learner=request.user)
     except NotFoundError as error:
         return _refusal(request, error)
-    course_id = step.session.course_id
     answer, errors = answer_parse(request)
     if errors:
-        conflict = _not_open(step, StepState.OPEN)
-        if conflict is not None:
-            return _refusal(request, conflict, course_id=course_id)
-        return _step_page(request, step, errors=errors, status=400)
+        return _bad_form(request, step, errors, StepState.OPEN)
     try:
         services.step_code_submit(
             step_id=step.id,
@@ -195,9 +207,7 @@ def step_code(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
             confidence=answer.confidence,
         )
     except ApplicationError as error:
-        if error.status not in (400, 429):
-            return _refusal(request, error, course_id=course_id)
-        return _step_page(request, step, errors=_form_errors(error), status=error.status)
+        return _refused(request, step, error, form_statuses=(400, 429))
     return redirect("practice:step_feedback", step_id=step.id)
 
 
@@ -220,22 +230,16 @@ def step_self_check(request: AuthenticatedRequest, step_id: int) -> HttpResponse
         step = selectors.step_for_learner(step_id=step_id, learner=request.user)
     except NotFoundError as error:
         return _refusal(request, error)
-    course_id = step.session.course_id
     raw = request.POST.getlist("idea")
     if not all(item.isdigit() for item in raw):
-        conflict = _not_open(step, StepState.CHECKING)
-        if conflict is not None:
-            return _refusal(request, conflict, course_id=course_id)
-        message = "Tick key ideas from the list."
-        return _step_page(request, step, errors={"ideas": message}, status=400)
+        errors = {"ideas": "Tick key ideas from the list."}
+        return _bad_form(request, step, errors, StepState.CHECKING)
     try:
         services.step_self_check(
             step_id=step.id, learner=request.user, ideas=[int(item) for item in raw]
         )
     except ApplicationError as error:
-        if error.status != 400:
-            return _refusal(request, error, course_id=course_id)
-        return _step_page(request, step, errors=_form_errors(error), status=400)
+        return _refused(request, step, error)
     return redirect("practice:step_feedback", step_id=step.id)
 
 
