@@ -309,7 +309,11 @@ class Response(models.Model):
     )
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="responses")
+    # Where the question is shown (1-based, after any shuffling): the learner's "question n".
     slot = models.PositiveSmallIntegerField()
+    # Which slot of the quiz's structure it fills (1-based, sections in order, draws in
+    # order): the same slot in every attempt whatever the display order, as in Moodle.
+    structural_slot = models.PositiveSmallIntegerField(null=True, blank=True)
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="responses")
     choice_order = models.JSONField(default=list, help_text="Choice ids in the order shown.")
     parameters = models.JSONField(

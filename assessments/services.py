@@ -49,6 +49,7 @@ class AnswerInput:
 
 
 def _draw_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
+    """Return the drawn questions in structural order: sections in order, draws in order."""
     drawn: list[Question] = []
     for section in quiz.sections.select_related("bank").order_by("position", "id"):
         pool = section.bank.questions.exclude(id__in=[q.id for q in drawn]).order_by("id")
@@ -63,9 +64,15 @@ def _draw_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
                 code="quiz_misconfigured",
             )
         drawn.extend(rng.sample(candidates, section.draw_count))
-    if quiz.shuffle_questions:
-        rng.shuffle(drawn)
     return drawn
+
+
+def _display_order(quiz: Quiz, count: int, rng: random.Random) -> list[int]:
+    """Return the structural indices (0-based) in the order the learner sees them."""
+    order = list(range(count))
+    if quiz.shuffle_questions:
+        rng.shuffle(order)
+    return order
 
 
 def choice_order_draw(question: Question, rng: random.Random, shuffle: bool) -> list[int]:
@@ -153,12 +160,17 @@ def attempt_start(*, quiz: Quiz, learner: User, now: datetime | None = None) -> 
         Response(
             attempt=attempt,
             slot=slot,
-            question=question,
-            choice_order=choice_order_draw(question, rng, quiz.shuffle_choices),
-            parameters=parameters_draw(question.parameters, rng) if question.parameters else {},
-            max_mark=question.mark if question.is_scored else Decimal(0),
+            structural_slot=index + 1,
+            question=questions[index],
+            choice_order=choice_order_draw(questions[index], rng, quiz.shuffle_choices),
+            parameters=(
+                parameters_draw(questions[index].parameters, rng)
+                if questions[index].parameters
+                else {}
+            ),
+            max_mark=questions[index].mark if questions[index].is_scored else Decimal(0),
         )
-        for slot, question in enumerate(questions, start=1)
+        for slot, index in enumerate(_display_order(quiz, len(questions), rng), start=1)
     )
     return attempt
 
