@@ -247,6 +247,66 @@ class QuizSection(models.Model):
         return f"{self.draw_count} from {self.bank.slug} {self.form}".strip()
 
 
+class BlueprintRule(models.Model):
+    """A line of a quiz's blueprint: every attempt carries at least `minimum` items that probe
+    `misconception` (when set) and are of type `qtype` (when set)."""
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="blueprint_rules")
+    misconception = models.ForeignKey(
+        Misconception,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="blueprint_rules",
+        help_text="Empty: items of this type, whatever they probe.",
+    )
+    qtype = models.CharField(
+        "type",
+        max_length=16,
+        choices=QuestionType.choices,
+        blank=True,
+        help_text="Empty: items of any type that probe the misconception.",
+    )
+    minimum = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["quiz_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(misconception__isnull=False) | ~Q(qtype=""),
+                name="blueprint_rule_names_code_or_type",
+                violation_error_message="Choose a misconception, a type, or both.",
+            ),
+            models.CheckConstraint(
+                condition=Q(minimum__gte=1),
+                name="blueprint_rule_minimum_at_least_one",
+                violation_error_message="A rule asks for at least 1 item.",
+            ),
+            # Two partial indexes, since NULLs never clash in a plain unique constraint.
+            models.UniqueConstraint(
+                fields=["quiz", "misconception", "qtype"],
+                condition=Q(misconception__isnull=False),
+                name="blueprint_rule_unique_code",
+                violation_error_message="The blueprint already has a rule for this code and type.",
+            ),
+            models.UniqueConstraint(
+                fields=["quiz", "qtype"],
+                condition=Q(misconception__isnull=True),
+                name="blueprint_rule_unique_type",
+                violation_error_message="The blueprint already has a rule for this type.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"at least {self.minimum} {self.describe()}"
+
+    def describe(self) -> str:
+        """Return which items the rule counts, e.g. "items of type twotier that probe DO-TEST"."""
+        kind = f" of type {self.qtype}" if self.qtype else ""
+        code = f" that probe {self.misconception.code}" if self.misconception is not None else ""
+        return f"item(s){kind}{code}"
+
+
 class Attempt(models.Model):
     """One learner's attempt at a quiz."""
 

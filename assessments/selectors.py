@@ -1,16 +1,19 @@
-"""Reads of the quiz flow: a learner's quizzes, a question as shown, an attempt's results."""
+"""Reads of the quiz flow: a learner's quizzes, a question as shown, an attempt's results,
+and what a quiz draws from (its sections' pools and its blueprint)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
 
+from assessments import blueprint
 from assessments.diagnosis import (
     Evidence,
     MisconceptionDiagnosis,
@@ -20,12 +23,15 @@ from assessments.diagnosis import (
 from assessments.errors import NotFoundError
 from assessments.models import (
     Attempt,
+    BlueprintRule,
     Choice,
     Explanation,
     Misconception,
     NumericDistractor,
+    Question,
     QuestionType,
     Quiz,
+    QuizSection,
     Response,
 )
 from assessments.numeric import expression_evaluate, stem_render
@@ -334,3 +340,92 @@ def attempt_summary(*, attempt: Attempt) -> dict[str, Any]:
         "deadline": attempt.deadline,
         "submitted_at": attempt.submitted_at,
     }
+
+
+@dataclass(frozen=True)
+class Pools:
+    """The questions a quiz's sections draw from, and the same as the draw sees them."""
+
+    questions: dict[int, Question]
+    items: list[blueprint.Item]
+    sections: list[blueprint.Section]
+
+
+def pools_read(*, sections: Sequence[QuizSection], probes: bool = True) -> Pools:
+    """Return the sections' pools in one query: each question once, with its probe codes
+    when `probes` (sections saved or not; their banks loaded)."""
+    where = Q(pk__in=[])
+    for section in sections:
+        where |= Q(bank_id=section.bank_id, **({"form": section.form} if section.form else {}))
+    rows = Question.objects.filter(where).order_by("id")
+    if probes:  # one row per question and probe (LEFT OUTER JOIN): no second query
+        rows = rows.annotate(probe_code=F("probes__code"))
+    questions: dict[int, Question] = {}
+    codes: dict[int, set[str]] = {}
+    for row in rows:
+        questions.setdefault(row.id, row)
+        code = getattr(row, "probe_code", None)
+        found = codes.setdefault(row.id, set())
+        if code:
+            found.add(code)
+    return Pools(
+        questions=questions,
+        items=[
+            blueprint.Item(id=q.id, qtype=q.qtype, codes=frozenset(codes[q.id]))
+            for q in questions.values()
+        ],
+        sections=[
+            blueprint.Section(
+                draw_count=section.draw_count,
+                pool=tuple(
+                    q.id
+                    for q in questions.values()
+                    if q.bank_id == section.bank_id and (not section.form or q.form == section.form)
+                ),
+                bank=section.bank.slug,
+                form=section.form,
+            )
+            for section in sections
+        ],
+    )
+
+
+def draw_rules(rules: Sequence[BlueprintRule]) -> list[blueprint.Rule]:
+    """Return the rules as the draw sees them (their misconceptions loaded)."""
+    return [
+        blueprint.Rule(
+            code=rule.misconception.code if rule.misconception is not None else "",
+            qtype=rule.qtype,
+            minimum=rule.minimum,
+        )
+        for rule in rules
+    ]
+
+
+def quiz_sections(*, quiz: Quiz) -> list[QuizSection]:
+    """Return the quiz's sections in structural order, with their banks."""
+    return list(quiz.sections.select_related("bank").order_by("position", "id"))
+
+
+def quiz_blueprint(*, quiz: Quiz) -> list[BlueprintRule]:
+    """Return the quiz's blueprint rules, with their misconceptions, in the order given."""
+    return list(quiz.blueprint_rules.select_related("misconception").order_by("id"))
+
+
+def quiz_blueprint_problem(
+    *,
+    quiz: Quiz,
+    sections: Sequence[QuizSection] | None = None,
+    rules: Sequence[BlueprintRule] | None = None,
+) -> str | None:
+    """Return why no attempt at `quiz` can honour its blueprint, naming the rule, or None.
+
+    `sections` and `rules` stand in for the saved ones (the admin checks a form before
+    saving it). Without rules there is nothing to check."""
+    rules = quiz_blueprint(quiz=quiz) if rules is None else rules
+    if not rules:
+        return None
+    sections = quiz_sections(quiz=quiz) if sections is None else sections
+    wanted = draw_rules(rules)
+    pools = pools_read(sections=sections, probes=any(rule.code for rule in wanted))
+    return blueprint.blueprint_problem(items=pools.items, sections=pools.sections, rules=wanted)

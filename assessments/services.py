@@ -16,9 +16,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
+from assessments.blueprint import BlueprintUnmet, blueprint_draw
 from assessments.errors import ApplicationError, ConflictError, NotFoundError
 from assessments.models import (
     Attempt,
+    BlueprintRule,
     Choice,
     Explanation,
     Misconception,
@@ -26,10 +28,12 @@ from assessments.models import (
     Question,
     QuestionType,
     Quiz,
+    QuizSection,
     Response,
 )
 from assessments.numeric import parameters_draw
 from assessments.scoring import code_outcome, response_outcome
+from assessments.selectors import draw_rules, pools_read, quiz_blueprint, quiz_sections
 from assessments.signals import attempt_scored_on_commit
 
 MAX_TEXT_LENGTH = 5000
@@ -49,22 +53,19 @@ class AnswerInput:
 
 
 def _draw_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
-    """Return the drawn questions in structural order: sections in order, draws in order."""
-    drawn: list[Question] = []
-    for section in quiz.sections.select_related("bank").order_by("position", "id"):
-        pool = section.bank.questions.exclude(id__in=[q.id for q in drawn]).order_by("id")
-        if section.form:
-            pool = pool.filter(form=section.form)
-        candidates = list(pool)
-        if len(candidates) < section.draw_count:
-            form = f" form-{section.form}" if section.form else ""
-            raise ConflictError(
-                f"This quiz cannot start: bank '{section.bank.slug}' has {len(candidates)}{form} "
-                f"questions and the quiz draws {section.draw_count}. Tell your instructor.",
-                code="quiz_misconfigured",
-            )
-        drawn.extend(rng.sample(candidates, section.draw_count))
-    return drawn
+    """Return the drawn questions in structural order: sections in order, draws in order.
+
+    Each section gives exactly its draw_count distinct questions from its pool, and every
+    rule of the quiz's blueprint holds (see assessments.blueprint for how)."""
+    rules = draw_rules(quiz_blueprint(quiz=quiz))
+    pools = pools_read(sections=quiz_sections(quiz=quiz), probes=any(rule.code for rule in rules))
+    try:
+        drawn = blueprint_draw(items=pools.items, sections=pools.sections, rules=rules, rng=rng)
+    except BlueprintUnmet as error:
+        raise ConflictError(
+            f"This quiz cannot start: {error} Tell your instructor.", code="quiz_misconfigured"
+        ) from None
+    return [pools.questions[question_id] for ids in drawn for question_id in ids]
 
 
 def _display_order(quiz: Quiz, count: int, rng: random.Random) -> list[int]:
@@ -173,6 +174,29 @@ def attempt_start(*, quiz: Quiz, learner: User, now: datetime | None = None) -> 
         for slot, index in enumerate(_display_order(quiz, len(questions), rng), start=1)
     )
     return attempt
+
+
+def quiz_structure_copy(*, source: Quiz, target: Quiz) -> None:
+    """Give `target` the sections and the blueprint of `source` (what its attempts draw)."""
+    QuizSection.objects.bulk_create(
+        QuizSection(
+            quiz=target,
+            bank_id=section.bank_id,
+            draw_count=section.draw_count,
+            form=section.form,
+            position=section.position,
+        )
+        for section in source.sections.order_by("position", "id")
+    )
+    BlueprintRule.objects.bulk_create(
+        BlueprintRule(
+            quiz=target,
+            misconception_id=rule.misconception_id,
+            qtype=rule.qtype,
+            minimum=rule.minimum,
+        )
+        for rule in source.blueprint_rules.order_by("id")
+    )
 
 
 def _locked_attempt(attempt_id: int, learner: User) -> Attempt:
