@@ -39,8 +39,10 @@ gradient dout (dL/d out, a float array of any shape), that same keep_mask and p,
 dropout_backward(dout, keep_mask, p) returns dL/dx: a new array with dout's shape and dtype
 (float32 stays float32).
 
-- Dropped units received no signal in the forward pass, so they get zero gradient.
-- Kept units were scaled by 1/(1-p), so their gradient is scaled by 1/(1-p) too.
+- A dropped unit passed nothing on in the forward pass: its output was 0 whatever its
+  input, so its input gets zero gradient.
+- A kept unit's output was its input scaled by 1/(1-p), so its gradient is dout scaled by
+  1/(1-p) too.
 - With p = 0 (every unit kept) the gradient is dout; with p = 1 (every unit dropped) it is
   all zeros, without NaN.
 - Do not modify dout or keep_mask.
@@ -79,7 +81,8 @@ def dropout_backward(dout, keep_mask, p):
 HINTS = (
     "Write the forward pass as out = x * keep_mask / (1 - p) and differentiate it element "
     "by element: d out_i / d x_i = keep_mask_i / (1 - p).",
-    "A dropped unit did not influence the output, so its gradient is exactly 0.",
+    "A dropped unit's output was 0 whatever its input, so the gradient with respect to that "
+    "input is exactly 0.",
     "Use the keep_mask you are given; never draw a new mask in the backward pass.",
     "p = 1 drops everything: return zeros instead of dividing by 1 - p = 0.",
     "np.where(keep_mask, dout / (1 - p), 0) builds a new array and keeps float32 as float32.",

@@ -52,7 +52,9 @@ its p is our 1 - p.)
   rng for randomness and draw a fresh mask on every call.
 - dropout_classic_infer(x, p): at inference every unit is present, so multiply x by the keep
   probability 1 - p: the expected training output and the inference output then agree.
-  Inference is deterministic.
+  Inference is deterministic. (The paper multiplies a unit's outgoing weights by its keep
+  probability at test time; multiplying the unit's output instead, as here, gives the next
+  layer the same input.)
 
 Both functions take a float array x of any shape and return a NEW array with x's shape and
 dtype (float32 stays float32); neither modifies x.
