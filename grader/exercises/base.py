@@ -9,6 +9,7 @@ sandbox.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -17,10 +18,16 @@ import numpy as np
 from grader.sandbox.results import CallResult
 
 # Defects of code that are not misconceptions (misconceptions.md): tagged apart.
+# "mask-inverted": a mask argument read the other way round (keep_mask taken for a drop
+# mask). What the argument means is a fact of the function's interface, stated in the
+# exercise, not a belief about dropout: such code still zeroes one set of units and scales
+# the other by the right factor, so it is reported like a wrong shape, not as a
+# misconception (it is not DO-PKEEP: the probability p is used correctly).
 DEFECTS = frozenset(
     {
         "mutates-input",
         "ignores-rng",
+        "mask-inverted",
         "wrong-shape",
         "wrong-dtype",
         "nan-at-p1",
@@ -61,6 +68,10 @@ class Exercise(Protocol):
     starter_code: str
     reference_source: str
     hints: tuple[str, ...]
+    # Per check id, in the order the checks run, every misconception code that check can
+    # name when it fails (an empty tuple: it names none, only defects or nothing). Declared
+    # without running anything, so that coverage ("which checks name DO-X") can be listed.
+    check_codes: Mapping[str, tuple[str, ...]]
 
     def plan(self, seed: int) -> Plan:
         """Return the calls and inputs for one submission, drawn from `seed`."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -193,8 +193,15 @@ def combine(check_id: str, parts: Sequence[CheckResult], success: str) -> CheckR
 GRADER_ERROR = "The grader could not evaluate this check"
 
 
-def run_checks(checks: Sequence[tuple[str, Callable[[str], CheckResult]]]) -> list[CheckResult]:
-    """Run every check (called with its id); one that raises (a grader bug) becomes a failure."""
+def run_checks(
+    checks: Sequence[tuple[str, Callable[[str], CheckResult]]],
+    codes: Mapping[str, tuple[str, ...]],
+) -> list[CheckResult]:
+    """Run every check (called with its id); one that raises (a grader bug) becomes a failure.
+
+    `codes` is the exercise's declaration (Exercise.check_codes): a check that is not
+    declared, or names a code its declaration lacks, is a grader bug and is logged; the
+    verdict is kept as it is, since hiding evidence from the learner would be worse."""
     verdicts: list[CheckResult] = []
     for check_id, check in checks:
         try:
@@ -207,6 +214,10 @@ def run_checks(checks: Sequence[tuple[str, Callable[[str], CheckResult]]]) -> li
                 f"{GRADER_ERROR} ({type(error).__name__}); this is a problem with the grader, "
                 "not with your code.",
             )
+        if check_id not in codes:
+            logger.error("check %s is not declared in the exercise's check_codes", check_id)
+        elif undeclared := set(verdict.misconceptions) - set(codes[check_id]):
+            logger.error("check %s named codes it does not declare: %s", check_id, undeclared)
         verdicts.append(verdict)
     return verdicts
 
@@ -476,43 +487,116 @@ def check_reproducible(
         check_id,
         f"Two generators created with the same seed gave different outputs ({int(np.sum(~same)):,}"
         f" of {same.size:,} values differ). The randomness must come only from the `rng` "
-        "argument (not np.random.*, random, or a generator created inside the function).",
+        "argument: np.random.*, the random module or an unseeded generator created inside the "
+        "function give different draws on every call, whatever rng's seed.",
         defects=["ignores-rng"],
     )
 
 
+def zeros(out: Array) -> Array:
+    """The dropped units of an element-wise dropout output: its zeros (inputs have none)."""
+    return np.asarray(as_float(out) == 0)
+
+
+def value_keys(x: Array) -> list[tuple[str, Array]]:
+    """The orders a mask chosen by value would follow, per element: values and magnitudes."""
+    x64 = as_float(x)
+    return [("values", x64), ("magnitudes", np.abs(x64))]
+
+
+def value_ordered(dropped: Array, keys: Sequence[tuple[str, Array]]) -> str | None:
+    """Say by which key the dropped units are exactly the lowest or the highest, if they are.
+
+    Only asked once a check has already failed, to name the belief: a random mask that drops
+    m of n ≥ 900 units is one of C(n, m) equally likely sets, at most two of which are
+    ordered by a given key, so a random mask is never mistaken for a chosen one."""
+    if not bool(np.any(dropped)) or bool(np.all(dropped)):
+        return None
+    for name, key in keys:
+        if key.shape != dropped.shape:
+            continue
+        out, kept = key[dropped], key[~dropped]
+        if float(np.max(out)) <= float(np.min(kept)):
+            return f"smallest {name}"
+        if float(np.min(out)) >= float(np.max(kept)):
+            return f"largest {name}"
+    return None
+
+
+def _targeted(check_id: str, head: str, order: str) -> CheckResult:
+    return failed(
+        check_id,
+        f"{head}: exactly the ones with the {order}. Dropout drops units at random, each with "
+        "probability p whatever its value; which units are dropped must come from `rng`, "
+        "never from x.",
+        misconceptions=["DO-TARGETED"],
+    )
+
+
 def check_seed_dependent(
-    outcomes: Outcomes, check_id: str, first: str, second: str, shape: tuple[int, ...]
+    outcomes: Outcomes,
+    check_id: str,
+    first: str,
+    second: str,
+    shape: tuple[int, ...],
+    dropped: Callable[[Array], Array] = zeros,
+    keys: Sequence[tuple[str, Array]] = (),
+    unit: str = "units",
 ) -> CheckResult:
     """Two generators with different seeds must give different outputs.
 
     δ: for a correct solution the outputs agree everywhere with probability at most
-    (p² + (1-p)²)^n ≤ 0.68^n for n ≥ 900 independent drop decisions, far below 1e-9."""
+    (p² + (1-p)²)^n ≤ 0.68^n for n ≥ 900 independent drop decisions, far below 1e-9.
+    `dropped` turns an output into its drop decisions; `keys` (shaped like them) are the
+    orders a mask chosen by value would follow."""
     a = outcomes.array(check_id, first, shape)
     if isinstance(a, CheckResult):
         return a
     b = outcomes.array(check_id, second, shape)
     if isinstance(b, CheckResult):
         return b
-    if bool(np.all(_same_values(a, b))):
+    if not bool(np.all(_same_values(a, b))):
+        return passed(check_id, "Generators with different seeds gave different outputs.")
+    decisions = dropped(a)
+    n, count = decisions.size, int(np.count_nonzero(decisions))
+    head = f"Generators with two different seeds gave exactly the same output ({a.size:,} values)"
+    if count in (0, n):
+        # Nothing was left to chance: no mask to speak of, so no evidence of a fixed one.
         return failed(
             check_id,
-            f"Generators with two different seeds gave exactly the same output ({a.size:,} "
-            "values). The function must draw from the `rng` it is given: re-seeding or creating "
-            "a generator inside the function fixes one mask for every call.",
-            misconceptions=["DO-FIXEDMASK"],
-            defects=["ignores-rng"],
+            f"{head}, with {'none' if count == 0 else 'every one'} of the {n:,} {unit} dropped, "
+            "so whether the mask depends on the seed could not be observed.",
         )
-    return passed(check_id, "Generators with different seeds gave different outputs.")
+    same = f"{head}: the same {count:,} of {n:,} {unit} were dropped with both"
+    order = value_ordered(decisions, keys)
+    if order is not None:
+        return _targeted(check_id, same, order)
+    # The same units dropped on two passes whatever the generator: a fixed mask, the
+    # catalogue's evidence of DO-FIXEDMASK. An unseeded generator of the function's own
+    # would not do this (its draws change on every call: the reproducibility check fails).
+    return failed(
+        check_id,
+        f"{same}, so the mask does not come from `rng`. A generator created inside the function "
+        "with a fixed seed (or np.random re-seeded with a constant) draws the same mask on every "
+        "call, and so does a mask kept from an earlier call: the same units are then dropped on "
+        "every pass. Draw the mask from the `rng` argument.",
+        misconceptions=["DO-FIXEDMASK"],
+        defects=["ignores-rng"],
+    )
 
 
 def check_fresh_mask(
-    check_id: str, first: Array, second: Array, unit: str = "units"
+    check_id: str,
+    first: Array,
+    second: Array,
+    unit: str = "units",
+    keys: Sequence[tuple[str, Array]] = (),
 ) -> CheckResult:
     """Two calls with the same generator must drop different units (`first`, `second`: dropped).
 
     δ: for a correct solution the two masks are independent and agree everywhere with
-    probability at most (p² + (1-p)²)^n ≤ 0.68^n for n ≥ 1000 decisions, far below 1e-9."""
+    probability at most (p² + (1-p)²)^n ≤ 0.68^n for n ≥ 1000 decisions, far below 1e-9.
+    `keys` (shaped like the masks) are the orders a mask chosen by value would follow."""
     n = first.size
     d1, d2 = int(np.count_nonzero(first)), int(np.count_nonzero(second))
     if d1 in (0, n) and d2 in (0, n):
@@ -523,11 +607,15 @@ def check_fresh_mask(
         )
     agree = float(np.mean(first == second))
     if agree == 1.0:
+        head = f"Two calls with the same generator dropped exactly the same {d1:,} of {n:,} {unit}"
+        order = value_ordered(first, keys)
+        if order is not None:
+            return _targeted(check_id, head, order)
         return failed(
             check_id,
-            f"Two calls with the same generator dropped exactly the same {d1:,} of {n:,} {unit}. "
-            "Dropout draws a fresh random mask on every forward pass; one fixed mask (cached, or "
-            "from a generator re-seeded inside the function) drops the same units forever.",
+            f"{head}. Dropout draws a fresh random mask on every forward pass; a mask kept from "
+            "an earlier call, or drawn from a generator created inside the function with a fixed "
+            "seed (or np.random re-seeded with a constant), drops the same units on every call.",
             misconceptions=["DO-FIXEDMASK"],
         )
     return passed(

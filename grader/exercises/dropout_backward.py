@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -88,6 +89,21 @@ HINTS = (
     "np.where(keep_mask, dout / (1 - p), 0) builds a new array and keeps float32 as float32.",
 )
 
+# Per check, in the order they run, the misconception codes it can name (Exercise.check_codes).
+DIAGNOSED = ("DO-GRADIENT", "DO-NOSCALE", "DO-SCHEME", "DO-PKEEP")  # what `diagnose` can name
+CHECK_CODES: dict[str, tuple[str, ...]] = {
+    "shape": (),
+    "dtype": (),
+    # only gradients that leak into dropped units fail here: never a kept-unit scale alone
+    "dropped-get-zero": ("DO-GRADIENT", "DO-NOSCALE", "DO-PKEEP"),
+    "kept-scaled": DIAGNOSED,
+    "finite-difference": DIAGNOSED,
+    "float32-values": DIAGNOSED,
+    "input-not-mutated": (),
+    "p-zero": ("DO-PKEEP",),
+    "p-one": ("DO-GRADIENT",),
+}
+
 FD_STEP = 0.01  # the function is linear, so the central difference has no truncation error
 FD_TOLERANCE = 1e-6  # relative (plus the same absolute): rounding of a sum of ~10⁴ terms
 
@@ -105,6 +121,7 @@ class DropoutBackward:
     starter_code = STARTER_CODE
     reference_source = REFERENCE_SOURCE
     hints = HINTS
+    check_codes = CHECK_CODES
 
     def plan(self, seed: int) -> Plan:
         """Hidden inputs drawn from `seed`: shapes, p, upstream gradients and keep masks."""
@@ -183,7 +200,8 @@ class _Checks:
                 ("input-not-mutated", self.input_not_mutated),
                 ("p-zero", self.p_zero),
                 ("p-one", self.p_one),
-            ]
+            ],
+            CHECK_CODES,
         )
 
     def shape(self, check_id: str) -> CheckResult:
@@ -217,14 +235,17 @@ class _Checks:
                 f"All {total:,} units dropped in the forward pass got zero gradient: the "
                 "forward pass's mask was reused.",
             )
-        found = diagnose(grad, self.dout, self.mask, self.p)
-        explanation, codes = found if found else ("", ("DO-GRADIENT",))
+        # Any other leak is what DO-GRADIENT says: gradient passed back through units the
+        # forward pass dropped (a fresh mask drawn here, for one, ignores the forward's mask).
+        found = diagnose(grad, self.dout, self.mask, self.p) or Diagnosis("", ("DO-GRADIENT",))
         return failed(
             check_id,
             f"{leaked:,} of the {total:,} units dropped in the forward pass got a non-zero "
-            "gradient. A dropped unit did not affect the output, so no gradient flows back "
-            f"through it: multiply by the same keep_mask as the forward pass. {explanation}",
-            codes,
+            "gradient. A dropped unit's output was 0 whatever its input, so no gradient flows "
+            "back through it: multiply by the same keep_mask as the forward pass. "
+            + found.explanation,
+            found.misconceptions,
+            found.defects,
         )
 
     def kept_scaled(self, check_id: str) -> CheckResult:
@@ -240,15 +261,15 @@ class _Checks:
                 check_id,
                 f"All {expected.size:,} kept units got dout * 1/(1-p) = dout * {1 / (1 - p):.4g}.",
             )
-        found = diagnose(grad, self.dout, self.mask, p)
-        explanation, codes = found if found else ("", ())
+        found = diagnose(grad, self.dout, self.mask, p) or Diagnosis("")
         bad = int(np.count_nonzero(~good))
         return failed(
             check_id,
             f"With p = {p:g}, the gradient of a kept unit should be dout / (1-p) = dout * "
             f"{1 / (1 - p):.4g} (the forward pass scaled it by that factor), but {bad:,} of "
-            f"{expected.size:,} kept units got something else. {explanation}",
-            codes,
+            f"{expected.size:,} kept units got something else. {found.explanation}",
+            found.misconceptions,
+            found.defects,
         )
 
     def finite_difference(self, check_id: str) -> CheckResult:
@@ -284,13 +305,13 @@ class _Checks:
         )
         if not wrong:
             return passed(check_id, f"{intro} agree with your gradient: {detail}.")
-        found = diagnose(grad, dout, mask, p)
-        explanation, codes = found if found else ("", ())
+        found = diagnose(grad, dout, mask, p) or Diagnosis("")
         return failed(
             check_id,
             f"{intro}: {wrong} of {len(lines)} disagree with your gradient: {detail}. "
-            + explanation,
-            codes,
+            + found.explanation,
+            found.misconceptions,
+            found.defects,
         )
 
     def float32_values(self, check_id: str) -> CheckResult:
@@ -303,13 +324,13 @@ class _Checks:
         bad = int(np.count_nonzero(np.abs(grad - expected) > VALUE_RTOL * np.abs(expected)))
         if bad == 0:
             return passed(check_id, f"The float32 gradient was right ({expected.size:,} values).")
-        found = diagnose(grad, self.f32, self.f32_mask, self.p)
-        explanation, codes = found if found else ("", ())
+        found = diagnose(grad, self.f32, self.f32_mask, self.p) or Diagnosis("")
         return failed(
             check_id,
             f"For {self.out.label('float32')}, {bad:,} of {expected.size:,} gradient values "
-            f"differ from dout * keep_mask / (1-p). {explanation}",
-            codes,
+            f"differ from dout * keep_mask / (1-p). {found.explanation}",
+            found.misconceptions,
+            found.defects,
         )
 
     def input_not_mutated(self, check_id: str) -> CheckResult:
@@ -331,10 +352,13 @@ class _Checks:
                 "probability, instead of by the keep probability 1-p?",
                 ["DO-PKEEP"],
             )
+        inverted = self._mask_inverted()
         return failed(
             check_id,
             "With p = 0 every unit is kept and unscaled, so the gradient must equal dout, but "
-            f"{int(np.count_nonzero(grad != dout)):,} of {dout.size:,} values differ.",
+            f"{int(np.count_nonzero(grad != dout)):,} of {dout.size:,} values differ."
+            + (" keep_mask is True for the KEPT units." if inverted else ""),
+            defects=["mask-inverted"] if inverted else [],
         )
 
     def p_one(self, check_id: str) -> CheckResult:
@@ -363,43 +387,75 @@ class _Checks:
             )
         if bool(np.all(grad == 0)):
             return passed(check_id, "With p = 1 and every unit dropped, the gradient was zero.")
-        return failed(
-            check_id,
+        head = (
             "With p = 1 every unit was dropped, so the gradient must be zero, but "
-            f"{int(np.count_nonzero(grad)):,} of {grad.size:,} values were not.",
-            ["DO-GRADIENT"],
+            f"{int(np.count_nonzero(grad)):,} of {grad.size:,} values were not."
         )
+        if self._mask_inverted():  # the all-False mask read as "drop nothing"
+            return failed(
+                check_id, head + " keep_mask is True for the KEPT units.", defects=["mask-inverted"]
+            )
+        return failed(check_id, head, ["DO-GRADIENT"])  # gradient through dropped units
+
+    def _mask_inverted(self) -> bool:
+        """Whether the main call's gradient reads keep_mask the other way round."""
+        got = self.out.get("grad")
+        grad = None if got is None or got.raised is not None else got.returned
+        if not isinstance(grad, np.ndarray) or grad.shape != self.dout.shape:
+            return False
+        found = diagnose(as_float(grad), self.dout, self.mask, self.p)
+        return found is not None and "mask-inverted" in found.defects
 
 
-def diagnose(grad: Array, dout: Array, mask: Array, p: float) -> tuple[str, tuple[str, ...]] | None:
-    """What a wrong gradient equals, among the typical mistakes, with the codes it reveals."""
+@dataclass(frozen=True)
+class Diagnosis:
+    """What a wrong gradient equals, and the codes and defects that reveals."""
+
+    explanation: str
+    misconceptions: tuple[str, ...] = ()
+    defects: tuple[str, ...] = ()
+
+
+def diagnose(grad: Array, dout: Array, mask: Array, p: float) -> Diagnosis | None:
+    """What a wrong gradient equals, among the typical mistakes, with the codes it reveals.
+
+    A factor with p where 1/(1-p) belongs is DO-PKEEP when it divides (the keep probability
+    read as p) and DO-SCHEME as well when it multiplies (the direction is wrong too: both
+    beliefs are needed, as either alone gives dout/p or dout·(1-p)). `~mask` is the
+    mask-inverted defect (see base.DEFECTS), never DO-PKEEP: p itself is used correctly."""
     d = as_float(dout)
     q = 1.0 - p
-    candidates: list[tuple[Array, str, tuple[str, ...]]] = [
-        (d, "Your gradient equals dout unchanged: the backward pass ignored the mask and the "
-         "scale.", ("DO-GRADIENT",)),
-        (d / q, "Your gradient equals dout / (1-p) everywhere: scaled, but the mask was "
-         "ignored.", ("DO-GRADIENT",)),
-        (d / p, "Your gradient equals dout / p everywhere: the mask was ignored and the scale "
-         "used the drop probability.", ("DO-GRADIENT", "DO-PKEEP")),
-        (d * mask, "Your gradient equals dout * keep_mask: the mask was applied but not the "
-         "1/(1-p) scale of the forward pass.", ("DO-NOSCALE",)),
-        (d * mask * q, "Your gradient equals dout * keep_mask * (1-p): multiplied by the keep "
-         "probability instead of divided.", ("DO-NOSCALE",)),
-        (d * mask / p, "Your gradient equals dout * keep_mask / p: p is the drop probability; "
-         "the forward pass divided by the keep probability 1-p.", ("DO-PKEEP",)),
-        (d * ~mask / q, "Your gradient flows through the DROPPED units and not the kept ones: "
-         "keep_mask is True for kept units.", ("DO-PKEEP",)),
-        (d * ~mask / p, "Your gradient flows through the DROPPED units, scaled by 1/p: "
-         "keep_mask is True for kept units and the keep probability is 1-p.", ("DO-PKEEP",)),
-        (d * ~mask, "Your gradient flows through the DROPPED units, unscaled: keep_mask is True "
-         "for kept units.", ("DO-PKEEP", "DO-NOSCALE")),
+    inverted = ("mask-inverted",)
+    candidates: list[tuple[Array, Diagnosis]] = [
+        (d, Diagnosis("Your gradient equals dout unchanged: the backward pass ignored the mask "
+         "and the scale.", ("DO-GRADIENT",))),
+        (d / q, Diagnosis("Your gradient equals dout / (1-p) everywhere: scaled, but the mask "
+         "was ignored.", ("DO-GRADIENT",))),
+        (d / p, Diagnosis("Your gradient equals dout / p everywhere: the mask was ignored and "
+         "the scale used the drop probability.", ("DO-GRADIENT", "DO-PKEEP"))),
+        (d * mask, Diagnosis("Your gradient equals dout * keep_mask: the mask was applied but "
+         "not the 1/(1-p) scale of the forward pass.", ("DO-NOSCALE",))),
+        (d * mask * q, Diagnosis("Your gradient equals dout * keep_mask * (1-p): multiplied by "
+         "the keep probability instead of divided.", ("DO-SCHEME",))),
+        (d * mask * p, Diagnosis("Your gradient equals dout * keep_mask * p: multiplied instead "
+         "of divided, and by the drop probability p instead of the keep probability 1-p.",
+         ("DO-SCHEME", "DO-PKEEP"))),
+        (d * mask / p, Diagnosis("Your gradient equals dout * keep_mask / p: p is the drop "
+         "probability; the forward pass divided by the keep probability 1-p.", ("DO-PKEEP",))),
+        (d * ~mask / q, Diagnosis("Your gradient flows through the DROPPED units and not the "
+         "kept ones: keep_mask is True for the KEPT units.", (), inverted)),
+        (d * ~mask / p, Diagnosis("Your gradient flows through the DROPPED units, scaled by "
+         "1/p: keep_mask is True for the KEPT units, and the keep probability is 1-p.",
+         ("DO-PKEEP",), inverted)),
+        (d * ~mask, Diagnosis("Your gradient flows through the DROPPED units, unscaled: "
+         "keep_mask is True for the KEPT units, and kept units need the 1/(1-p) scale.",
+         ("DO-NOSCALE",), inverted)),
     ]  # fmt: skip
-    for expected, explanation, codes in candidates:
+    for expected, diagnosis in candidates:
         if expected.shape == grad.shape and bool(
             np.all(np.abs(grad - expected) <= VALUE_RTOL * np.abs(expected))
         ):
-            return explanation, codes
+            return diagnosis
     return None
 
 

@@ -33,6 +33,7 @@ from grader.exercises.checks import (
     seeds_draw,
     signed_values,
     value,
+    value_keys,
 )
 from grader.sandbox.results import CallResult
 
@@ -115,6 +116,87 @@ HINTS = (
 )
 
 
+# Per check, in the order they run, the misconception codes it can name (Exercise.check_codes).
+CHECK_CODES: dict[str, tuple[str, ...]] = {
+    "shape": (),
+    "dtype": (),
+    "train-drop-fraction": ("DO-PKEEP",),
+    "train-kept-unscaled": ("DO-SCHEME", "DO-PKEEP"),
+    "train-fresh-mask": ("DO-FIXEDMASK", "DO-TARGETED"),
+    "train-seed-reproducible": (),
+    "train-seed-dependent": ("DO-FIXEDMASK", "DO-TARGETED"),
+    "infer-scaled": ("DO-TEST", "DO-NOSCALE", "DO-SCHEME", "DO-PKEEP"),
+    "infer-deterministic": ("DO-TEST",),
+    "input-not-mutated": (),
+}
+
+
+def train_factors(p: float) -> list[Factor]:
+    """Wrong factors between kept outputs and inputs in classic dropout's training pass.
+
+    Any factor here is a scaling in training, where classic dropout has none: the scheme
+    mix-up (DO-SCHEME). A factor with p where the keep probability 1-p belongs also takes
+    the drop/keep confusion (DO-PKEEP): both beliefs are needed to write it, since the
+    mix-up alone gives 1/(1-p) or (1-p) and the confusion alone gives no factor at all."""
+    return [
+        Factor(1.0 / (1.0 - p), "1/(1-p)", "Dividing the kept units by 1-p in training is "
+               "INVERTED dropout; classic dropout leaves training unscaled and multiplies by "
+               "1-p at inference instead.", ("DO-SCHEME",)),
+        Factor(1.0 / p, "1/p", "Dividing in training is inverted dropout's rule, and dividing "
+               "by p treats the drop probability as the keep probability; classic dropout "
+               "leaves training unscaled.", ("DO-SCHEME", "DO-PKEEP")),
+        Factor(1.0 - p, "(1-p)", "Multiplying by 1-p belongs to inference, not training: in "
+               "training the kept units pass through unchanged.", ("DO-SCHEME",)),
+        Factor(p, "p", "Multiplying by the keep probability belongs to inference, and p is "
+               "the DROP probability (the keep probability is 1-p); in training the kept "
+               "units pass through unchanged.", ("DO-SCHEME", "DO-PKEEP")),
+    ]  # fmt: skip
+
+
+def infer_factors(p: float, trained: Factor | None) -> list[Factor]:
+    """Wrong factors between the inference output and x in classic dropout.
+
+    `trained` is the factor the same submission's training pass applied to kept units
+    (Factor 1 for none), if it could be read: returning x at inference is DO-NOSCALE only
+    when no scaling was applied in training either; after a scaled training pass it
+    completes an inverted layer, the scheme mix-up."""
+    if trained is not None and trained.value == 1.0:
+        unchanged = Factor(
+            1.0,
+            "1",
+            "Training does not rescale either, so no scaling is applied anywhere: training "
+            "kept only a fraction 1-p of the units, and activations at inference are 1/(1-p) "
+            "times those seen in training.",
+            ("DO-NOSCALE",),
+        )
+    elif trained is not None:
+        unchanged = Factor(
+            1.0,
+            "1",
+            f"Your training pass scales the kept units by {trained.name} and inference leaves "
+            "x unchanged: that is inverted dropout's way of scaling, not classic dropout's, "
+            "which leaves training unscaled and multiplies by 1-p here.",
+            ("DO-SCHEME",),
+        )
+    else:
+        unchanged = Factor(
+            1.0, "1", "Classic dropout multiplies by the keep probability 1-p at inference."
+        )
+    return [
+        unchanged,
+        Factor(p, "p", "p is the drop probability; scale by the keep probability 1-p.",
+               ("DO-PKEEP",)),
+        Factor(1.0 / (1.0 - p), "1/(1-p)", "Dividing by 1-p is inverted dropout's training "
+               "step; at inference it makes activations larger, where classic dropout "
+               "multiplies by 1-p.", ("DO-SCHEME",)),
+        # Both beliefs needed: dividing at inference (alone: 1/(1-p)) and p read as the
+        # keep probability (alone: p).
+        Factor(1.0 / p, "1/p", "Dividing by p mixes up the schemes and the probabilities: "
+               "classic inference multiplies by the keep probability 1-p.",
+               ("DO-SCHEME", "DO-PKEEP")),
+    ]  # fmt: skip
+
+
 def _train_label(x: Array, p: float) -> str:
     return f"{TRAIN}(x, p={p:g}, rng) with x {array_text(x)}"
 
@@ -132,6 +214,7 @@ class DropoutClassic:
     starter_code = STARTER_CODE
     reference_source = REFERENCE_SOURCE
     hints = HINTS
+    check_codes = CHECK_CODES
 
     def plan(self, seed: int) -> Plan:
         """Hidden inputs drawn from `seed`: shapes, p, values and generator seeds."""
@@ -205,7 +288,8 @@ class _Checks:
                 ("infer-scaled", self.infer_scaled),
                 ("infer-deterministic", self.infer_deterministic),
                 ("input-not-mutated", self.input_not_mutated),
-            ]
+            ],
+            CHECK_CODES,
         )
 
     def shape(self, check_id: str) -> CheckResult:
@@ -241,20 +325,42 @@ class _Checks:
         if isinstance(got, CheckResult):
             return got
         p = self.p
-        wrong = [
-            Factor(1.0 / (1.0 - p), "1/(1-p)", "Dividing the kept units by 1-p in training is "
-                   "INVERTED dropout; classic dropout scales by 1-p at inference instead."),
-            Factor(1.0 / p, "1/p", "Dividing by p treats the drop probability as the keep "
-                   "probability, and classic dropout does not rescale in training anyway.",
-                   ("DO-PKEEP",)),
-            Factor(1.0 - p, "(1-p)", "Multiplying by 1-p belongs to inference, not training: in "
-                   "training the kept units pass through unchanged."),
-            Factor(p, "p", "Multiplying by p confuses drop and keep probabilities, and classic "
-                   "dropout does not rescale in training.", ("DO-PKEEP",)),
-        ]  # fmt: skip
+        wrong = train_factors(p)
+        if self._infers_classic():  # then a scaled training pass scales twice: say so
+            wrong[0] = Factor(
+                wrong[0].value, wrong[0].name, "Dividing the kept units by 1-p in training is "
+                "INVERTED dropout's scaling, and your inference also multiplies by 1-p: the "
+                "correction is applied twice, so activations at inference are (1-p) times "
+                "the expected training ones. Classic dropout leaves training unscaled.",
+                wrong[0].misconceptions,
+            )  # fmt: skip
         return check_kept_scaled(
             check_id, got, self.main, Factor(1.0, "1"), wrong, f"With p = {p:g} in training"
         )
+
+    def _train_factor(self) -> Factor | None:
+        """The factor the training pass applied to its kept units (Factor 1 for none), if
+        the output could be read and one known factor explains every kept unit."""
+        got = self.out.get("train")
+        out = None if got is None or got.raised is not None else got.returned
+        if not isinstance(out, np.ndarray) or out.shape != self.main.shape:
+            return None
+        o = as_float(out)
+        kept = o != 0
+        if not bool(np.any(kept)):
+            return None
+        return factor_match(
+            o[kept] / as_float(self.main)[kept], [Factor(1.0, "1"), *train_factors(self.p)]
+        )
+
+    def _infers_classic(self) -> bool:
+        """Whether the inference call returned x * (1-p), as classic dropout should."""
+        got = self.out.get("infer")
+        out = None if got is None or got.raised is not None else got.returned
+        if not isinstance(out, np.ndarray) or out.shape != self.infer_x.shape:
+            return False
+        target = as_float(self.infer_x) * (1.0 - self.p)
+        return bool(np.all(np.abs(as_float(out) - target) <= VALUE_RTOL * np.abs(target)))
 
     def train_fresh_mask(self, check_id: str) -> CheckResult:
         """δ ≤ 0.68^100000 ≈ 0: two independent masks never coincide (see check_fresh_mask)."""
@@ -264,7 +370,9 @@ class _Checks:
         second = self.out.array(check_id, "train_again", self.main.shape)
         if isinstance(second, CheckResult):
             return second
-        return check_fresh_mask(check_id, as_float(first) == 0, as_float(second) == 0)
+        return check_fresh_mask(
+            check_id, as_float(first) == 0, as_float(second) == 0, keys=value_keys(self.main)
+        )
 
     def train_seed_reproducible(self, check_id: str) -> CheckResult:
         """Exact (δ = 0): a new generator with the same seed reproduces the output."""
@@ -273,7 +381,12 @@ class _Checks:
     def train_seed_dependent(self, check_id: str) -> CheckResult:
         """δ ≈ 0 (see check_seed_dependent)."""
         return check_seed_dependent(
-            self.out, check_id, "seed_first", "other_seed", self.seed_x.shape
+            self.out,
+            check_id,
+            "seed_first",
+            "other_seed",
+            self.seed_x.shape,
+            keys=value_keys(self.seed_x),
         )
 
     def infer_scaled(self, check_id: str) -> CheckResult:
@@ -303,24 +416,18 @@ class _Checks:
                 "training output.",
             )
         zeros = int(np.count_nonzero(o == 0))
-        if zeros:
+        if 0 < zeros < x.size:  # x has no zeros: some units, not all, were dropped
             return failed(
                 check_id,
                 f"At inference {zeros:,} of {x.size:,} values were set to 0: units must not be "
                 "dropped at inference; every unit is present and scaled by 1-p.",
                 ["DO-TEST"],
             )
-        match = factor_match(o / x64, [
-            Factor(1.0, "1", "Returning x unchanged ignores that training kept only a fraction "
-                   "1-p of the units without rescaling: expected activations at inference would "
-                   "be 1/(1-p) times those seen in training.", ("DO-NOSCALE",)),
-            Factor(p, "p", "p is the drop probability; scale by the keep probability 1-p.",
-                   ("DO-PKEEP",)),
-            Factor(1.0 / (1.0 - p), "1/(1-p)", "Dividing by 1-p is inverted dropout's training "
-                   "step; classic dropout multiplies by 1-p at inference."),
-            Factor(1.0 / p, "1/p", "Dividing by p mixes up the schemes and the probabilities: "
-                   "classic inference multiplies by the keep probability 1-p.", ("DO-PKEEP",)),
-        ])  # fmt: skip
+        if zeros:
+            return failed(
+                check_id, f"At inference all {x.size:,} values were 0; expected x * (1-p)."
+            )
+        match = factor_match(o / x64, infer_factors(p, self._train_factor()))
         if match is not None:
             return failed(
                 check_id,

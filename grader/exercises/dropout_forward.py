@@ -16,6 +16,7 @@ from grader.exercises.checks import (
     check_dtypes,
     check_fresh_mask,
     check_kept_scaled,
+    check_seed_dependent,
     check_shapes,
     combine,
     failed,
@@ -29,8 +30,10 @@ from grader.exercises.checks import (
     signed_values,
     uniform_probability,
     value,
+    value_keys,
 )
 from grader.exercises.inverted import (
+    INVERTED_CHECK_CODES,
     InvertedChecks,
     InvertedInputs,
     call_label,
@@ -112,6 +115,25 @@ HINTS = (
 
 LARGE_SIZE = 2**18  # a Python loop takes ~0.4 s here, a vectorised call ~3 ms
 
+# Per check, in the order they run, the misconception codes it can name (Exercise.check_codes).
+CHECK_CODES: dict[str, tuple[str, ...]] = {
+    "shape": (),
+    "dtype": (),
+    "eval-identity": INVERTED_CHECK_CODES["eval-identity"],
+    "drop-fraction": ("DO-PKEEP",),
+    "kept-scaled": INVERTED_CHECK_CODES["kept-scaled"],
+    "mean-preserved": ("DO-NOSCALE", "DO-PKEEP", "DO-SCHEME"),
+    "fresh-mask": ("DO-FIXEDMASK", "DO-TARGETED"),
+    "seed-reproducible": INVERTED_CHECK_CODES["seed-reproducible"],
+    "seed-dependent": INVERTED_CHECK_CODES["seed-dependent"],
+    "independent-elements": ("DO-FIXEDMASK",),
+    "input-not-mutated": INVERTED_CHECK_CODES["input-not-mutated"],
+    "p-zero": INVERTED_CHECK_CODES["p-zero"],
+    "p-one": INVERTED_CHECK_CODES["p-one"],
+    "invalid-p": INVERTED_CHECK_CODES["invalid-p"],
+    "large-input": ("DO-NOSCALE", "DO-PKEEP", "DO-SCHEME"),  # drop fraction and kept-scaled
+}
+
 
 class DropoutForward:
     slug = "dropout-forward"
@@ -122,6 +144,7 @@ class DropoutForward:
     starter_code = STARTER_CODE
     reference_source = REFERENCE_SOURCE
     hints = HINTS
+    check_codes = CHECK_CODES
 
     def plan(self, seed: int) -> Plan:
         """Hidden inputs drawn from `seed`: shapes, p, values and generator seeds."""
@@ -185,7 +208,8 @@ class _Checks(InvertedChecks):
                 ("p-one", self.p_one),
                 ("invalid-p", self.invalid_p),
                 ("large-input", self.large_input),
-            ]
+            ],
+            CHECK_CODES,
         )
 
     def shape(self, check_id: str) -> CheckResult:
@@ -222,7 +246,21 @@ class _Checks(InvertedChecks):
         second = self.out.array(check_id, "train_again", self.main.shape)
         if isinstance(second, CheckResult):
             return second
-        return check_fresh_mask(check_id, as_float(first) == 0, as_float(second) == 0)
+        return check_fresh_mask(
+            check_id, as_float(first) == 0, as_float(second) == 0, keys=value_keys(self.main)
+        )
+
+    def seed_dependent(self, check_id: str) -> CheckResult:
+        """δ ≈ 0 (see check_seed_dependent): another seed gives another output; ≥ 6,400
+        element decisions (0.68^6400)."""
+        return check_seed_dependent(
+            self.out,
+            check_id,
+            "seed_first",
+            "other_seed",
+            self.seed_x.shape,
+            keys=value_keys(self.seed_x),
+        )
 
     def independent_elements(self, check_id: str) -> CheckResult:
         return _independent_elements(self.out, check_id, self.main, self.p)
@@ -264,7 +302,7 @@ def _mean_preserved(out: Outcomes, check_id: str, x: Array, p: float) -> CheckRe
             ("DO-PKEEP",),
         ),
         (p / (1.0 - p), "p/(1-p)", "1-p of the units were dropped instead of p.", ("DO-PKEEP",)),
-        (
+        (  # both beliefs are needed: either alone gives p/(1-p) or (1-p)
             p,
             "p",
             "1-p of the units were dropped and the rest not rescaled.",
@@ -274,7 +312,7 @@ def _mean_preserved(out: Outcomes, check_id: str, x: Array, p: float) -> CheckRe
             (1.0 - p) ** 2,
             "(1-p)²",
             "kept units were multiplied by 1-p instead of divided.",
-            ("DO-NOSCALE",),
+            ("DO-SCHEME",),  # a scaling was applied, in the wrong direction: not DO-NOSCALE
         ),
     ]
     factor, name, explanation, codes = min(candidates, key=lambda cand: abs(cand[0] - ratio))

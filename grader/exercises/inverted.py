@@ -21,7 +21,6 @@ from grader.exercises.checks import (
     check_not_mutated,
     check_raises_value_error,
     check_reproducible,
-    check_seed_dependent,
     factor_match,
     failed,
     generator,
@@ -30,9 +29,26 @@ from grader.exercises.checks import (
 )
 from grader.sandbox.results import CallResult
 
+# The misconception codes each check shared by the inverted exercises can name (see
+# base.Exercise.check_codes); each exercise's CHECK_CODES takes these entries.
+INVERTED_CHECK_CODES: dict[str, tuple[str, ...]] = {
+    "eval-identity": ("DO-TEST", "DO-SCHEME", "DO-PKEEP"),
+    "kept-scaled": ("DO-NOSCALE", "DO-PKEEP", "DO-SCHEME"),
+    "seed-reproducible": (),
+    "seed-dependent": ("DO-FIXEDMASK", "DO-TARGETED"),
+    "input-not-mutated": (),
+    "p-zero": ("DO-PKEEP",),
+    "p-one": ("DO-PKEEP",),
+    "invalid-p": (),
+}
+
 
 def inverted_scale_factors(p: float) -> list[Factor]:
-    """Wrong factors between kept outputs and inputs in inverted dropout's training pass."""
+    """Wrong factors between kept outputs and inputs in inverted dropout's training pass.
+
+    Each carries the belief that would make someone write it (misconceptions.md): DO-NOSCALE
+    only when no scaling was applied at all; a factor applied in the wrong direction or
+    at the wrong time is DO-SCHEME; p where the keep probability belongs is DO-PKEEP."""
     return [
         Factor(
             1.0,
@@ -51,16 +67,20 @@ def inverted_scale_factors(p: float) -> list[Factor]:
         Factor(
             1.0 - p,
             "(1-p)",
-            "Multiplying by the keep probability in training shrinks "
-            "activations further; inverted dropout divides by 1-p.",
-            ("DO-NOSCALE",),
+            "Multiplying by the keep probability is classic dropout's inference rule; in "
+            "inverted dropout's training pass it shrinks activations further instead of "
+            "compensating for the dropped units: divide by 1-p.",
+            ("DO-SCHEME",),
         ),
+        # Multiplying by p takes two beliefs, both needed: multiplying by the keep
+        # probability in training (the scheme mix-up above, which alone gives x·(1-p)) and
+        # reading p as that keep probability (which alone gives x/p).
         Factor(
             p,
             "p",
             "Multiplying by p confuses the drop and keep probabilities and scales in "
-            "the wrong direction.",
-            ("DO-PKEEP", "DO-NOSCALE"),
+            "the wrong direction: inverted dropout divides the kept units by 1-p.",
+            ("DO-PKEEP", "DO-SCHEME"),
         ),
     ]
 
@@ -80,6 +100,47 @@ def check_inverted_kept(out: Outcomes, check_id: str, name: str, x: Array, p: fl
     )
 
 
+def inverted_eval_factors(p: float) -> list[Factor]:
+    """Wrong factors between the inference output and x in an inverted dropout layer."""
+    return [
+        # Dividing at inference is a scheme mix-up (catalogue: "divides by (1-p) at
+        # inference"), not DO-TEST: no unit is dropped, the output is deterministic.
+        Factor(
+            1.0 / (1.0 - p),
+            "1/(1-p)",
+            "Dividing by 1-p is the training-time scaling of inverted dropout; applied at "
+            "inference it makes activations 1/(1-p) times larger than the expected training "
+            "ones. Inverted dropout does nothing when training is False.",
+            ("DO-SCHEME",),
+        ),
+        Factor(
+            1.0 - p,
+            "(1-p)",
+            "That is classic dropout's inference rule; inverted dropout already divides by "
+            "1-p in training, so scaling again at inference makes activations (1-p) times the "
+            "expected training ones.",
+            ("DO-SCHEME",),
+        ),
+        # The next two take two beliefs each, both needed: scaling at inference in an
+        # inverted layer (alone: x·(1-p) or x/(1-p)) and p read as the keep probability.
+        Factor(
+            p,
+            "p",
+            "That is classic dropout's inference rule with p taken for the keep probability: "
+            "p is the DROP probability, and inverted dropout does nothing at inference anyway.",
+            ("DO-SCHEME", "DO-PKEEP"),
+        ),
+        Factor(
+            1.0 / p,
+            "1/p",
+            "That is a training-time scaling applied at inference, with p taken for the keep "
+            "probability: p is the DROP probability, and inverted dropout does nothing at "
+            "inference.",
+            ("DO-SCHEME", "DO-PKEEP"),
+        ),
+    ]
+
+
 def check_eval_identity(out: Outcomes, check_id: str, name: str, x: Array, p: float) -> CheckResult:
     """Exact (δ = 0): at training=False the output equals x."""
     got = out.array(check_id, name, x.shape)
@@ -92,7 +153,7 @@ def check_eval_identity(out: Outcomes, check_id: str, name: str, x: Array, p: fl
     zeros = int(np.count_nonzero(o == 0))
     nonzero = o != 0
     ratios = o[nonzero] / x64[nonzero]
-    if zeros:
+    if 0 < zeros < x.size:  # x has no zeros: some units, not all, were dropped
         return failed(
             check_id,
             f"With training=False, {zeros:,} of {x.size:,} values were set to 0. At inference "
@@ -100,26 +161,12 @@ def check_eval_identity(out: Outcomes, check_id: str, name: str, x: Array, p: fl
             "when training is False.",
             ["DO-TEST"],
         )
-    match = factor_match(
-        ratios,
-        [
-            Factor(
-                1.0 / (1.0 - p),
-                "1/(1-p)",
-                "The training-time scaling was applied at inference; "
-                "inverted dropout does nothing when training is False.",
-                ("DO-TEST",),
-            ),
-            Factor(
-                1.0 - p,
-                "(1-p)",
-                "That is classic dropout's inference rule; inverted dropout "
-                "already divided by 1-p in training, so scaling again at inference makes expected "
-                "activations differ between training and inference.",
-                ("DO-NOSCALE",),
-            ),
-        ],
-    )
+    if zeros:
+        return failed(
+            check_id,
+            f"With training=False all {x.size:,} values were 0; the output should equal x.",
+        )
+    match = factor_match(ratios, inverted_eval_factors(p))
     if match is not None:
         return failed(
             check_id,
@@ -132,7 +179,6 @@ def check_eval_identity(out: Outcomes, check_id: str, name: str, x: Array, p: fl
         check_id,
         f"With training=False the output should equal x, but {bad:,} of {x.size:,} values "
         "differ. Dropout must do nothing at inference.",
-        ["DO-TEST"],
     )
 
 
@@ -267,7 +313,8 @@ def inverted_calls_add(
 class InvertedChecks:
     """The checks forward and spatial dropout share, on the calls of `inverted_calls_add`.
 
-    Each exercise subclasses it with its own shape, fraction and independence checks.
+    Each exercise subclasses it with its own shape, fraction, independence and seed
+    dependence checks (these depend on what one drop decision covers: a unit or a map).
     """
 
     def __init__(self, plan: Plan, results: list[CallResult]) -> None:
@@ -295,13 +342,6 @@ class InvertedChecks:
     def seed_reproducible(self, check_id: str) -> CheckResult:
         """Exact (δ = 0): a new generator with the same seed reproduces the output."""
         return check_reproducible(self.out, check_id, "seed_first", "same_seed", self.seed_x.shape)
-
-    def seed_dependent(self, check_id: str) -> CheckResult:
-        """δ ≈ 0 (see check_seed_dependent): another seed gives another output. Forward has
-        ≥ 6,400 element decisions (0.68^6400), spatial ≥ 900 channel decisions (≈ 1e-151)."""
-        return check_seed_dependent(
-            self.out, check_id, "seed_first", "other_seed", self.seed_x.shape
-        )
 
     def input_not_mutated(self, check_id: str) -> CheckResult:
         """Exact (δ = 0): x is unchanged after a training and an inference call."""

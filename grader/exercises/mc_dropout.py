@@ -104,6 +104,22 @@ HINTS = (
 )
 
 
+# Per check, in the order they run, the misconception codes it can name (Exercise.check_codes).
+# Calling forward with training=False here is DO-MCDROPOUT, never DO-TEST: switching dropout
+# off at inference is the right belief about normal inference; in an MC routine it shows a
+# misunderstanding of MC dropout itself.
+CHECK_CODES: dict[str, tuple[str, ...]] = {
+    "returns-pair": (),
+    "forward-calls": ("DO-MCDROPOUT",),
+    "mean": (),
+    "std-positive": ("DO-MCDROPOUT", "DO-FIXEDMASK"),
+    "std": (),
+    "seed-reproducible": (),
+    "seed-dependent": ("DO-MCDROPOUT", "DO-FIXEDMASK"),
+    "input-not-mutated": (),
+}
+
+
 @dataclass(frozen=True)
 class _Moments:
     """Exact moments of one stochastic pass, per (row, output), and the check tolerances.
@@ -190,6 +206,7 @@ class McDropout:
     starter_code = STARTER_CODE
     reference_source = REFERENCE_SOURCE
     hints = HINTS
+    check_codes = CHECK_CODES
 
     def plan(self, seed: int) -> Plan:
         """A network, an input batch, n_samples and generator seeds drawn from `seed`."""
@@ -253,7 +270,8 @@ class _Checks:
                 ("seed-reproducible", self.seed_reproducible),
                 ("seed-dependent", self.seed_dependent),
                 ("input-not-mutated", self.input_not_mutated),
-            ]
+            ],
+            CHECK_CODES,
         )
 
     def _pair(self, check_id: str, name: str) -> tuple[Array, Array] | CheckResult:
@@ -298,40 +316,56 @@ class _Checks:
             if isinstance(call, tuple) and len(call) == 2 and isinstance(call[1], tuple)
         ]
 
+    def _passes(self, name: str = "mc") -> tuple[int, int]:
+        """Rows forward ran on with dropout on, and the number of calls with it off."""
+        calls = self._network_calls(name)
+        on_rows = sum(_rows(shape) for training, shape in calls if training)
+        return on_rows, sum(1 for training, _ in calls if not training)
+
     def forward_calls(self, check_id: str) -> CheckResult:
         """Exact (δ = 0): forward ran with training=True on n_samples copies of the batch
-        (any split into calls is accepted: one call per sample, or stacked batches)."""
+        (any split into calls is accepted: one call per sample, or stacked batches). Extra
+        calls with training=False are reported, not failed: a deterministic pass next to
+        the samples is normal inference, a correct action; DO-MCDROPOUT is named only when
+        passes that should have been samples were made with dropout off."""
         crashed = self.out.raised(check_id, "mc")
         calls = self._network_calls()
         rows = sum(_rows(shape) for _, shape in calls)
-        off = sum(1 for training, _ in calls if not training)
+        on_rows, off = self._passes()
         expected_rows = self.n * self.x.shape[0]
         summary = (
             f"forward was called {len(calls)} time(s), {off} of them with training=False, on "
             f"{rows} input rows in total"
         )
+        short = off > 0 and on_rows < expected_rows  # samples made with dropout off
         if crashed is not None:
             return failed(
                 check_id,
                 f"{crashed.message} Before that, {summary}.",
-                ["DO-TEST"] if off else [],
+                ["DO-MCDROPOUT"] if off and not on_rows else [],
                 crashed.defects,
             )
-        if off:
+        if short:
             return failed(
                 check_id,
                 f"{summary}. MC dropout deliberately keeps dropout ON at test time: with "
                 "training=False every pass is the same deterministic network, so the samples "
-                "carry no uncertainty (std 0). Call forward(x, True, rng).",
-                ["DO-TEST"],
+                "carry no uncertainty (std 0). Call forward(x, True, rng) for every sample.",
+                ["DO-MCDROPOUT"],
             )
-        if rows != expected_rows:
+        if on_rows != expected_rows:
             return failed(
                 check_id,
                 f"{summary}; expected n_samples = {self.n} stochastic passes over the "
                 f"{self.x.shape[0]}-row batch ({expected_rows} rows).",
             )
-        return passed(check_id, f"{summary}: n_samples = {self.n} passes with dropout on.")
+        extra = (
+            f" The {off} call(s) with training=False are normal, deterministic inference: not "
+            "samples, and not needed for MC dropout's mean and spread."
+            if off
+            else ""
+        )
+        return passed(check_id, f"{summary}: n_samples = {self.n} passes with dropout on.{extra}")
 
     def mean(self, check_id: str) -> CheckResult:
         """δ = 1e-9 (Hoeffding on the mask bits, union over the outputs; see _Moments)."""
@@ -371,30 +405,44 @@ class _Checks:
         if isinstance(got, CheckResult):
             return got
         std = got[1]
-        floor = 1e-6 * (1.0 + np.abs(self.moments.mu))
-        if bool(np.all(std > floor)):
+        if not bool(np.any(self._no_spread(std))):
             return passed(check_id, "Every output's standard deviation is positive.")
-        calls = self._network_calls()
-        zero = int(np.count_nonzero(~(std > floor)))
+        zero = int(np.count_nonzero(self._no_spread(std)))
         message = (
             f"{zero} of {std.size} standard deviations were 0 (up to rounding) or not a number: "
             "all passes gave the same output."
         )
-        if any(not training for training, _ in calls):
+        on_rows, off = self._passes()
+        if off and on_rows < self.n * self.x.shape[0]:
             return failed(
                 check_id,
                 message + " forward was called with training=False: MC dropout samples with "
                 "dropout ON at test time, which is what makes the passes differ.",
-                ["DO-TEST"],
+                ["DO-MCDROPOUT"],
             )
-        if calls:
+        if on_rows >= 2 * self.x.shape[0] and self._seed_independent():
+            # Passes with dropout on that are identical, whatever the seed: one mask used on
+            # every pass (typically a generator created with a fixed seed for each pass).
             return failed(
                 check_id,
-                message + " With dropout on, identical passes mean the same mask was used every "
-                "time: pass the given rng to forward instead of re-creating a seeded generator.",
+                message + " With dropout on, identical passes mean the same mask was used on "
+                "every pass, e.g. from a generator created with a fixed seed for each pass: pass "
+                "the given rng to forward, so that every pass draws a fresh mask.",
                 ["DO-FIXEDMASK"],
             )
         return failed(check_id, message)
+
+    def _no_spread(self, std: Array) -> Array:
+        """Where a std is 0 up to rounding (at most 1e-6 * (1 + |μ|)) or not a number."""
+        return np.asarray(~(std > 1e-6 * (1.0 + np.abs(self.moments.mu))))
+
+    def _seed_independent(self) -> bool:
+        """Whether generators with different seeds gave exactly the same (mean, std)."""
+        first = self._pair("seed-dependent", "repeat_a")
+        other = self._pair("seed-dependent", "other")
+        if isinstance(first, CheckResult) or isinstance(other, CheckResult):
+            return False
+        return _same(first, other)
 
     def std(self, check_id: str) -> CheckResult:
         """δ = 1e-9 (Bernstein + Hoeffding, union over the outputs; see _Moments)."""
@@ -444,7 +492,8 @@ class _Checks:
             check_id,
             f"Two generators created with the same seed gave different results (with "
             f"n_samples = {SMALL_SAMPLES}). Pass the rng you were given to forward: it must be "
-            "the only source of randomness.",
+            "the only source of randomness (np.random or an unseeded generator of your own "
+            "draws differently on every call, whatever rng's seed).",
             defects=["ignores-rng"],
         )
 
@@ -459,22 +508,39 @@ class _Checks:
             return other
         if not _same(first, other):
             return passed(check_id, "Generators with different seeds gave different results.")
-        calls = self._network_calls("repeat_a") + self._network_calls("other")
-        if any(not training for training, _ in calls):
+        on_rows, off = self._passes("repeat_a")
+        small_rows = SMALL_SAMPLES * self.x.shape[0]
+        head = "Generators with two different seeds gave exactly the same (mean, std)"
+        if off and on_rows < small_rows:
             return failed(
                 check_id,
-                "Generators with two different seeds gave exactly the same (mean, std) because "
-                "forward was called with training=False: without dropout the generator is never "
-                "used. MC dropout samples with dropout ON.",
-                ["DO-TEST"],
+                f"{head} because forward was called with training=False: without dropout the "
+                "generator is never used. MC dropout samples with dropout ON.",
+                ["DO-MCDROPOUT"],
             )
+        if not on_rows:
+            return failed(check_id, f"{head}: forward was never run with dropout on.")
+        spread = not bool(np.all(self._no_spread(first[1])))
+        if not spread and on_rows >= 2 * self.x.shape[0]:
+            return failed(
+                check_id,
+                f"{head}, with every pass identical (std 0): the same mask was used on every "
+                "pass, whatever the seed, e.g. from a generator created with a fixed seed for "
+                "each pass. Pass the rng you were given to forward.",
+                ["DO-FIXEDMASK"],
+                ["ignores-rng"],
+            )
+        # Otherwise the masks are fresh within a call (the passes differ) or there was one
+        # pass: only their sequence ignores rng (a generator of the function's own with a
+        # fixed seed). A defect, not evidence of one mask for every pass.
+        what = "the passes differ, but they come out" if spread else "they come out"
         return failed(
             check_id,
-            "Generators with two different seeds gave exactly the same (mean, std): the "
-            "randomness does not come from the given rng (a generator re-seeded inside the "
-            "function fixes the masks).",
-            ["DO-FIXEDMASK"],
-            ["ignores-rng"],
+            f"{head}: {what} the same whatever rng's seed, so the masks are not drawn from rng "
+            "(a generator created inside the function with a fixed seed, or np.random seeded "
+            "with a constant, repeats one sequence of masks on every call). Pass the rng you "
+            "were given to forward.",
+            defects=["ignores-rng"],
         )
 
     def input_not_mutated(self, check_id: str) -> CheckResult:

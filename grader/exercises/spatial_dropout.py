@@ -13,6 +13,7 @@ from grader.exercises.checks import (
     check_drop_fraction,
     check_dtypes,
     check_fresh_mask,
+    check_seed_dependent,
     check_shapes,
     combine,
     failed,
@@ -23,8 +24,10 @@ from grader.exercises.checks import (
     seeds_draw,
     signed_values,
     uniform_probability,
+    value_keys,
 )
 from grader.exercises.inverted import (
+    INVERTED_CHECK_CODES,
     InvertedChecks,
     InvertedInputs,
     inverted_calls_add,
@@ -102,6 +105,25 @@ HINTS = (
 )
 
 
+# Per check, in the order they run, the misconception codes it can name (Exercise.check_codes).
+CHECK_CODES: dict[str, tuple[str, ...]] = {
+    "shape": (),
+    "dtype": (),
+    "eval-identity": INVERTED_CHECK_CODES["eval-identity"],
+    "whole-channels": (),
+    "drop-fraction": ("DO-PKEEP",),
+    "kept-scaled": INVERTED_CHECK_CODES["kept-scaled"],
+    "independent-examples": ("DO-FIXEDMASK",),
+    "fresh-mask": ("DO-FIXEDMASK", "DO-TARGETED"),
+    "seed-reproducible": INVERTED_CHECK_CODES["seed-reproducible"],
+    "seed-dependent": INVERTED_CHECK_CODES["seed-dependent"],
+    "input-not-mutated": INVERTED_CHECK_CODES["input-not-mutated"],
+    "p-zero": INVERTED_CHECK_CODES["p-zero"],
+    "p-one": INVERTED_CHECK_CODES["p-one"],
+    "invalid-p": INVERTED_CHECK_CODES["invalid-p"],
+}
+
+
 def _dims(gen: np.random.Generator, n: tuple[int, int], c: tuple[int, int]) -> tuple[int, ...]:
     return (
         int(gen.integers(n[0], n[1] + 1)),
@@ -120,6 +142,7 @@ class SpatialDropout:
     starter_code = STARTER_CODE
     reference_source = REFERENCE_SOURCE
     hints = HINTS
+    check_codes = CHECK_CODES
 
     def plan(self, seed: int) -> Plan:
         """Hidden inputs drawn from `seed`: N ≈ 80-120 examples times C ≈ 20,000/N channels
@@ -157,6 +180,20 @@ def _maps(out: Array) -> tuple[Array, Array]:
     return dropped, mixed
 
 
+def _dropped_maps(out: Array) -> Array:
+    return _maps(out)[0]
+
+
+def _map_keys(x: Array) -> list[tuple[str, Array]]:
+    """The orders a choice of maps by value would follow, per (example, channel)."""
+    x64 = as_float(x)
+    return [
+        ("mean values", x64.mean(axis=(2, 3))),
+        ("mean magnitudes", np.abs(x64).mean(axis=(2, 3))),
+        ("norms", np.sqrt(np.square(x64).sum(axis=(2, 3)))),
+    ]
+
+
 class _Checks(InvertedChecks):
     """The check suite of one submission: one method per check, called with its id."""
 
@@ -181,7 +218,8 @@ class _Checks(InvertedChecks):
                 ("p-zero", self.p_zero),
                 ("p-one", self.p_one),
                 ("invalid-p", self.invalid_p),
-            ]
+            ],
+            CHECK_CODES,
         )
 
     def _train_maps(self, check_id: str, name: str = "train") -> tuple[Array, Array] | CheckResult:
@@ -296,7 +334,35 @@ class _Checks(InvertedChecks):
         second = self._train_maps(check_id, "train_again")
         if isinstance(second, CheckResult):
             return second
-        return check_fresh_mask(check_id, first[0], second[0], unit="channels")
+        return check_fresh_mask(
+            check_id, first[0], second[0], unit="channels", keys=_map_keys(self.main)
+        )
+
+    def seed_dependent(self, check_id: str) -> CheckResult:
+        """δ ≈ 0 (see check_seed_dependent): another seed gives another output; ≥ 900
+        channel decisions (0.68^900 ≈ 1e-151). A solution that drops single values (the
+        whole-channels check) is judged on its values, so its mask can still be seen."""
+        got = self.out.array(check_id, "seed_first", self.seed_x.shape)
+        if not isinstance(got, CheckResult) and bool(np.any(_maps(got)[1])):
+            return check_seed_dependent(
+                self.out,
+                check_id,
+                "seed_first",
+                "other_seed",
+                self.seed_x.shape,
+                keys=value_keys(self.seed_x),
+                unit="values",
+            )
+        return check_seed_dependent(
+            self.out,
+            check_id,
+            "seed_first",
+            "other_seed",
+            self.seed_x.shape,
+            dropped=_dropped_maps,
+            keys=_map_keys(self.seed_x),
+            unit="channels",
+        )
 
 
 EXERCISE = SpatialDropout()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from grader.exercises import EXERCISES
-from grader.exercises.base import CheckResult
+from grader.exercises.base import DEFECTS, CheckResult
 from grader.exercises.checks import GRADER_ERROR
 from grader.sandbox import harness, results
 from grader.sandbox.results import CallResult, Unsupported
@@ -121,7 +121,7 @@ def garbage_call(reference, gen, pool):
     return call
 
 
-def assert_sound(verdicts, plan_calls):
+def assert_sound(exercise, verdicts):
     assert isinstance(verdicts, list)
     assert verdicts
     assert all(isinstance(v, CheckResult) for v in verdicts)
@@ -129,6 +129,9 @@ def assert_sound(verdicts, plan_calls):
     for verdict in verdicts:
         assert verdict.message
         assert GRADER_ERROR not in verdict.message, verdict  # handled explicitly, not by the net
+        # whatever came back, a check names only the codes it declares
+        assert set(verdict.misconceptions) <= set(exercise.check_codes[verdict.id]), verdict
+        assert set(verdict.defects) <= DEFECTS, verdict
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -158,10 +161,10 @@ def test_uniform_garbage_never_raises_and_fails(slug):
         )
     for case in uniform:
         verdicts = exercise.evaluate(plan, case)
-        assert_sound(verdicts, plan.calls)
+        assert_sound(exercise, verdicts)
         assert any(not v.passed for v in verdicts)
     # an extra result (the decoder refuses a count mismatch anyway) is ignored
-    assert_sound(exercise.evaluate(plan, [*reference, CallResult()]), plan.calls)
+    assert_sound(exercise, exercise.evaluate(plan, [*reference, CallResult()]))
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -175,7 +178,7 @@ def test_mixed_garbage_never_raises(slug):
             case = [garbage_call(r, gen, pool) for r, pool in zip(reference, pools, strict=True)]
             if gen.random() < 0.1:
                 case = case[: gen.integers(0, len(case))]
-            assert_sound(exercise.evaluate(plan, case), plan.calls)
+            assert_sound(exercise, exercise.evaluate(plan, case))
 
 
 @pytest.mark.parametrize("slug", SLUGS)
