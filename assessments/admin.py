@@ -7,7 +7,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -16,6 +18,7 @@ from assessments.bank_format import bank_export, bank_import
 from assessments.errors import ApplicationError
 from assessments.models import (
     Attempt,
+    BlueprintRule,
     Choice,
     Explanation,
     Misconception,
@@ -26,6 +29,7 @@ from assessments.models import (
     QuizSection,
     Response,
 )
+from assessments.selectors import quiz_blueprint_problem
 
 
 @admin.register(Misconception)
@@ -133,6 +137,64 @@ class QuizSectionInline(admin.TabularInline[QuizSection, Quiz]):
     extra = 0
 
 
+def _kept(formset: BaseInlineFormSet[Any, Any, Any]) -> list[Any]:
+    """Return the instances a valid formset would leave: neither deleted nor left blank."""
+    kept = []
+    for form in formset.forms:
+        if formset.can_delete and form.cleaned_data.get("DELETE"):
+            continue
+        if form.instance.pk is None and not form.has_changed():
+            continue
+        kept.append(form.instance)
+    return kept
+
+
+class BlueprintRuleFormSet(BaseInlineFormSet[BlueprintRule, Quiz, Any]):
+    """The blueprint's rules; refuses a blueprint that the sections, as posted, cannot meet."""
+
+    # Set by QuizAdmin: the sections posted with the rules (None: the saved ones).
+    sections_formset: BaseInlineFormSet[QuizSection, Quiz, Any] | None = None
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        rules: list[BlueprintRule] = _kept(self)
+        seen: set[tuple[int | None, str]] = set()
+        for rule in rules:
+            if (rule.misconception_id, rule.qtype) in seen:
+                raise ValidationError(
+                    f"Two rules count {rule.describe()}; keep one and set its minimum."
+                )
+            seen.add((rule.misconception_id, rule.qtype))
+        sections: list[QuizSection] | None = None
+        if self.sections_formset is not None:
+            if not self.sections_formset.is_valid():
+                return  # its own errors come first
+            sections = _kept(self.sections_formset)
+        elif self.instance.pk is None:
+            sections = []
+        problem = quiz_blueprint_problem(quiz=self.instance, sections=sections, rules=rules)
+        if problem is not None:
+            changed = self.has_changed() or self.sections_formset is None
+            what = "this blueprint" if changed else "the blueprint with these sections"
+            raise ValidationError(f"No attempt could honour {what}. {problem}")
+
+
+class BlueprintRuleInline(admin.TabularInline[BlueprintRule, Quiz]):
+    """What every attempt carries: at least N items per misconception code and/or type."""
+
+    model = BlueprintRule
+    formset = BlueprintRuleFormSet
+    extra = 0
+    fields = ["misconception", "qtype", "minimum"]
+    verbose_name = "blueprint rule"
+    verbose_name_plural = (
+        "Blueprint: every attempt carries at least this many items that probe the "
+        "misconception (and/or are of the type)"
+    )
+
+
 @admin.register(Quiz)
 class QuizAdmin(admin.ModelAdmin[Quiz]):
     list_display = [
@@ -144,7 +206,19 @@ class QuizAdmin(admin.ModelAdmin[Quiz]):
         "opens_at",
         "closes_at",
     ]
-    inlines = [QuizSectionInline]
+    inlines = [QuizSectionInline, BlueprintRuleInline]
+
+    def _create_formsets(
+        self, request: HttpRequest, obj: Model, change: bool
+    ) -> tuple[list[Any], list[Any]]:
+        # Django validates each inline on its own; the blueprint's check needs the sections
+        # as posted, so hand the rules' formset the sections' one (validated before it).
+        formsets, inlines = super()._create_formsets(request, obj, change)  # type: ignore[misc]
+        sections = next((f for f in formsets if f.model is QuizSection), None)
+        for formset in formsets:
+            if isinstance(formset, BlueprintRuleFormSet):
+                formset.sections_formset = sections
+        return formsets, inlines
 
 
 class ResponseInline(admin.TabularInline[Response, Attempt]):

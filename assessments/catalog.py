@@ -14,7 +14,15 @@ from django.db import transaction
 
 from assessments.bank_format import bank_import
 from assessments.errors import ApplicationError
-from assessments.models import Misconception, QuestionBank, Quiz, QuizSection
+from assessments.models import (
+    BlueprintRule,
+    Misconception,
+    QuestionBank,
+    QuestionType,
+    Quiz,
+    QuizSection,
+)
+from assessments.selectors import quiz_blueprint_problem
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
 DEMO_PASSWORD = "dropout-demo"  # noqa: S105 - published demo accounts for a local run
@@ -48,9 +56,63 @@ def misconceptions_load(items: list[dict[str, Any]]) -> int:
     return len(items)
 
 
+BLUEPRINT_KEYS = frozenset({"misconception", "qtype", "minimum"})
+
+
+def _rule_error(slug: str, index: int, message: str, key: str = "") -> ApplicationError:
+    field = f"{slug}.blueprint[{index}]" + (f".{key}" if key else "")
+    return ApplicationError(
+        f"Quiz {slug!r}, blueprint rule {index + 1}: {message}", fields={field: message}
+    )
+
+
+def _blueprint_rules(quiz: Quiz, entries: Any) -> list[BlueprintRule]:
+    """Return the quiz's blueprint as unsaved rules; raise, naming the entry, on bad input."""
+    if not isinstance(entries, list):
+        message = "the blueprint is a list of {misconception, qtype, minimum} objects."
+        raise ApplicationError(
+            f"Quiz {quiz.slug!r}: {message}", fields={f"{quiz.slug}.blueprint": message}
+        )
+    codes = {m.code: m for m in Misconception.objects.all()}
+    rules: list[BlueprintRule] = []
+    seen: set[tuple[str, str]] = set()
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise _rule_error(
+                quiz.slug, index, "expected a {misconception, qtype, minimum} object."
+            )
+        unknown = sorted(set(entry) - BLUEPRINT_KEYS)
+        if unknown:
+            keys = ", ".join(map(repr, unknown))
+            raise _rule_error(quiz.slug, index, f"unknown key(s) {keys}.", unknown[0])
+        code = entry.get("misconception") or ""
+        qtype = entry.get("qtype") or ""
+        minimum = entry.get("minimum", 1)
+        if not isinstance(code, str) or (code and code not in codes):
+            message = f"unknown misconception {code!r}."
+            raise _rule_error(quiz.slug, index, message, "misconception")
+        if not isinstance(qtype, str) or (qtype and qtype not in QuestionType.values):
+            message = f"unknown question type {qtype!r}; one of {', '.join(QuestionType.values)}."
+            raise _rule_error(quiz.slug, index, message, "qtype")
+        if not code and not qtype:
+            raise _rule_error(quiz.slug, index, "name a misconception, a question type, or both.")
+        if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 1:
+            message = f"minimum must be a whole number of at least 1, not {minimum!r}."
+            raise _rule_error(quiz.slug, index, message, "minimum")
+        if (code, qtype) in seen:
+            message = f"a second rule for {code or 'any code'} and {qtype or 'any type'}."
+            raise _rule_error(quiz.slug, index, message)
+        seen.add((code, qtype))
+        rules.append(
+            BlueprintRule(quiz=quiz, misconception=codes.get(code), qtype=qtype, minimum=minimum)
+        )
+    return rules
+
+
 @transaction.atomic
 def quizzes_load(items: list[dict[str, Any]]) -> int:
-    """Create or update quizzes by slug, replacing their sections; return how many."""
+    """Create or update quizzes by slug, replacing their sections and blueprints (checked
+    to be feasible with the loaded banks); return how many."""
     for item in items:
         minutes = item.get("time_limit_minutes")
         quiz, _ = Quiz.objects.update_or_create(
@@ -79,6 +141,15 @@ def quizzes_load(items: list[dict[str, Any]]) -> int:
                 form=section.get("form", ""),
                 position=position,
             )
+        rules = _blueprint_rules(quiz, item.get("blueprint", []))
+        problem = quiz_blueprint_problem(quiz=quiz, rules=rules)
+        if problem is not None:
+            raise ApplicationError(
+                f"Quiz {item['slug']!r}: no attempt could honour its blueprint. {problem}",
+                fields={f"{item['slug']}.blueprint": problem},
+            )
+        quiz.blueprint_rules.all().delete()
+        BlueprintRule.objects.bulk_create(rules)
     return len(items)
 
 
