@@ -428,7 +428,8 @@ def course_ensure(slug: str, title: str = "") -> Course:
 
 
 def _quiz_copy(course: Course, fixture_slug: str, suffix: str, role: str) -> Quiz:
-    from assessments.models import Quiz, QuizSection
+    from assessments.models import Quiz
+    from assessments.services import quiz_structure_copy
 
     slug = f"{course.slug}-{suffix}"
     existing = Quiz.objects.filter(slug=slug).first()
@@ -457,16 +458,7 @@ def _quiz_copy(course: Course, fixture_slug: str, suffix: str, role: str) -> Qui
         course=course,
         role=role,
     )
-    QuizSection.objects.bulk_create(
-        QuizSection(
-            quiz=quiz,
-            bank_id=section.bank_id,
-            draw_count=section.draw_count,
-            form=section.form,
-            position=section.position,
-        )
-        for section in fixture.sections.order_by("position", "id")
-    )
+    quiz_structure_copy(source=fixture, target=quiz)
     return quiz
 
 

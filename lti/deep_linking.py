@@ -20,7 +20,8 @@ from django.db.models import Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.models import Quiz, QuizSection
+from assessments.models import Quiz
+from assessments.services import quiz_structure_copy
 from courses.models import Course
 from lti import claims, keys
 from lti.models import Context, DeepLinkRequest
@@ -68,7 +69,6 @@ def quiz_for_course(quiz: Quiz, course: Course) -> Quiz:
     existing = Quiz.objects.filter(slug=slug, course=course).first()
     if existing is not None:
         return existing
-    sections = list(quiz.sections.all())
     copy = Quiz.objects.create(
         slug=slug,
         title=quiz.title,
@@ -82,12 +82,7 @@ def quiz_for_course(quiz: Quiz, course: Course) -> Quiz:
         course=course,
         role=quiz.role,
     )
-    QuizSection.objects.bulk_create(
-        QuizSection(
-            quiz=copy, bank_id=s.bank_id, draw_count=s.draw_count, form=s.form, position=s.position
-        )
-        for s in sections
-    )
+    quiz_structure_copy(source=quiz, target=copy)
     return copy
 
 
