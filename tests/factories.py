@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from factory import declarations
 
 from assessments.models import (
+    BlueprintRule,
     Choice,
     Misconception,
     NumericDistractor,
@@ -179,3 +180,17 @@ def quiz_of(*questions: Question, **kwargs: Any) -> Quiz:
         question.save(update_fields=["bank"])
         QuizSection.objects.create(quiz=quiz, bank=bank, draw_count=1, position=position)
     return quiz
+
+
+def section(quiz: Quiz, bank: QuestionBank, count: int, form: str = "") -> QuizSection:
+    """Add a section drawing `count` questions of `form` from `bank`, after the others."""
+    return QuizSection.objects.create(
+        quiz=quiz, bank=bank, draw_count=count, form=form, position=quiz.sections.count()
+    )
+
+
+def rule(quiz: Quiz, name: str = "", qtype: str = "", minimum: int = 1) -> BlueprintRule:
+    """Add a blueprint rule: at least `minimum` items probing `name` and/or of `qtype`."""
+    return BlueprintRule.objects.create(
+        quiz=quiz, misconception=code(name) if name else None, qtype=qtype, minimum=minimum
+    )
