@@ -94,6 +94,7 @@ def _question_rules(question: Mapping[str, Any], known_codes: set[str]) -> list[
     for code in question["probes"]:
         if code not in known_codes:
             problems.append(("probes", f"Unknown misconception code {code!r}."))
+    problems.extend(_evidence_rules(question))
     if qtype in CHOICE_TYPES:
         problems.extend(_choice_rules(qtype, choices, question["reason_prompt"], known_codes))
     elif choices:
@@ -137,6 +138,48 @@ def _question_rules(question: Mapping[str, Any], known_codes: set[str]) -> list[
     elif question["key_idea_probes"]:
         problems.append(
             ("key_idea_probes", f"Only explain items take key_idea_probes; this one is {qtype}.")
+        )
+    return problems
+
+
+def _evidence_rules(question: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return where probes and the wrong answers' codes disagree (choice, numeric, code).
+
+    A right answer counts for every code the item probes, so each probe needs a wrong
+    option (numeric distractor, failing grader check) a holder of that belief would pick
+    or write; otherwise the item credits a belief it gave no way to show. And a wrong
+    answer may only name codes the item probes, so the item's heatmap row says what it
+    measures.
+    """
+    qtype = question["type"]
+    if qtype in CHOICE_TYPES:
+        named = {c for choice in question["choices"] if not choice["correct"]
+                 for c in choice["misconceptions"]}  # fmt: skip
+    elif qtype == QuestionType.NUMERIC and question.get("numeric"):
+        named = {c for d in question["numeric"]["distractors"] for c in d["misconceptions"]}
+    elif qtype == QuestionType.CODE:
+        from grader.exercises import EXERCISES
+
+        exercise = EXERCISES.get(question["exercise"])
+        if exercise is None:
+            return []  # reported by the exercise rule
+        named = {code for codes in exercise.check_codes.values() for code in codes}
+    else:
+        return []
+    problems: list[tuple[str, str]] = []
+    silent = [code for code in question["probes"] if code not in named]
+    if silent:
+        problems.append(
+            (
+                "probes",
+                f"No wrong answer names {', '.join(silent)}: give it a distractor a learner "
+                "holding that belief would choose, or stop probing it.",
+            )
+        )
+    unprobed = sorted(named - set(question["probes"]))
+    if unprobed:
+        problems.append(
+            ("probes", f"Wrong answers name {', '.join(unprobed)}; add it to the probes.")
         )
     return problems
 

@@ -90,7 +90,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
     # A file, not memory, so the test server and the test Celery worker's threads share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # SQLITE_TEST_NAME gives concurrent test runs on one checkout a file each.
+    DATABASES["default"]["TEST"] = {
+        "NAME": envstr("SQLITE_TEST_NAME", str(VAR_DIR / "test.sqlite3"))
+    }
     VAR_DIR.mkdir(exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -89,13 +89,13 @@ def test_numeric_distractors_never_coincide_with_the_answer(catalog):
                 ), question.slug
 
 
-def test_pre_and_post_tests_draw_twelve_different_items_from_the_same_banks(catalog):
+def test_pre_and_post_tests_draw_sixteen_different_items_from_the_same_banks(catalog):
     learner = UserFactory.create()
     pre = attempt_start(quiz=Quiz.objects.get(slug="dropout-pretest"), learner=learner)
     post = attempt_start(quiz=Quiz.objects.get(slug="dropout-posttest"), learner=learner)
     pre_items = set(pre.responses.values_list("question_id", flat=True))
     post_items = set(post.responses.values_list("question_id", flat=True))
-    assert len(pre_items) == len(post_items) == 12
+    assert len(pre_items) == len(post_items) == 16
     assert not pre_items & post_items
     banks = lambda quiz: set(quiz.sections.values_list("bank__slug", flat=True))  # noqa: E731
     assert banks(pre.quiz) == banks(post.quiz)
