@@ -325,36 +325,49 @@ class _Problem:
                 )
         return None
 
-    def joint_problem(self, budget: int) -> str | None:
-        """The exact check: search for a draw; when there is none, name a rule to blame."""
+    def joint_problem(self, budget: int, *, diagnose: bool = True) -> str | None:
+        """The exact check: search for a draw; when there is none, name a rule to blame: the
+        first (most frequent dead end first) without which the others can be met, and the
+        rules it competes with. Without `diagnose`, the most frequent dead end (no more
+        searches: a refused attempt stays cheap)."""
+        too_intricate = (
+            f"the blueprint's {len(self.rules)} rules are too intricate to verify in {budget} "
+            "steps; simplify it."
+        )
         try:
             if self.search(random.Random(0), budget) is not None:  # noqa: S311
                 return None
         except _OutOfSteps:
-            return (
-                f"the blueprint's {len(self.rules)} rules are too intricate to verify in "
-                f"{budget} steps; simplify it."
-            )
-        blamed = self._blame(budget)
+            return too_intricate
+        order = sorted(range(len(self.rules)), key=lambda r: (-self.dead_ends[r], r))
+        blamed, rivals = order[0], []
+        if diagnose:
+            blamed = next((r for r in order if self._met_without(r, budget // 10)), order[0])
+            rivals = [
+                self.rules[r].name
+                for r in order
+                if r != blamed and self._met_without(r, budget // 10)
+            ][:3]
         rule = self.rules[blamed]
-        held = len(self.matching[blamed])
+        rivalry = f" (it competes with {', '.join(rivals)} for the same slots)" if rivals else ""
         return (
             f"{rule.name}: the blueprint asks for {_plural(rule.minimum, 'item')} and the "
-            f"sections' pools hold {held} {rule.which}, but no draw of the sections' "
-            f"{sum(self.caps)} questions carries them together with the rest of the blueprint."
+            f"sections' pools hold {len(self.matching[blamed])} {rule.which}, but no draw of "
+            f"the sections' {sum(self.caps)} questions carries them together with the rest of "
+            f"the blueprint{rivalry}."
         )
 
-    def _blame(self, budget: int) -> int:
-        """The rule without which the others can be met (the most frequent dead end first)."""
-        order = sorted(range(len(self.rules)), key=lambda r: (-self.dead_ends[r], r))
-        for r in order:
-            others = _Problem(self.items, self.sections, self.rules[:r] + self.rules[r + 1 :])
-            try:
-                if others.search(random.Random(0), budget // 10) is not None:  # noqa: S311
-                    return r
-            except _OutOfSteps:
-                continue
-        return order[0]
+    def _met_without(self, dropped: int, budget: int) -> bool:
+        """Whether the other rules can be met without rule `dropped` (within `budget` steps)."""
+        rules = [rule for r, rule in enumerate(self.rules) if r != dropped]
+        try:
+            found = _Problem(self.items, self.sections, rules).search(
+                random.Random(0),  # noqa: S311
+                budget,
+            )
+        except _OutOfSteps:
+            return False
+        return found is not None
 
 
 def blueprint_problem(
@@ -392,7 +405,8 @@ def blueprint_draw(
         picks = None
     if picks is not None:
         return _ids(problem, picks)
-    raise BlueprintUnmet(problem.joint_problem(SEARCH_STEPS) or "no draw honours the blueprint.")
+    unmet = problem.joint_problem(SEARCH_STEPS, diagnose=False)
+    raise BlueprintUnmet(unmet or "no draw honours the blueprint.")
 
 
 def _ids(problem: _Problem, picks: Picks) -> list[list[int]]:

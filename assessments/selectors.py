@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from assessments import blueprint
@@ -344,43 +344,39 @@ def attempt_summary(*, attempt: Attempt) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Pools:
-    """The questions a quiz's sections draw from, and the same as the draw sees them."""
+    """The sections' pools as the draw sees them: items (id, type, probe codes) and sections."""
 
-    questions: dict[int, Question]
     items: list[blueprint.Item]
     sections: list[blueprint.Section]
 
 
 def pools_read(*, sections: Sequence[QuizSection], probes: bool = True) -> Pools:
-    """Return the sections' pools in one query: each question once, with its probe codes
-    when `probes` (sections saved or not; their banks loaded)."""
+    """Return the sections' pools in one query of plain values, with the questions' probe
+    codes when `probes` (sections saved or not; their banks loaded)."""
     where = Q(pk__in=[])
     for section in sections:
         where |= Q(bank_id=section.bank_id, **({"form": section.form} if section.form else {}))
-    rows = Question.objects.filter(where).order_by("id")
-    if probes:  # one row per question and probe (LEFT OUTER JOIN): no second query
-        rows = rows.annotate(probe_code=F("probes__code"))
-    questions: dict[int, Question] = {}
-    codes: dict[int, set[str]] = {}
+    # One row per question and probe (a LEFT OUTER JOIN), not one query per question.
+    fields = ("id", "bank_id", "form", "qtype") + (("probes__code",) if probes else ())
+    rows = Question.objects.filter(where).order_by("id").values_list(*fields)
+    found: dict[int, tuple[int, str, str, set[str]]] = {}
     for row in rows:
-        questions.setdefault(row.id, row)
-        code = getattr(row, "probe_code", None)
-        found = codes.setdefault(row.id, set())
-        if code:
-            found.add(code)
+        question_id, bank_id, form, qtype = row[:4]
+        codes = found.setdefault(question_id, (bank_id, form, qtype, set()))[3]
+        if probes and row[4]:
+            codes.add(row[4])
     return Pools(
-        questions=questions,
         items=[
-            blueprint.Item(id=q.id, qtype=q.qtype, codes=frozenset(codes[q.id]))
-            for q in questions.values()
+            blueprint.Item(id=question_id, qtype=qtype, codes=frozenset(codes))
+            for question_id, (_, _, qtype, codes) in found.items()
         ],
         sections=[
             blueprint.Section(
                 draw_count=section.draw_count,
                 pool=tuple(
-                    q.id
-                    for q in questions.values()
-                    if q.bank_id == section.bank_id and (not section.form or q.form == section.form)
+                    question_id
+                    for question_id, (bank_id, form, _, _) in found.items()
+                    if bank_id == section.bank_id and (not section.form or form == section.form)
                 ),
                 bank=section.bank.slug,
                 form=section.form,

@@ -32,7 +32,13 @@ from assessments.models import (
     Response,
 )
 from assessments.numeric import parameters_draw
-from assessments.scoring import code_outcome, response_outcome
+from assessments.scoring import (
+    ILLUSION,
+    code_outcome,
+    explanation_outcome,
+    explanation_reading,
+    response_outcome,
+)
 from assessments.selectors import draw_rules, pools_read, quiz_blueprint, quiz_sections
 from assessments.signals import attempt_scored_on_commit
 
@@ -65,7 +71,9 @@ def _draw_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
         raise ConflictError(
             f"This quiz cannot start: {error} Tell your instructor.", code="quiz_misconfigured"
         ) from None
-    return [pools.questions[question_id] for ids in drawn for question_id in ids]
+    ids = [question_id for section in drawn for question_id in section]
+    questions = Question.objects.in_bulk(ids)
+    return [questions[question_id] for question_id in ids]
 
 
 def _display_order(quiz: Quiz, count: int, rng: random.Random) -> list[int]:
@@ -370,9 +378,29 @@ def _attempt_score(attempt: Attempt, now: datetime, *, auto: bool) -> Attempt:
         attempt.responses.select_related("question").prefetch_related(*_SCORING_PREFETCH)
     )
     revealed: list[Any] = []
+    readings = {
+        r.id: explanation_reading(r.question, r.text) if r.is_answered else None
+        for r in responses
+        if r.question.qtype == QuestionType.EXPLAIN
+    }
+    wrong = {
+        code
+        for reading in readings.values()
+        if reading is not None and not reading.is_right
+        for code in (*reading.contradicted_codes, ILLUSION)
+    }
+    code_ids = (
+        dict(Misconception.objects.filter(code__in=wrong).values_list("code", "id"))
+        if wrong
+        else {}
+    )
     for response in responses:
         if response.question.qtype == QuestionType.CODE:
             outcome = _code_response_outcome(response)
+        elif response.question.qtype == QuestionType.EXPLAIN:
+            reading = readings[response.id]
+            response.reading = None if reading is None else reading.as_json()
+            outcome = explanation_outcome(reading, code_ids)
         else:
             outcome = response_outcome(
                 response.question,
@@ -387,7 +415,7 @@ def _attempt_score(attempt: Attempt, now: datetime, *, auto: bool) -> Attempt:
             Response.misconceptions.through(response_id=response.id, misconception_id=m_id)
             for m_id in sorted(outcome.misconception_ids)
         )
-    Response.objects.bulk_update(responses, ["mark", "is_correct"])
+    Response.objects.bulk_update(responses, ["mark", "is_correct", "reading"])
     Response.misconceptions.through.objects.bulk_create(revealed)
     attempt.score = sum((r.mark for r in responses if r.mark is not None), Decimal(0))
     attempt.state = Attempt.State.SUBMITTED
