@@ -36,6 +36,7 @@ from analytics.statistics import POLICIES, quiz_statistics
 from assessments.diagnosis import CRI_THRESHOLD, Quadrant
 from assessments.errors import ApplicationError, NotFoundError
 from assessments.models import Attempt, Quiz
+from assessments.selectors import quiz_blueprint
 from courses.models import Course
 from practice.analytics import practice_summary
 
@@ -713,6 +714,7 @@ def quiz_statistics_page(request: AuthenticatedRequest, quiz_id: int) -> HttpRes
     context: dict[str, Any] = {
         "quiz": quiz,
         "course": quiz.course,
+        "blueprint": quiz_blueprint(quiz=quiz),
         "policies": [(value, POLICY_LABELS[value]) for value in POLICIES],
         "policy": request.GET.get("attempts", "first"),
         "error": None,

@@ -541,3 +541,33 @@ def test_the_admin_refuses_two_rules_for_the_same_code_and_type(quiz, admin_clie
     assert response.status_code == 200
     assert "Two rules count item(s) that probe DO-SPEED" in response.content.decode()
     assert quiz.blueprint_rules.count() == 4
+
+
+# ---------------------------------------------------------------- the statistics page
+
+
+def test_instructors_see_the_blueprint_beside_the_quizs_statistics(quiz, client):
+    # given: the quiz belongs to a course; its instructor opens the statistics
+    teacher = get_user_model().objects.create_user("tess", password="pass-word-123")
+    course = Course.objects.create(slug="taught", title="Taught")
+    course.instructors.add(teacher)
+    Quiz.objects.filter(id=quiz.id).update(course=course)
+    client.force_login(teacher)
+    # when
+    page = client.get(reverse("analytics:quiz_statistics", args=[quiz.id]))
+    # then
+    assert page.status_code == 200
+    html = page.content.decode()
+    table = html[html.index('id="blueprint-rules"') :]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr>") == 5  # the header and four rules
+    assert ">DO-GRADIENT</span>" in table and "<code>twotier</code>" in table
+
+
+def test_a_quiz_without_a_blueprint_shows_none(client):
+    client.force_login(
+        get_user_model().objects.create_user("staff", password="pass-word-123", is_staff=True)
+    )
+    page = client.get(reverse("analytics:quiz_statistics", args=[quiz_of(single()).id]))
+    assert page.status_code == 200
+    assert b'id="blueprint"' not in page.content
