@@ -16,6 +16,12 @@ from django.db import transaction
 from rest_framework import serializers
 
 from assessments.errors import ApplicationError, error_fields
+from assessments.explanation_reading import (
+    MAX_CLAIMS,
+    MAX_GROUPS,
+    MAX_PATTERNS_PER_GROUP,
+    pattern_problem,
+)
 from assessments.models import (
     CHOICE_TYPES,
     Choice,
@@ -55,6 +61,38 @@ class NumericFormat(serializers.Serializer[Any]):
     distractors = DistractorFormat(many=True, default=list)
 
 
+class _StrictFormat(serializers.Serializer[Any]):
+    """Refuse keys the format does not know, so a misspelt key is an error, not ignored."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({key: "Unknown key." for key in unknown})
+        return super().to_internal_value(data)
+
+
+class ClaimFormat(_StrictFormat):
+    pattern = serializers.CharField(trim_whitespace=False)
+    code = serializers.CharField()
+
+
+class KeyIdeaCriteriaFormat(_StrictFormat):
+    """What an explanation must say about one key idea (groups of alternatives, every group
+    needed) and what it must not claim (each wrong claim naming its misconception)."""
+
+    must_say = serializers.ListField(
+        child=serializers.ListField(
+            child=serializers.CharField(trim_whitespace=False),
+            min_length=1,
+            max_length=MAX_PATTERNS_PER_GROUP,
+        ),
+        min_length=1,
+        max_length=MAX_GROUPS,
+    )
+    must_not_claim = serializers.ListField(child=ClaimFormat(), default=list, max_length=MAX_CLAIMS)
+
+
 class QuestionFormat(serializers.Serializer[Any]):
     slug = serializers.SlugField(max_length=80)
     type = serializers.ChoiceField(choices=QuestionType.values)
@@ -74,6 +112,8 @@ class QuestionFormat(serializers.Serializer[Any]):
     key_idea_probes = serializers.ListField(
         child=serializers.ListField(child=serializers.CharField()), default=list
     )
+    # Explain-back: per key idea, what the automatic reading looks for.
+    key_idea_criteria = KeyIdeaCriteriaFormat(many=True, default=list)
     exercise = serializers.CharField(allow_blank=True, default="", max_length=64)
 
 
@@ -135,10 +175,62 @@ def _question_rules(question: Mapping[str, Any], known_codes: set[str]) -> list[
                     problems.append(
                         (f"key_idea_probes[{index}]", f"Unknown misconception code {code!r}.")
                     )
+        problems.extend(_criteria_rules(question, known_codes))
     elif question["key_idea_probes"]:
         problems.append(
             ("key_idea_probes", f"Only explain items take key_idea_probes; this one is {qtype}.")
         )
+    if qtype != QuestionType.EXPLAIN and question["key_idea_criteria"]:
+        problems.append(
+            (
+                "key_idea_criteria",
+                f"Only explain items take key_idea_criteria; this one is {qtype}.",
+            )
+        )
+    return problems
+
+
+def _criteria_rules(question: Mapping[str, Any], known_codes: set[str]) -> list[tuple[str, str]]:
+    """Return the problems of an explain item's key_idea_criteria (none when it has none)."""
+    criteria = question["key_idea_criteria"]
+    if not criteria:
+        return []
+    ideas = question["key_ideas"]
+    problems: list[tuple[str, str]] = []
+    if len(criteria) != len(ideas):
+        problems.append(
+            (
+                "key_idea_criteria",
+                f"Give one entry per key idea: {len(ideas)} key ideas, {len(criteria)} entries.",
+            )
+        )
+    idea_probes = question["key_idea_probes"]
+    for index, entry in enumerate(criteria):
+        where = f"key_idea_criteria[{index}]"
+        for group_index, group in enumerate(entry["must_say"]):
+            for pattern_index, pattern in enumerate(group):
+                problem = pattern_problem(pattern)
+                if problem:
+                    problems.append((f"{where}.must_say[{group_index}][{pattern_index}]", problem))
+        allowed = set(question["probes"])
+        if index < len(idea_probes):
+            allowed |= set(idea_probes[index])
+        for claim_index, claim in enumerate(entry["must_not_claim"]):
+            place = f"{where}.must_not_claim[{claim_index}]"
+            problem = pattern_problem(claim["pattern"])
+            if problem:
+                problems.append((f"{place}.pattern", problem))
+            code = claim["code"]
+            if code not in known_codes:
+                problems.append((f"{place}.code", f"Unknown misconception code {code!r}."))
+            elif code not in allowed:
+                problems.append(
+                    (
+                        f"{place}.code",
+                        f"{code} is probed neither by the item nor by this key idea "
+                        f"(key_idea_probes[{index}]): add it there, or name the code it reveals.",
+                    )
+                )
     return problems
 
 
@@ -379,6 +471,7 @@ def bank_import(data: Any) -> QuestionBank:
                 "model_answer": item["model_answer"],
                 "key_ideas": item["key_ideas"],
                 "key_idea_probes": item["key_idea_probes"],
+                "key_idea_criteria": [_criteria_stored(e) for e in item["key_idea_criteria"]],
                 "exercise": item["exercise"],
                 "position": position,
             },
@@ -395,6 +488,17 @@ def bank_import(data: Any) -> QuestionBank:
             )
             row.misconceptions.set([codes[c] for c in distractor["misconceptions"]])
     return bank
+
+
+def _criteria_stored(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """Return one key idea's criteria as stored: plain lists, keys in the format's order."""
+    return {
+        "must_say": [list(group) for group in entry["must_say"]],
+        "must_not_claim": [
+            {"pattern": claim["pattern"], "code": claim["code"]}
+            for claim in entry["must_not_claim"]
+        ],
+    }
 
 
 def _choices_replace(
@@ -488,4 +592,6 @@ def _question_export(question: Question) -> dict[str, Any]:
         item["key_ideas"] = question.key_ideas
         if question.key_idea_probes:
             item["key_idea_probes"] = question.key_idea_probes
+        if question.key_idea_criteria:
+            item["key_idea_criteria"] = question.key_idea_criteria
     return item

@@ -104,6 +104,14 @@ class Question(models.Model):
         blank=True,
         help_text="Per key idea, the misconception codes a learner who leaves it out may hold.",
     )
+    key_idea_criteria = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "Per key idea, what an explanation must say and must not claim, for the automatic "
+            "reading (assessments.explanation_reading); empty: no reading."
+        ),
+    )
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -393,8 +401,10 @@ class Response(models.Model):
     max_mark = models.DecimalField(max_digits=6, decimal_places=2, default=0)
     is_correct = models.BooleanField(null=True)
     misconceptions = models.ManyToManyField(Misconception, blank=True, related_name="responses")
-    # Explain-back: the key ideas the learner says their answer contains.
+    # Explain-back: the key ideas the learner says their answer contains, and the service's
+    # reading of the text against the key ideas (set on submission; None: nothing read).
     self_assessed_ideas = models.JSONField(null=True, blank=True)
+    reading = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["attempt_id", "slot"]

@@ -2,13 +2,22 @@
 
 Works on a question whose choices, distractors and probes are prefetched, so scoring an
 attempt costs no query per question.
+
+An explain-back has no marks (it is not an item for the statistics), but once the service
+has read it against the key ideas (assessments.explanation_reading) it is evidence: wrong
+when the reading finds any idea contradicted or fewer than half of the ideas, revealing
+the contradicted codes and DO-ILLUSION (the learner's confidence rating on the item then
+tells a held belief from a gap, as for any answer); right otherwise, which counts for every
+code the item probes. Ideas that are only missing say nothing about their codes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from assessments.explanation_reading import Reading, criteria_of, explanation_read
 from assessments.models import Choice, Question, QuestionType
 from assessments.numeric import ExpressionError, expression_evaluate, within_tolerance
 
@@ -22,6 +31,7 @@ class Outcome:
     misconception_ids: frozenset[int]
 
 
+ILLUSION = "DO-ILLUSION"
 UNSCORED = Outcome(fraction=None, is_correct=None, misconception_ids=frozenset())
 UNANSWERED = Outcome(fraction=Decimal(0), is_correct=False, misconception_ids=frozenset())
 
@@ -123,4 +133,30 @@ def code_outcome(
     fraction = Decimal(str(score or 0)).quantize(Decimal("0.0001"))
     return Outcome(
         fraction=fraction, is_correct=status == "passed", misconception_ids=misconception_ids
+    )
+
+
+def explanation_reading(question: Question, text: str) -> Reading | None:
+    """Return the reading of an explain-back's text, or None when there is nothing to read
+    (no text) or nothing to read it against (the item has no criteria)."""
+    if question.qtype != QuestionType.EXPLAIN or not text.strip():
+        return None
+    ideas = criteria_of(question.key_ideas, question.key_idea_criteria)
+    if not ideas:
+        return None
+    return explanation_read(text, ideas)
+
+
+def explanation_outcome(reading: Reading | None, code_ids: Mapping[str, int]) -> Outcome:
+    """Return an explain-back's outcome from its reading (see the module's docstring); no
+    marks either way, and no verdict at all without a reading."""
+    if reading is None:
+        return UNSCORED
+    if reading.is_right:
+        return Outcome(fraction=None, is_correct=True, misconception_ids=frozenset())
+    codes = [*reading.contradicted_codes, ILLUSION]
+    return Outcome(
+        fraction=None,
+        is_correct=False,
+        misconception_ids=frozenset(code_ids[code] for code in codes if code in code_ids),
     )

@@ -3,7 +3,7 @@ and what a quiz draws from (its sections' pools and its blueprint)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -21,6 +21,7 @@ from assessments.diagnosis import (
     strongest_misconception,
 )
 from assessments.errors import NotFoundError
+from assessments.explanation_reading import Reading, Verdict
 from assessments.models import (
     Attempt,
     BlueprintRule,
@@ -199,6 +200,91 @@ def attempt_question(*, attempt: Attempt, slot: int) -> ShownQuestion:
     return _shown(response, count)
 
 
+@dataclass(frozen=True)
+class ReadClaim:
+    """A wrong claim the reading found in the learner's text."""
+
+    code: str
+    belief: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class ReadIdea:
+    """One key idea as the service's reading of the learner's text saw it."""
+
+    text: str
+    verdict: str | None  # found, missing or contradicts; None: the text was not read
+    quote: str = ""
+    claims: tuple[ReadClaim, ...] = ()
+
+    @property
+    def codes(self) -> list[str]:
+        """Return the misconception codes of the claims that contradict the idea."""
+        return [claim.code for claim in self.claims]
+
+    @property
+    def message(self) -> str:
+        """Return the reading's verdict as a sentence to the learner."""
+        if self.verdict == Verdict.FOUND:
+            return f"found: “{self.quote}”"
+        if self.verdict == Verdict.MISSING:
+            return f"I could not find: {self.text}"
+        if self.verdict == Verdict.CONTRADICTS:
+            return "; ".join(
+                f"this says “{claim.quote}”, which is the misconception {claim.code}: "
+                f"{claim.belief}"
+                for claim in self.claims
+            )
+        return ""
+
+
+def reading_beliefs(readings: Iterable[Any]) -> dict[str, str]:
+    """Return the belief of every code the stored readings name (no query when none)."""
+    codes = {
+        claim.code
+        for stored in readings
+        if (reading := Reading.from_json(stored)) is not None
+        for idea in reading.ideas
+        for claim in idea.claims
+    }
+    if not codes:
+        return {}
+    return dict(Misconception.objects.filter(code__in=codes).values_list("code", "belief"))
+
+
+def reading_ideas(
+    *, key_ideas: Sequence[str], reading: Any, beliefs: Mapping[str, str]
+) -> list[ReadIdea]:
+    """Return each key idea with the stored reading's verdict on it (None: not read)."""
+    parsed = Reading.from_json(reading)
+    if parsed is None or len(parsed.ideas) != len(key_ideas):
+        return [ReadIdea(text=text, verdict=None) for text in key_ideas]
+    return [
+        ReadIdea(
+            text=text,
+            verdict=idea.verdict.value,
+            quote=idea.quote,
+            claims=tuple(
+                ReadClaim(code=c.code, belief=beliefs.get(c.code, ""), quote=c.quote)
+                for c in idea.claims
+            ),
+        )
+        for text, idea in zip(key_ideas, parsed.ideas, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class IdeaResult:
+    """A key idea of an explain-back on the results page: the learner's tick beside the
+    service's reading."""
+
+    index: int
+    text: str
+    ticked: bool | None  # None until the learner has done the self-check
+    read: ReadIdea
+
+
 @dataclass
 class ResultItem:
     """One question after submission: the answer, the verdict, and what to learn from it."""
@@ -220,6 +306,8 @@ class ResultItem:
     model_answer: str = ""
     key_ideas: list[str] = field(default_factory=list)
     self_assessed_ideas: list[int] | None = None
+    ideas: list[IdeaResult] = field(default_factory=list)
+    is_read: bool = False
 
 
 @dataclass
@@ -235,7 +323,7 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def _result_item(response: Response) -> ResultItem:
+def _result_item(response: Response, beliefs: Mapping[str, str]) -> ResultItem:
     question = response.question
     choices = list(question.choices.all())
     chosen = [c for c in choices if c in response.selected_choices.all()]
@@ -283,11 +371,31 @@ def _result_item(response: Response) -> ResultItem:
         model_answer=question.model_answer,
         key_ideas=list(question.key_ideas),
         self_assessed_ideas=response.self_assessed_ideas,
+        ideas=_result_ideas(response, beliefs),
+        is_read=response.reading is not None,
     )
 
 
+def _result_ideas(response: Response, beliefs: Mapping[str, str]) -> list[IdeaResult]:
+    question = response.question
+    if question.qtype != QuestionType.EXPLAIN:
+        return []
+    ticked = response.self_assessed_ideas
+    read = reading_ideas(key_ideas=question.key_ideas, reading=response.reading, beliefs=beliefs)
+    return [
+        IdeaResult(
+            index=index,
+            text=text,
+            ticked=None if ticked is None else index in ticked,
+            read=read[index],
+        )
+        for index, text in enumerate(question.key_ideas)
+    ]
+
+
 def response_evidence(response: Response) -> list[Evidence]:
-    """Return what one scored, answered response says about each misconception."""
+    """Return what one scored (or, for an explain-back, read), answered response says about
+    each misconception."""
     if response.is_correct is None or not response.is_answered or response.confidence is None:
         return []
     if response.is_correct:
@@ -313,6 +421,7 @@ def attempt_result(*, attempt: Attempt) -> AttemptResult:
         )
     )
     evidence = [item for response in responses for item in response_evidence(response)]
+    beliefs = reading_beliefs(r.reading for r in responses if r.reading is not None)
     verdicts = diagnose(evidence)
     catalogue = Misconception.objects.in_bulk([v.code for v in verdicts], field_name="code")
     diagnosis = [(v, catalogue[v.code]) for v in verdicts]
@@ -322,7 +431,7 @@ def attempt_result(*, attempt: Attempt) -> AttemptResult:
     )
     return AttemptResult(
         attempt=attempt,
-        items=[_result_item(r) for r in responses],
+        items=[_result_item(r, beliefs) for r in responses],
         diagnosis=diagnosis,
         strongest=(strongest, catalogue[strongest.code]) if strongest else None,
         explanations=explanations,

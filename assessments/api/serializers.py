@@ -83,6 +83,28 @@ class MisconceptionOut(serializers.Serializer[Any]):
     title = serializers.CharField()
 
 
+class ResultKeyIdeaOut(serializers.Serializer[Any]):
+    """A key idea of an explain-back: the learner's tick beside the service's reading."""
+
+    text = serializers.CharField()
+    self_assessed = serializers.BooleanField(
+        source="ticked", allow_null=True, help_text="The learner's tick; null before the check."
+    )
+    reading = serializers.ChoiceField(
+        source="read.verdict",
+        choices=["found", "missing", "contradicts"],
+        allow_null=True,
+        help_text="The service's reading of the text; null when it was not read.",
+    )
+    quote = serializers.CharField(source="read.quote", allow_blank=True)
+    misconceptions = serializers.ListField(
+        source="read.codes",
+        child=serializers.CharField(),
+        help_text="Codes of the misconceptions the text asserts, when the reading says so.",
+    )
+    message = serializers.CharField(source="read.message", allow_blank=True)
+
+
 class ResultItemOut(serializers.Serializer[Any]):
     slot = serializers.IntegerField()
     type = serializers.ChoiceField(choices=QuestionType.choices, source="qtype")
@@ -98,6 +120,9 @@ class ResultItemOut(serializers.Serializer[Any]):
     choice_feedback = serializers.ListField(child=serializers.CharField())
     feedback = serializers.CharField()
     misconceptions = MisconceptionOut(many=True)
+    key_ideas = ResultKeyIdeaOut(
+        source="ideas", many=True, help_text="Explain-backs only: per key idea, tick and reading."
+    )
 
 
 class QuizListOut(serializers.Serializer[Any]):
