@@ -20,7 +20,11 @@ POLICIES = ("first", "last", "highest", "all")
 _ORDER = {
     "first": "a.number ASC",
     "last": "a.number DESC",
-    "highest": "COALESCE(a.score, 0) DESC, a.number ASC",
+    # Highest graded: the best percentage, for attempts may be out of different maxima.
+    "highest": (
+        "CASE WHEN a.max_score > 0 THEN CAST(COALESCE(a.score, 0) AS DOUBLE PRECISION)"
+        " / CAST(a.max_score AS DOUBLE PRECISION) ELSE 0 END DESC, a.number ASC"
+    ),
     "all": "a.number ASC",
 }
 

@@ -1,4 +1,8 @@
-"""Every counted response of a quiz, one row per (attempt, question), for export."""
+"""Every counted response of a quiz, one row per (attempt, question), for export.
+
+`slot` is where the learner saw the question (after any shuffling); `structural_slot` is
+the quiz slot it fills, the one the statistics count by.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ COLUMNS = (
     "attempt_number",
     "question",
     "slot",
+    "structural_slot",
     "chosen_options",
     "mark",
     "max_mark",
@@ -49,6 +54,7 @@ def response_row(response: Response) -> dict[str, Any]:
         "attempt_number": response.attempt.number,
         "question": response.question_id,
         "slot": response.slot,
+        "structural_slot": response.structural_slot,
         "chosen_options": sorted(c.id for c in response.selected_choices.all()),
         "mark": None if response.mark is None else float(response.mark),
         "max_mark": float(response.max_mark),

@@ -1,29 +1,45 @@
 """Quiz and item statistics with Moodle's definitions, aggregated in the database.
 
-Notation (Moodle's "Quiz statistics calculations"): x_ai is the mark of counted attempt a
-on item i (maximum M_i), X_a = Σ_i x_ai the attempt's total, R_ai = X_a - x_ai the rest
-score, s the number of counted attempts, p the number of items (slots). Sample statistics
+Notation (Moodle's "Quiz statistics calculations"): s counted attempts; x_ai the mark of
+attempt a on item i (maximum M_i); X_a = Σ_i x_ai the attempt's total out of its maximum
+M_a; R_ai = X_a - x_ai the rest of the test; p the number of items. Sample statistics
 divide by s - 1.
 
-The test's items are its slots (CIC, effective-weight normaliser). Sections draw their
-questions at random and may shuffle them, so a slot holds different questions in
-different attempts; the per-item rows are therefore per question, computed over the
-attempts that drew it, as Moodle does for a random slot's questions. Each row's `slot` is
-the quiz section (1-based) the question is drawn into, which equals the slot when every
-section draws one question and nothing is shuffled.
+Items. The items are the quiz's structural slots (`Response.structural_slot`: sections in
+order, draws within a section in draw order), never the display positions: shuffling the
+display does not change which slot a question belongs to (Moodle keys every statistic by
+slot). A slot that carries no marks (max mark 0, as the explain-back item) is not an item,
+as Moodle's report counts only real questions (quiz_report_get_significant_questions): it
+is in neither p, CIC, the weights nor the totals. Sections draw at random, so a slot holds
+different questions in different attempts; the per-item rows are per question, over the
+attempts that drew it, as Moodle does for a random slot's questions. A row's `slots` are
+the structural slots the question filled (Moodle's "positions"), `slot` the first of them.
+CIC and the effective-weight normaliser are over the slots, each over every counted
+attempt (x = 0 where the slot carried no marks in that attempt).
 
-The database does the counting with a fixed number of GROUP BY queries whatever the class
-size: it returns histograms, one row per (question, mark, attempt total), per (slot,
-mark, total), per attempt total and per (question, option), never one row per response.
-Marks and totals take few distinct values, so the histograms stay small (a few thousand
-rows for 10,000 learners) and every statistic, including the sorted pairing behind the
-discriminative efficiency's covmax, is exact when computed from them here.
+Scale. An attempt's total X_a is its `score` (the sum of its marks) out of M_a, its
+`max_score` (the sum of its scored questions' marks: the "out of" on the learner's page).
+The test statistics describe the percentages P_a = 100 X_a / M_a, and item marks enter as
+shares of the same maximum, x'_ai = 100 x_ai / M_a, so that Σ_i x'_ai = P_a. When the
+counted attempts share one maximum this is exactly Moodle's 100 stat(X) / quiz sumgrades.
+Moodle keeps one maximum by rewriting past attempts when a slot's mark changes
+(question_engine::set_max_mark_in_attempts); this service never regrades a submitted
+attempt (the learner's and the LMS's grades stay), so when maxima differ (a mark changed,
+or a section draws questions of different marks) each attempt counts on the maximum it
+was graded out of, and `notes` says so.
+
+The database does the counting with one statement whatever the class size: histograms,
+one row per (question, mark, max mark, attempt total, attempt maximum), per (slot, ...),
+per (question, slot), per attempt (total, maximum) and per (question, option, maximum),
+never one row per response. Marks and totals take few distinct values, so the histograms
+stay small and every statistic, including the sorted pairing behind the discriminative
+efficiency's covmax, is exact when computed from them here.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +53,8 @@ __all__ = ["POLICIES", "quiz_statistics", "test_statistics"]
 
 LOW_EFFICIENCY = 15.0  # Moodle flags discriminative efficiency under 15 %
 GUESSABLE = (QuestionType.SINGLE, QuestionType.TRUE_FALSE)
+# Part of the cache key: a change of definitions must not serve results computed before it.
+DEFINITIONS = "structural-slots-1"
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -47,14 +65,13 @@ def _pct(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else 100.0 * value
 
 
-def test_statistics(
-    totals: np.ndarray, max_total: float, item_variances: list[float]
-) -> dict[str, Any]:
-    """Moodle's test statistics of the attempt totals, as percentages of `max_total`.
+def test_statistics(percentages: np.ndarray, item_variances: list[float]) -> dict[str, Any]:
+    """Moodle's test statistics of the attempts' percentages P_a.
 
     Skewness and kurtosis are Moodle's k-statistic ratios k3/k2^1.5 and k4/k2²; CIC is
-    Cronbach's alpha (KR-20 on 0/1 items) on the p slots' sample variances."""
-    s = int(totals.size)
+    Cronbach's alpha (KR-20 on 0/1 items) on the p items' sample variances, which must be
+    on the scale of the percentages (x'_ai, summing to P_a)."""
+    s = int(percentages.size)
     p = len(item_variances)
     notes: dict[str, str] = {}
     result: dict[str, Any] = dict.fromkeys(
@@ -63,17 +80,16 @@ def test_statistics(
     if s == 0:
         notes["all"] = "No finished attempt counts yet."
         return {**result, "notes": notes}
-    scale = 100.0 / max_total if max_total > 0 else 0.0
-    mean = float(totals.mean())
-    result["mean"] = mean * scale
-    result["median"] = float(np.median(totals)) * scale
+    mean = float(percentages.mean())
+    result["mean"] = mean
+    result["median"] = float(np.median(percentages))
     if s < 2:
         notes["sd"] = "The standard deviation needs at least 2 counted attempts."
     else:
-        d = totals - mean
+        d = percentages - mean
         power2, power3, power4 = (float(np.sum(d**k)) for k in (2, 3, 4))
         sd = math.sqrt(power2 / (s - 1))
-        result["sd"] = sd * scale
+        result["sd"] = sd
         k2 = power2 / (s - 1)
         if s < 3:
             notes["skewness"] = "Skewness, kurtosis and CIC need at least 3 counted attempts."
@@ -100,7 +116,7 @@ def test_statistics(
                 if cic <= 100:
                     error_ratio = 100.0 * math.sqrt(max(0.0, 1.0 - cic / 100.0))
                     result["error_ratio"] = error_ratio
-                    result["standard_error"] = error_ratio / 100.0 * sd * scale
+                    result["standard_error"] = error_ratio / 100.0 * sd
             else:
                 notes["cic"] = "CIC needs more than one item."
     return {**result, "notes": notes}
@@ -108,16 +124,28 @@ def test_statistics(
 
 @dataclass(frozen=True)
 class _Histogram:
-    """Weighted observations of (mark x, attempt total X) for one question or slot."""
+    """Weighted observations of one question or slot: its mark and max mark, and the
+    attempt's total and maximum."""
 
-    x: np.ndarray
+    mark: np.ndarray
+    max_mark: np.ndarray
     total: np.ndarray
+    maximum: np.ndarray
     count: np.ndarray
-    max_mark: float
 
     @property
     def n(self) -> int:
         return int(self.count.sum())
+
+    @property
+    def x(self) -> np.ndarray:
+        """The mark as a percentage of the attempt's maximum (x'_ai)."""
+        return np.asarray(100.0 * self.mark / self.maximum)
+
+    @property
+    def percentage(self) -> np.ndarray:
+        """The attempt's total as a percentage of its maximum (P_a)."""
+        return np.asarray(100.0 * self.total / self.maximum)
 
     def mean(self, values: np.ndarray) -> float:
         return float(np.dot(self.count, values) / self.n)
@@ -127,67 +155,91 @@ class _Histogram:
         return float(np.dot(self.count, (a - self.mean(a)) * (b - self.mean(b))))
 
     def sorted_pair_product(self) -> float:
-        """Σ (x_(k) - x̄)(R_(k) - R̄) with x and R = X - x each sorted on its own."""
-        rest = self.total - self.x
+        """Σ (x_(k) - x̄)(R_(k) - R̄) with x and R = P - x each sorted on its own."""
         xs = np.repeat(self.x, self.count)
-        rs = np.repeat(rest, self.count)
+        rs = np.repeat(self.percentage - self.x, self.count)
         xs.sort()
         rs.sort()
         return float(np.dot(xs - xs.mean(), rs - rs.mean()))
 
+    def padded(self, attempts: Counter[tuple[float, float]]) -> _Histogram:
+        """This slot over every counted attempt: x = 0 in those where it carried no marks."""
+        seen: Counter[tuple[float, float]] = Counter()
+        for total, maximum, count in zip(self.total, self.maximum, self.count, strict=True):
+            seen[(float(total), float(maximum))] += int(count)
+        missing = attempts - seen
+        if not missing:
+            return self
+        keys = sorted(missing)
+        zeros = np.zeros(len(keys))
+        return _Histogram(
+            mark=np.concatenate([self.mark, zeros]),
+            max_mark=np.concatenate([self.max_mark, zeros]),
+            total=np.concatenate([self.total, [k[0] for k in keys]]),
+            maximum=np.concatenate([self.maximum, [k[1] for k in keys]]),
+            count=np.concatenate([self.count, [missing[k] for k in keys]]).astype(np.int64),
+        )
+
 
 def _histograms(rows: list[tuple[Any, ...]]) -> dict[int, _Histogram]:
-    """Group rows of (key, x, X, count, max mark) into one histogram per key."""
-    grouped: dict[int, list[tuple[float, float, int, float]]] = defaultdict(list)
-    for key, x, total, count, maximum in rows:
-        grouped[int(key)].append((float(x), float(total), int(count), float(maximum)))
-    histograms = {}
-    for key, values in grouped.items():
-        data = np.array([v[:3] for v in values], dtype=np.float64)
-        histograms[key] = _Histogram(
-            x=data[:, 0],
-            total=data[:, 1],
-            count=data[:, 2].astype(np.int64),
-            max_mark=max(v[3] for v in values),
+    """Group rows of (key, mark, max mark, total, maximum, count) into one histogram per key."""
+    if not rows:
+        return {}
+    data = np.array(rows, dtype=np.float64)
+    # Sorted, so the sums do not depend on the order the database returns rows in.
+    data = data[np.lexsort(data[:, ::-1].T)]
+    starts = np.flatnonzero(np.diff(data[:, 0], prepend=np.nan))
+    return {
+        int(part[0, 0]): _Histogram(
+            mark=part[:, 1],
+            max_mark=part[:, 2],
+            total=part[:, 3],
+            maximum=part[:, 4],
+            count=part[:, 5].astype(np.int64),
         )
-    return histograms
+        for part in np.split(data, starts[1:])
+    }
 
 
 def _histogram_sql(counted: str) -> str:
-    """One statement, one pass over the counted responses, four histograms tagged by kind:
-    q (question, mark, total), s (slot, mark, total), o (question, option: count and sum
-    of totals) and t (attempt totals)."""
+    """One statement, one pass over the counted responses that carry marks, histograms
+    tagged by kind: q (question, mark, max mark, attempt total, attempt maximum), s
+    (structural slot, ...), p (question, slot: where it was drawn), o (question, option,
+    maximum: count and sum of the choosers' totals), t (attempt total, maximum) and n
+    (attempts counted). Values are grouped exactly and handed over as floats."""
     response = Response._meta.db_table
     selected = Response.selected_choices.through._meta.db_table
+
+    def real(column: str) -> str:
+        return f"CAST({column} AS DOUBLE PRECISION)"
+
+    values = ", ".join(real(c) for c in ("mark", "max_mark", "total", "maximum"))
     return f"""{counted},
-        scored AS MATERIALIZED (
-            SELECT r.id, r.question_id, r.slot, r.mark, r.max_mark, c.score
+        marked AS MATERIALIZED (
+            SELECT r.id, r.question_id, r.structural_slot AS slot,
+                   COALESCE(r.mark, 0) AS mark, r.max_mark,
+                   COALESCE(c.score, 0) AS total, c.max_score AS maximum
               FROM {response} r JOIN counted c ON c.id = r.attempt_id
              WHERE r.max_mark > 0
         )
-        SELECT 'q', question_id, mark, score, COUNT(*), MAX(max_mark)
-          FROM scored GROUP BY question_id, mark, score
+        SELECT 'q', question_id, 0, {values}, COUNT(*)
+          FROM marked GROUP BY question_id, mark, max_mark, total, maximum
         UNION ALL
-        SELECT 's', slot, mark, score, COUNT(*), MAX(max_mark)
-          FROM scored GROUP BY slot, mark, score
+        SELECT 's', slot, 0, {values}, COUNT(*)
+          FROM marked WHERE slot IS NOT NULL GROUP BY slot, mark, max_mark, total, maximum
         UNION ALL
-        SELECT 'o', s.question_id, sc.choice_id, SUM(COALESCE(s.score, 0)), COUNT(*), 0
-          FROM scored s JOIN {selected} sc ON sc.response_id = s.id
-         GROUP BY s.question_id, sc.choice_id
+        SELECT 'p', question_id, slot, 0, 0, 0, 0, COUNT(*)
+          FROM marked GROUP BY question_id, slot
         UNION ALL
-        SELECT 't', 0, 0, score, COUNT(*), 0 FROM counted GROUP BY score"""
-
-
-def _sections(quiz: Quiz) -> list[tuple[int, str, int]]:
-    return list(quiz.sections.order_by("position", "id").values_list("bank_id", "form", "id"))
-
-
-def _slot_of(question: Question, sections: list[tuple[int, str, int]]) -> int | None:
-    """The 1-based position of the section that draws `question`."""
-    for position, (bank, form, _) in enumerate(sections, start=1):
-        if bank == question.bank_id and form in ("", question.form):
-            return position
-    return None
+        SELECT 'o', m.question_id, sc.choice_id, 0, 0, {real("SUM(m.total)")},
+               {real("m.maximum")}, COUNT(*)
+          FROM marked m JOIN {selected} sc ON sc.response_id = m.id
+         GROUP BY m.question_id, sc.choice_id, m.maximum
+        UNION ALL
+        SELECT 't', 0, 0, 0, 0, {real("COALESCE(score, 0)")}, {real("max_score")}, COUNT(*)
+          FROM counted WHERE max_score > 0 GROUP BY COALESCE(score, 0), max_score
+        UNION ALL
+        SELECT 'n', 0, 0, 0, 0, 0, 0, COUNT(*) FROM counted"""
 
 
 def quiz_statistics(*, quiz: Quiz, attempts: str = "first", fresh: bool = False) -> dict[str, Any]:
@@ -196,7 +248,7 @@ def quiz_statistics(*, quiz: Quiz, attempts: str = "first", fresh: bool = False)
     if fresh:
         return _quiz_statistics(quiz, attempts)
     return cached(
-        f"statistics:{quiz.id}:{attempts}",
+        f"statistics:{DEFINITIONS}:{quiz.id}:{attempts}",
         quiz_fingerprint(quiz),
         lambda: _quiz_statistics(quiz, attempts),
     )
@@ -207,24 +259,29 @@ def _quiz_statistics(quiz: Quiz, attempts: str) -> dict[str, Any]:
         course_id=quiz.course_id, quiz_id=quiz.id, policy=attempts
     )
     by_kind: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for kind, key, level, value, count, maximum in query_rows(_histogram_sql(counted), params):
-        by_kind[kind].append((key, level, value, count, maximum))
-    per_question = _histograms(
-        [(key, mark or 0, total or 0, count, m) for key, mark, total, count, m in by_kind["q"]]
-    )
-    per_slot = _histograms(
-        [(key, mark or 0, total or 0, count, m) for key, mark, total, count, m in by_kind["s"]]
-    )
-    chosen = {
-        (int(question), int(choice)): (int(count), float(total_sum))
-        for question, choice, total_sum, count, _ in by_kind["o"]
-    }
-    if by_kind["t"]:
-        values = np.array([float(row[2] or 0) for row in by_kind["t"]])
-        counts = np.array([int(row[3]) for row in by_kind["t"]])
-        totals = np.repeat(values, counts)
-    else:
-        totals = np.zeros(0)
+    for row in query_rows(_histogram_sql(counted), params):
+        by_kind[row[0]].append(row)
+    per_question = _histograms([(r[1], *r[3:]) for r in by_kind["q"]])
+    per_slot = _histograms([(r[1], *r[3:]) for r in by_kind["s"]])
+    positions: dict[int, dict[int | None, int]] = defaultdict(dict)
+    for _, question, slot, *_, count in by_kind["p"]:
+        positions[int(question)][None if slot is None else int(slot)] = int(count)
+    chosen: dict[tuple[int, int], tuple[int, float]] = {}
+    for _, question, choice, _, _, total_sum, maximum, count in sorted(by_kind["o"]):
+        seen, percentage_sum = chosen.get((int(question), int(choice)), (0, 0.0))
+        chosen[(int(question), int(choice))] = (
+            seen + int(count),
+            percentage_sum + 100.0 * float(total_sum) / float(maximum),
+        )
+    attempt_counts: Counter[tuple[float, float]] = Counter()
+    for *_, total, maximum, count in by_kind["t"]:
+        attempt_counts[(float(total), float(maximum))] += int(count)
+    keys = sorted(attempt_counts)
+    percentages = np.repeat(
+        [100.0 * total / maximum for total, maximum in keys], [attempt_counts[k] for k in keys]
+    ).astype(np.float64)
+    counted_total = sum(int(row[-1]) for row in by_kind["n"])
+
     questions = {q.id: q for q in Question.objects.filter(id__in=list(per_question))}
     choices: dict[int, list[Choice]] = defaultdict(list)
     for choice in (
@@ -233,27 +290,49 @@ def _quiz_statistics(quiz: Quiz, attempts: str) -> dict[str, Any]:
         .order_by("question_id", "tier", "position", "id")
     ):
         choices[choice.question_id].append(choice)
-    sections = _sections(quiz)
 
-    max_total = sum(h.max_mark for h in per_slot.values())
-    slot_variances = [h.centred_product(h.x, h.x) / (h.n - 1) for h in per_slot.values() if h.n > 1]
-    slot_covariances = [
-        h.centred_product(h.x, h.total) / (h.n - 1) for h in per_slot.values() if h.n > 1
-    ]
-    root_sum = sum(math.sqrt(c) for c in slot_covariances if c >= 0)
-    items = []
-    for question_id, h in per_question.items():
-        question = questions[question_id]
-        items.append(
-            _item(question, h, choices.get(question_id, []), chosen, max_total, root_sum, sections)
+    slots = [per_slot[slot].padded(attempt_counts) for slot in sorted(per_slot)]
+    item_variances = [h.centred_product(h.x, h.x) / (h.n - 1) for h in slots if h.n > 1]
+    covariances = [h.centred_product(h.x, h.percentage) / (h.n - 1) for h in slots if h.n > 1]
+    root_sum = sum(math.sqrt(c) for c in covariances if c >= 0)
+    items = [
+        _item(
+            questions[question_id],
+            h,
+            positions[question_id],
+            choices.get(question_id, []),
+            chosen,
+            root_sum,
         )
+        for question_id, h in per_question.items()
+    ]
     items.sort(key=lambda item: (item["slot"] or 0, item["question_slug"]))
+    test = test_statistics(percentages, item_variances)
+    maxima = sorted({maximum for _, maximum in attempt_counts})
+    if len(maxima) > 1:
+        test["notes"]["maximum"] = (
+            "The counted attempts are out of different maxima ("
+            + ", ".join(f"{m:g}" for m in maxima)
+            + "): each counts as a percentage of the maximum it was graded out of."
+        )
+    if percentages.size == 0 and counted_total:
+        test["notes"]["all"] = (
+            "The counted attempts carry no marks: no question of this quiz is scored."
+        )
+    unplaced = sum(p.get(None, 0) for p in positions.values())
+    if unplaced:
+        test["notes"]["slots"] = (
+            f"{unplaced} scored response(s) fill no slot of the quiz's structure (saved "
+            "before slots were recorded, and no longer placeable): they count in the totals "
+            "and in their questions' rows, not in CIC or the effective weights."
+        )
     return {
         "quiz": quiz.id,
         "attempts_policy": attempts,
-        "attempts_counted": int(totals.size),
-        "items_count": len(per_slot),
-        "test": test_statistics(totals, max_total, slot_variances),
+        "attempts_counted": int(percentages.size),
+        "items_count": len(slots),
+        "max_mark": maxima[0] if len(maxima) == 1 else None,
+        "test": test,
         "items": items,
     }
 
@@ -261,21 +340,23 @@ def _quiz_statistics(quiz: Quiz, attempts: str) -> dict[str, Any]:
 def _item(
     question: Question,
     h: _Histogram,
+    positions: dict[int | None, int],
     options: list[Choice],
     chosen: dict[tuple[int, int], tuple[int, float]],
-    max_total: float,
     root_sum: float,
-    sections: list[tuple[int, str, int]],
 ) -> dict[str, Any]:
-    """One question's row: Moodle's item statistics from its (x, X) histogram."""
-    n, m = h.n, h.max_mark
-    rest = h.total - h.x
-    sxx = h.centred_product(h.x, h.x)
+    """One question's row: Moodle's item statistics from its histogram."""
+    n = h.n
+    x, total = h.x, h.percentage
+    rest = total - x
+    fraction = h.mark / h.max_mark
+    sxx = h.centred_product(x, x)
     srr = h.centred_product(rest, rest)
-    sxr = h.centred_product(h.x, rest)
-    sxt = h.centred_product(h.x, h.total)
-    stt = h.centred_product(h.total, h.total)
-    sd = math.sqrt(sxx / (n - 1)) if n > 1 else None
+    sxr = h.centred_product(x, rest)
+    sxt = h.centred_product(x, total)
+    stt = h.centred_product(total, total)
+    sff = h.centred_product(fraction, fraction)
+    sd = math.sqrt(sff / (n - 1)) if n > 1 else None
     corr = _ratio(sxr, math.sqrt(sxx * srr)) if sxx > 0 and srr > 0 else None
     sxr_max = h.sorted_pair_product()
     efficiency = _ratio(sxr, sxr_max) if sxr_max > 0 else None
@@ -292,19 +373,21 @@ def _item(
         flags.append("low_discriminative_efficiency")
     if covariance is not None and covariance < 0:
         flags.append("negative_covariance")
-    mean_t = h.mean(h.total)
+    mean_t = h.mean(total)
+    placed = sorted(slot for slot in positions if slot is not None)
     return {
         "question": question.id,
         "question_slug": question.slug,
         "stem": question.stem[:200],
         "qtype": question.qtype,
-        "slot": _slot_of(question, sections),
+        "slot": placed[0] if placed else None,
+        "slots": placed,
         "attempts": n,
-        "max_mark": m,
-        "facility": _pct(h.mean(h.x) / m if m else None),
-        "sd": _pct(sd / m if sd is not None and m else None),
+        "max_mark": float(h.max_mark.max()),
+        "facility": _pct(h.mean(fraction)),
+        "sd": _pct(sd),
         "random_guess_score": _pct(_random_guess(question, options)),
-        "intended_weight": _pct(m / max_total if max_total else None),
+        "intended_weight": h.mean(100.0 * h.max_mark / h.maximum),
         "effective_weight": _pct(effective),
         "discrimination_index": _pct(corr),
         "discriminative_efficiency": _pct(efficiency),
@@ -329,11 +412,11 @@ def _random_guess(question: Question, options: list[Choice]) -> float | None:
 def _option(
     choice: Choice, count: int, total_sum: float, *, n: int, mean_t: float, stt: float
 ) -> dict[str, Any]:
-    """One option's count and point-biserial correlation with the attempt total.
+    """One option's count and point-biserial correlation with the attempt's percentage P.
 
-    r_pb = cov(d, X) / (sd(d) sd(X)) for the indicator d of choosing the option, from the
-    count n1 and the choosers' total Σ X: cov = (Σ_chosen X - n1 X̄)/(n-1),
-    var(d) = n1 (n - n1) / (n (n - 1)), var(X) = Σ (X - X̄)² / (n - 1)."""
+    r_pb = cov(d, P) / (sd(d) sd(P)) for the indicator d of choosing the option, from the
+    count n1 and the choosers' Σ P: cov = (Σ_chosen P - n1 P̄)/(n-1),
+    var(d) = n1 (n - n1) / (n (n - 1)), var(P) = Σ (P - P̄)² / (n - 1)."""
     point_biserial = None
     if n > 1 and 0 < count < n and stt > 0:
         covariance = (total_sum - count * mean_t) / (n - 1)

@@ -48,7 +48,13 @@ class ItemStatisticsOut(serializers.Serializer[Any]):
     question_slug = serializers.SlugField()
     stem = serializers.CharField()
     qtype = serializers.ChoiceField(choices=QuestionType.choices)
-    slot = serializers.IntegerField(allow_null=True)
+    slot = serializers.IntegerField(
+        allow_null=True, help_text="The first structural slot the question filled."
+    )
+    slots = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Every structural slot it filled (a section drawing several has several).",
+    )
     attempts = serializers.IntegerField()
     max_mark = serializers.FloatField()
     facility = _percent()
@@ -74,7 +80,11 @@ class QuizStatisticsOut(serializers.Serializer[Any]):
     quiz = serializers.IntegerField()
     attempts_policy = serializers.ChoiceField(choices=POLICIES)
     attempts_counted = serializers.IntegerField()
-    items_count = serializers.IntegerField()
+    items_count = serializers.IntegerField(help_text="Structural slots that carry marks.")
+    max_mark = serializers.FloatField(
+        allow_null=True,
+        help_text="What every counted attempt is out of; null when they differ (see notes).",
+    )
     test = TestStatisticsOut()
     items = ItemStatisticsOut(many=True)
 
@@ -84,7 +94,10 @@ class ResponseRowOut(serializers.Serializer[Any]):
     learner = serializers.IntegerField()
     attempt_number = serializers.IntegerField()
     question = serializers.IntegerField()
-    slot = serializers.IntegerField()
+    slot = serializers.IntegerField(help_text="Where the learner saw it (after shuffling).")
+    structural_slot = serializers.IntegerField(
+        allow_null=True, help_text="The quiz slot it fills, as the statistics count it."
+    )
     chosen_options = serializers.ListField(child=serializers.IntegerField())
     mark = serializers.FloatField(allow_null=True)
     max_mark = serializers.FloatField()

@@ -33,12 +33,13 @@ def test_statistics_have_the_documented_shape(taught):
     assert response.status_code == 200
     data = response.json()
     assert data["attempts_counted"] == len(MARKS)
+    assert data["items_count"] == MARKS.shape[1] and data["max_mark"] == 4.0
     assert set(data["test"]) >= {
         "mean", "median", "sd", "skewness", "kurtosis", "cic", "error_ratio", "standard_error",
     }  # fmt: skip
     item = data["items"][0]
     assert set(item) >= {
-        "question", "slot", "max_mark", "facility", "sd", "random_guess_score",
+        "question", "slot", "slots", "max_mark", "facility", "sd", "random_guess_score",
         "intended_weight", "effective_weight", "discrimination_index",
         "discriminative_efficiency", "options",
     }  # fmt: skip
@@ -78,6 +79,7 @@ def test_responses_as_json_pages(taught):
     assert len(data["results"]) == 5
     row = data["results"][0]
     assert row["slot"] == 1 and row["question"] == questions[0].id
+    assert row["structural_slot"] == 1
     assert row["mark"] == MARKS[0, 0] and row["max_mark"] == 1.0
     assert len(row["chosen_options"]) == 1 and row["confidence"] == 3
 

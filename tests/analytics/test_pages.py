@@ -40,7 +40,7 @@ def _answer(attempt: Attempt, slot: int, question: Question, right: bool, confid
     options = list(question.choices.order_by("position"))
     picked = next(c for c in options if c.is_correct == right)
     response = Response.objects.create(
-        attempt=attempt, slot=slot, question=question, confidence=confidence,
+        attempt=attempt, slot=slot, structural_slot=slot, question=question, confidence=confidence,
         mark=Decimal(1 if right else 0), max_mark=Decimal(1), is_correct=right,
         answered_at=timezone.now(),
     )  # fmt: skip
@@ -314,6 +314,7 @@ def test_statistics_show_the_numbers_of_the_statistics_module(client_in, course)
     html = response.content.decode()
     stats = quiz_statistics(quiz=pre, attempts="first")
     assert "4 attempts counted (first attempt of each learner) · 3 items" in html
+    assert "Percentages are of the maximum mark, 3." in html
     assert f"{stats['test']['mean']:.1f}%" in html
     assert f"{stats['test']['cic']:.1f}%" in html
     for item in stats["items"]:

@@ -1,19 +1,42 @@
-"""Every statistic against an independent numpy computation on small hand-made classes."""
+"""Every statistic against an independent numpy computation: small hand-made classes, and a
+class taking a demo-shaped quiz (shuffled random sections, an unscored item) through the
+services."""
 
 from __future__ import annotations
 
 import math
+import random
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from analytics.statistics import quiz_statistics
-from assessments.models import Attempt, Choice, Question, Quiz, Response
-from courses.models import Course
-from tests.factories import UserFactory, quiz_of, single, true_false
+from assessments import services
+from assessments.models import (
+    Attempt,
+    Choice,
+    Question,
+    QuestionType,
+    Quiz,
+    QuizSection,
+    Response,
+)
+from assessments.services import AnswerInput
+from courses.models import Course, Enrollment
+from tests.factories import (
+    BankFactory,
+    UserFactory,
+    explain,
+    multiple,
+    numeric,
+    quiz_of,
+    single,
+    true_false,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +82,8 @@ def _attempt(
     )  # fmt: skip
     for slot, (question, mark) in enumerate(zip(questions, marks, strict=True), start=1):
         response = Response.objects.create(
-            attempt=attempt, slot=slot, question=question, mark=Decimal(str(mark)),
+            attempt=attempt, slot=slot, structural_slot=slot, question=question,
+            mark=Decimal(str(mark)),
             max_mark=question.mark, is_correct=bool(mark == float(question.mark)), confidence=3,
         )  # fmt: skip
         if picks is not None:
@@ -299,3 +323,338 @@ def test_the_warmer_fills_the_cache(django_assert_max_num_queries):
 
     assert evidence_statements(warm) == 0
     assert evidence_statements(fresh) >= 1
+
+
+# --- A quiz shaped like the demo tests -----------------------------------------------------
+# Sections draw at random from banks larger than their draw counts, the display is shuffled,
+# one section draws an unscored explain-back item (max mark 0) and one draws 2-mark
+# multiple-response questions with partial credit. Learners answer through the services.
+
+LEARNERS = 40
+
+
+def _scored_banks() -> list[tuple[list[Question], int]]:
+    """(bank questions, draw count) per section, in section order."""
+    prerequisites = BankFactory.create(slug="prerequisites")
+    purpose = BankFactory.create(slug="purpose")
+    partial = BankFactory.create(slug="partial")
+    numbers = BankFactory.create(slug="numbers")
+    explaining = BankFactory.create(slug="explaining")
+    return [
+        ([single(prerequisites, slug=f"pre-{i}") for i in range(4)], 2),
+        ([single(purpose, slug=f"pur-{i}") for i in range(3)] + [true_false(purpose)], 3),
+        ([_marked(multiple(partial), 2) for _ in range(3)], 1),
+        ([numeric(numbers) for _ in range(3)], 1),
+        ([explain(explaining) for _ in range(2)], 1),
+    ]
+
+
+def _marked(question: Question, mark: int) -> Question:
+    question.mark = Decimal(mark)
+    question.save(update_fields=["mark"])
+    return question
+
+
+def _demo_quiz(banks: list[tuple[list[Question], int]]) -> Quiz:
+    course = Course.objects.create(slug="demo", title="Dropout")
+    quiz = Quiz.objects.create(
+        slug="demo-pre", title="Pre-test", course=course, shuffle_questions=True,
+        shuffle_choices=True, role=Quiz.Role.PRE,
+    )  # fmt: skip
+    for position, (questions, draws) in enumerate(banks):
+        QuizSection.objects.create(
+            quiz=quiz, bank=questions[0].bank, draw_count=draws, position=position
+        )
+    return quiz
+
+
+def _answer(
+    question: Question, parameters: dict[str, float], ability: float, rng: random.Random
+) -> AnswerInput:
+    """Right with a probability that grows with the learner's ability and varies by
+    question (a Rasch model); wrong answers vary too."""
+    easiness = ((question.id * 7919) % 11) / 5 - 1
+    right = rng.random() < 1 / (1 + math.exp(-(1.5 * ability + easiness)))
+    confidence = rng.randrange(6)
+    options = list(question.choices.order_by("position"))
+    if question.qtype == QuestionType.EXPLAIN:
+        return AnswerInput(text="Dropout drops units at random in training.", confidence=3)
+    if question.qtype == QuestionType.NUMERIC:
+        p = parameters["p"]
+        return AnswerInput(
+            numeric_value=(1 - p) * 1000 if right else p * 1000, confidence=confidence
+        )
+    if question.qtype == QuestionType.MULTIPLE:
+        rights = [c.id for c in options if c.is_correct]
+        wrongs = [c.id for c in options if not c.is_correct]
+        picks = [rights, rights[:1], rights[:1] + wrongs[:1], wrongs] if not right else [rights]
+        return AnswerInput(choice_ids=rng.choice(picks), confidence=confidence)
+    pick = rng.choice([c for c in options if c.is_correct == right])
+    return AnswerInput(choice_ids=[pick.id], confidence=confidence)
+
+
+def _take(quiz: Quiz, learners: int, rng: random.Random) -> None:
+    """`learners` new learners enrol, start, answer every question and submit."""
+    assert quiz.course is not None
+    for _ in range(learners):
+        learner = UserFactory.create()
+        ability = rng.gauss(0, 1)
+        Enrollment.objects.create(course=quiz.course, learner=learner)
+        attempt = services.attempt_start(quiz=quiz, learner=learner)
+        for response in attempt.responses.select_related("question").order_by("slot"):
+            answer = _answer(response.question, response.parameters, ability, rng)
+            services.response_save(
+                attempt_id=attempt.id, learner=learner, slot=response.slot, answer=answer
+            )
+        services.attempt_submit(attempt_id=attempt.id, learner=learner)
+
+
+def _expected(quiz: Quiz) -> dict[str, Any]:
+    """Every statistic recomputed with numpy from the raw rows read back from the database.
+
+    Moodle's definitions: items are the structural slots that carry marks; each attempt is
+    a percentage P of its own maximum (the sum of its max marks) and an item's mark enters
+    as x = 100 mark / that maximum, so that the items sum to P. Undefined values (no
+    spread) come out as nan."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _recomputed(quiz)
+
+
+def _recomputed(quiz: Quiz) -> dict[str, Any]:
+    rows = list(
+        Response.objects.filter(attempt__quiz=quiz).values_list(
+            "id", "attempt_id", "structural_slot", "question_id", "mark", "max_mark"
+        )
+    )
+    picked: dict[int, set[int]] = {}
+    for response_id, choice_id in Response.selected_choices.through.objects.filter(
+        response__attempt__quiz=quiz
+    ).values_list("response_id", "choice_id"):
+        picked.setdefault(response_id, set()).add(choice_id)
+    assert all(row[2] is not None for row in rows)  # the service records every slot
+    attempts = sorted({row[1] for row in rows})
+    slots = sorted({int(row[2] or 0) for row in rows})
+    a_index = {a: i for i, a in enumerate(attempts)}
+    s_index = {s: j for j, s in enumerate(slots)}
+    mark = np.zeros((len(attempts), len(slots)))
+    top = np.zeros_like(mark)
+    question = np.full(mark.shape, -1)
+    response = np.full(mark.shape, -1)
+    for rid, attempt, slot, qid, m, mm in rows:
+        i, j = a_index[attempt], s_index[int(slot or 0)]
+        mark[i, j] = float(m or 0)
+        top[i, j] = float(mm)
+        question[i, j] = qid
+        response[i, j] = rid
+    items = top.max(axis=0) > 0
+    maximum = top.sum(axis=1)
+    total = mark.sum(axis=1)
+    pct = 100 * total / maximum
+    shares = 100 * mark[:, items] / maximum[:, None]
+    n, p = len(pct), int(items.sum())
+    d = pct - pct.mean()
+    m2, m3, m4 = (np.mean(d**k) for k in (2, 3, 4))
+    g1, g2 = m3 / m2**1.5, m4 / m2**2 - 3
+    alpha = p / (p - 1) * (1 - shares.var(axis=0, ddof=1).sum() / pct.var(ddof=1))
+    error_ratio = 100 * math.sqrt(1 - alpha)
+    roots = sum(math.sqrt(c) for c in (np.cov(shares[:, k], pct)[0, 1] for k in range(p)) if c >= 0)
+    test = {
+        "mean": pct.mean(),
+        "median": np.median(pct),
+        "sd": pct.std(ddof=1),
+        "skewness": math.sqrt(n * (n - 1)) / (n - 2) * g1,
+        "kurtosis": (n - 1) / ((n - 2) * (n - 3)) * ((n + 1) * g2 + 6),
+        "cic": 100 * alpha,
+        "error_ratio": error_ratio,
+        "standard_error": error_ratio / 100 * pct.std(ddof=1),
+    }
+    rows_by_question = {}
+    for qid in sorted({q for q in question.ravel() if q >= 0}):
+        at, col = np.nonzero((question == qid) & (top > 0))
+        if not at.size:
+            continue
+        x = 100 * mark[at, col] / maximum[at]
+        fraction = mark[at, col] / top[at, col]
+        total_q = pct[at]
+        rest = total_q - x
+        covmax = np.cov(np.sort(x), np.sort(rest))[0, 1]
+        covariance = np.cov(x, total_q)[0, 1]
+        options = {}
+        for choice_id in Choice.objects.filter(question_id=qid).values_list("id", flat=True):
+            chose = np.array([choice_id in picked.get(r, set()) for r in response[at, col]])
+            options[choice_id] = (
+                int(chose.sum()),
+                np.corrcoef(chose, total_q)[0, 1] if 0 < chose.sum() < chose.size else None,
+            )
+        rows_by_question[qid] = {
+            "slots": sorted({slots[j] for j in col}),
+            "attempts": int(at.size),
+            "facility": 100 * fraction.mean(),
+            "sd": 100 * fraction.std(ddof=1),
+            "intended_weight": np.mean(100 * top[at, col] / maximum[at]),
+            "effective_weight": 100 * math.sqrt(covariance) / roots if covariance >= 0 else None,
+            "discrimination_index": 100 * np.corrcoef(x, rest)[0, 1],
+            "discriminative_efficiency": 100 * np.cov(x, rest)[0, 1] / covmax,
+            "options": options,
+        }
+    raw = mark[:, items]
+    return {
+        "attempts": n,
+        "items": p,
+        # Moodle's CIC on the raw marks, which equals the one on shares when maxima agree
+        "raw_cic": 100 * p / (p - 1) * (1 - raw.var(axis=0, ddof=1).sum() / total.var(ddof=1)),
+        "item_slots": [s for s, keep in zip(slots, items, strict=True) if keep],
+        "maxima": sorted(set(maximum)),
+        "test": test,
+        "questions": rows_by_question,
+        "display_differs": bool(
+            Response.objects.filter(attempt__quiz=quiz).exclude(slot=F("structural_slot")).exists()
+        ),
+    }
+
+
+def _assert_matches(stats: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert stats["attempts_counted"] == expected["attempts"]
+    assert stats["items_count"] == expected["items"]
+    for name, value in expected["test"].items():
+        assert stats["test"][name] == pytest.approx(value, rel=1e-9, abs=1e-9), name
+    assert {item["question"] for item in stats["items"]} == set(expected["questions"])
+    for item in stats["items"]:
+        want = expected["questions"][item["question"]]
+        assert item["slots"] == want["slots"] and item["slot"] == want["slots"][0]
+        assert item["attempts"] == want["attempts"]
+        for name in (
+            "facility", "sd", "intended_weight", "effective_weight", "discrimination_index",
+            "discriminative_efficiency",
+        ):  # fmt: skip
+            if want[name] is None or not math.isfinite(want[name]):
+                assert item[name] is None, (item["question_slug"], name)
+            else:
+                assert item[name] == pytest.approx(want[name], rel=1e-9, abs=1e-9), name
+        for option in item["options"]:
+            count, point_biserial = want["options"][option["choice"]]
+            assert option["count"] == count
+            if point_biserial is None or not math.isfinite(point_biserial):
+                assert option["point_biserial"] is None
+            else:
+                assert option["point_biserial"] == pytest.approx(point_biserial, rel=1e-9)
+
+
+def test_every_statistic_on_shuffled_random_sections_with_an_unscored_item():
+    # given: the demo-shaped quiz, taken by a class through the services
+    banks = _scored_banks()
+    quiz = _demo_quiz(banks)
+    _take(quiz, LEARNERS, random.Random(4))
+    expected = _expected(quiz)
+    # when
+    stats = quiz_statistics(quiz=quiz, fresh=True)
+    # then: the data is what the defect needs (shuffled, drawn from larger banks, unscored)
+    assert expected["display_differs"]
+    drawn = Response.objects.filter(attempt__quiz=quiz).values("question_id").distinct().count()
+    assert drawn > sum(draws for _, draws in banks)
+    assert any(len(row["slots"]) > 1 for row in expected["questions"].values())
+    # and the items are the 7 structural slots with marks; the explain slot (8) is not one
+    assert expected["item_slots"] == [1, 2, 3, 4, 5, 6, 7]
+    assert stats["items_count"] == 7
+    assert not any(item["qtype"] == QuestionType.EXPLAIN for item in stats["items"])
+    # and every attempt is out of 8 (2 + 3 + 2 + 1 marks), as its learner was told
+    assert expected["maxima"] == [8.0] and stats["max_mark"] == 8.0
+    assert set(Attempt.objects.filter(quiz=quiz).values_list("max_score", flat=True)) == {8}
+    _assert_matches(stats, expected)
+    # and with one maximum these are Moodle's formulas on the raw marks
+    totals = np.array([float(a.score) for a in Attempt.objects.filter(quiz=quiz).order_by("id")])
+    assert stats["test"]["mean"] == pytest.approx(100 * totals.mean() / 8)
+    assert stats["test"]["sd"] == pytest.approx(100 * totals.std(ddof=1) / 8)
+    assert stats["test"]["cic"] == pytest.approx(expected["raw_cic"])
+    multiple_rows = [i for i in stats["items"] if i["qtype"] == QuestionType.MULTIPLE]
+    assert multiple_rows and all(
+        i["intended_weight"] == pytest.approx(200 / 8) for i in multiple_rows
+    )
+    assert all(
+        i["intended_weight"] == pytest.approx(100 / 8)
+        for i in stats["items"]
+        if i["qtype"] != QuestionType.MULTIPLE
+    )
+    guess = {i["qtype"]: i["random_guess_score"] for i in stats["items"]}
+    assert guess[QuestionType.SINGLE] == pytest.approx(100 / 3)
+    assert guess[QuestionType.TRUE_FALSE] == pytest.approx(50)
+    assert guess[QuestionType.NUMERIC] is None and guess[QuestionType.MULTIPLE] is None
+
+
+def test_the_display_order_changes_nothing():
+    quiz = _demo_quiz(_scored_banks())
+    _take(quiz, 12, random.Random(5))
+    before = quiz_statistics(quiz=quiz, fresh=True)
+    # when: every attempt shows its questions in reverse order
+    responses = list(Response.objects.filter(attempt__quiz=quiz))
+    Response.objects.filter(attempt__quiz=quiz).update(slot=F("slot") + 100)
+    for response in responses:
+        response.slot = 9 - response.slot
+    Response.objects.bulk_update(responses, ["slot"])
+    # then
+    assert quiz_statistics(quiz=quiz, fresh=True) == before
+
+
+def test_attempts_out_of_different_maxima_count_on_their_own():
+    # given: a bank that mixes an explain item with scored ones, and a mark an instructor
+    # changes from 1 to 3 after half the class has finished
+    banks = _scored_banks()
+    purpose, _ = banks[1]
+    explain(purpose[0].bank)
+    quiz = _demo_quiz(banks)
+    rng = random.Random(6)
+    _take(quiz, 20, rng)
+    prerequisite = banks[0][0][0]
+    _marked(prerequisite, 3)
+    _take(quiz, 20, rng)
+    expected = _expected(quiz)
+    # when
+    stats = quiz_statistics(quiz=quiz, fresh=True)
+    # then: attempts differ in maximum, and each counts as its learner was graded
+    assert len(expected["maxima"]) > 2
+    assert stats["max_mark"] is None
+    assert "different maxima" in stats["test"]["notes"]["maximum"]
+    percentages = sorted(
+        100 * float(a.score) / float(a.max_score) for a in Attempt.objects.filter(quiz=quiz)
+    )
+    assert stats["test"]["median"] == pytest.approx(np.median(percentages))
+    _assert_matches(stats, expected)
+
+
+def test_a_quiz_of_unscored_items_has_no_statistics_and_says_why():
+    course = Course.objects.create(slug="c2", title="Course")
+    quiz = quiz_of(explain(), explain(), course=course)
+    _take(quiz, 3, random.Random(7))
+    stats = quiz_statistics(quiz=quiz, fresh=True)
+    assert stats["items_count"] == 0 and stats["items"] == []
+    assert stats["test"]["mean"] is None
+    assert "no question of this quiz is scored" in stats["test"]["notes"]["all"]
+
+
+def test_highest_is_the_best_percentage_when_maxima_differ():
+    quiz, questions = _quiz()
+    learner = UserFactory.create()
+    first = _attempt(quiz, learner, np.array([1.0, 1.0, 1.0]), questions)  # 3 of 4: 75 %
+    second = _attempt(quiz, learner, np.array([1.0, 1.0, 1.0]), questions, number=2)
+    Attempt.objects.filter(id=second.id).update(max_score=Decimal(3))  # 3 of 3: 100 %
+    Response.objects.filter(attempt=second, structural_slot=3).update(max_mark=Decimal(1))
+    Attempt.objects.filter(id=first.id).update(score=Decimal("3.5"))  # still < 100 %
+    Response.objects.filter(attempt=first, structural_slot=3).update(mark=Decimal("1.5"))
+    stats = quiz_statistics(quiz=quiz, attempts="highest", fresh=True)
+    assert stats["test"]["mean"] == pytest.approx(100)
+
+
+def test_responses_that_fill_no_slot_count_in_the_totals_and_are_noted():
+    # given: one attempt's first response was saved before slots were recorded and could
+    # not be placed (its quiz's sections changed since)
+    quiz, _ = _class()
+    first = Attempt.objects.filter(quiz=quiz).order_by("id")[0]
+    Response.objects.filter(attempt=first, structural_slot=1).update(structural_slot=None)
+    # when
+    stats = quiz_statistics(quiz=quiz, fresh=True)
+    # then: the totals are unchanged and the note says what is left out
+    total = MARKS.sum(axis=1)
+    assert stats["test"]["mean"] == pytest.approx(100 * total.mean() / MAXIMA.sum())
+    assert stats["items_count"] == 3
+    assert "1 scored response(s) fill no slot" in stats["test"]["notes"]["slots"]
+    assert _item(stats, 1)["attempts"] == len(MARKS)

@@ -334,7 +334,10 @@ class Generator:
         }
         self.outcomes: dict[tuple[Any, ...], Any] = {}
 
-    def _draw(self, plan: QuizPlan, rng: Any) -> list[Any]:
+    def _draw(self, plan: QuizPlan, rng: Any) -> list[tuple[int, Any]]:
+        """Return (structural slot, question) pairs in display order, as `attempt_start`
+        records them: slots number the sections' draws in order, the shuffle moves only
+        where each is shown."""
         drawn: list[Any] = []
         taken: set[int] = set()
         for pool, count in plan.sections:
@@ -342,9 +345,10 @@ class Generator:
             picked = [candidates[int(i)] for i in rng.choice(len(candidates), count, replace=False)]
             taken.update(q.id for q in picked)
             drawn.extend(picked)
+        order = list(range(len(drawn)))
         if plan.quiz.shuffle_questions:
-            drawn = [drawn[int(i)] for i in rng.permutation(len(drawn))]
-        return drawn
+            order = [int(i) for i in rng.permutation(len(drawn))]
+        return [(index + 1, drawn[index]) for index in order]
 
     def _outcome(self, question: Any, answer: Any, parameters: dict[str, float]) -> Any:
         from assessments.scoring import response_outcome
@@ -384,7 +388,7 @@ class Generator:
         planned: list[Planned] = []
         score = Decimal(0)
         max_score = Decimal(0)
-        for slot, question in enumerate(drawn, start=1):
+        for slot, (structural_slot, question) in enumerate(drawn, start=1):
             first, second = self.tiers[question.id]
             if plan.quiz.shuffle_choices and question.qtype != QuestionType.TRUE_FALSE:
                 first = [first[int(i)] for i in rng.permutation(len(first))]
@@ -410,6 +414,7 @@ class Generator:
                 clock += timedelta(seconds=answer.seconds_spent)
             values = {
                 "slot": slot,
+                "structural_slot": structural_slot,
                 "question_id": question.id,
                 "choice_order": first + second,
                 "parameters": parameters,
