@@ -86,9 +86,11 @@ class KeyIdeaCriteriaFormat(_StrictFormat):
             child=serializers.CharField(trim_whitespace=False),
             min_length=1,
             max_length=MAX_PATTERNS_PER_GROUP,
+            error_messages={"min_length": "An empty group: give at least one pattern."},
         ),
         min_length=1,
         max_length=MAX_GROUPS,
+        error_messages={"min_length": "Give at least one group of patterns the text must match."},
     )
     must_not_claim = serializers.ListField(child=ClaimFormat(), default=list, max_length=MAX_CLAIMS)
 

@@ -282,7 +282,7 @@ class IdeaResult:
     index: int
     text: str
     ticked: bool | None  # None until the learner has done the self-check
-    read: ReadIdea
+    read: ReadIdea | None  # None when the text was not read
 
 
 @dataclass
@@ -387,7 +387,7 @@ def _result_ideas(response: Response, beliefs: Mapping[str, str]) -> list[IdeaRe
             index=index,
             text=text,
             ticked=None if ticked is None else index in ticked,
-            read=read[index],
+            read=read[index] if read[index].verdict is not None else None,
         )
         for index, text in enumerate(question.key_ideas)
     ]

@@ -83,6 +83,19 @@ class MisconceptionOut(serializers.Serializer[Any]):
     title = serializers.CharField()
 
 
+class ReadIdeaOut(serializers.Serializer[Any]):
+    """The service's automatic reading of an explanation, on one key idea."""
+
+    verdict = serializers.ChoiceField(choices=["found", "missing", "contradicts"])
+    quote = serializers.CharField(allow_blank=True, help_text="The learner's words it matched.")
+    misconceptions = serializers.ListField(
+        source="codes",
+        child=serializers.CharField(),
+        help_text="Codes of the misconceptions the text asserts (contradicts only).",
+    )
+    message = serializers.CharField(help_text="The verdict as a sentence to the learner.")
+
+
 class ResultKeyIdeaOut(serializers.Serializer[Any]):
     """A key idea of an explain-back: the learner's tick beside the service's reading."""
 
@@ -90,19 +103,9 @@ class ResultKeyIdeaOut(serializers.Serializer[Any]):
     self_assessed = serializers.BooleanField(
         source="ticked", allow_null=True, help_text="The learner's tick; null before the check."
     )
-    reading = serializers.ChoiceField(
-        source="read.verdict",
-        choices=["found", "missing", "contradicts"],
-        allow_null=True,
-        help_text="The service's reading of the text; null when it was not read.",
+    reading = ReadIdeaOut(
+        source="read", allow_null=True, help_text="Null when the text was not read."
     )
-    quote = serializers.CharField(source="read.quote", allow_blank=True)
-    misconceptions = serializers.ListField(
-        source="read.codes",
-        child=serializers.CharField(),
-        help_text="Codes of the misconceptions the text asserts, when the reading says so.",
-    )
-    message = serializers.CharField(source="read.message", allow_blank=True)
 
 
 class ResultItemOut(serializers.Serializer[Any]):

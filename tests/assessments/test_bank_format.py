@@ -166,6 +166,110 @@ def test_an_explain_item_needs_a_model_answer_and_key_ideas(bank_data):
     }
 
 
+def _with_explain(bank_data, criteria):
+    bank_data["questions"].append(
+        {
+            "slug": "mini-explain",
+            "type": "explain",
+            "stem": "Explain what dropout does and why it is not faster.",
+            "probes": ["DO-ILLUSION", "DO-SPEED"],
+            "feedback": "f",
+            "model_answer": "Units are dropped at random; it is not faster.",
+            "key_ideas": ["Units are dropped at random", "It is not faster"],
+            "key_idea_probes": [["DO-DATA"], ["DO-SPEED"]],
+            "key_idea_criteria": criteria,
+        }
+    )
+    return bank_data
+
+
+CRITERIA = [
+    {"must_say": [["random\\w*", "by chance"], ["drop\\w*"]]},
+    {
+        "must_say": [["{neg} {gap:3} faster"]],
+        "must_not_claim": [{"pattern": "(?:is|are) faster", "code": "DO-SPEED"}],
+    },
+]
+
+
+def test_key_idea_criteria_are_imported_and_exported_unchanged(bank_data):
+    # given/when
+    bank = bank_import(_with_explain(bank_data, CRITERIA))
+    exported = bank_export(bank)
+    # then: stored with every key, and the export re-imports as itself
+    stored = Question.objects.get(slug="mini-explain").key_idea_criteria
+    assert stored == [{**CRITERIA[0], "must_not_claim": []}, CRITERIA[1]]
+    assert exported["questions"][2]["key_idea_criteria"] == stored
+    bank_import(exported)
+    assert bank_export(QuestionBank.objects.get(slug="mini")) == exported
+
+
+@pytest.mark.parametrize(
+    ("criteria", "field", "message"),
+    [
+        (CRITERIA[:1], "key_idea_criteria", "one entry per key idea: 2 key ideas, 1 entries"),
+        (
+            [{"must_say": [[]]}, CRITERIA[1]],
+            "key_idea_criteria[0].must_say[0]",
+            "An empty group",
+        ),
+        ([{"must_say": []}, CRITERIA[1]], "key_idea_criteria[0].must_say", "at least one group"),
+        (
+            [{"must_say": [["random", "(unclosed"]]}, CRITERIA[1]],
+            "key_idea_criteria[0].must_say[0][1]",
+            "Not a valid regular expression: missing ), unterminated subpattern",
+        ),
+        (
+            [{"must_say": [["(a+)+b"]]}, CRITERIA[1]],
+            "key_idea_criteria[0].must_say[0][0]",
+            "Only '?' may follow a group",
+        ),
+        (
+            [
+                CRITERIA[0],
+                {"must_say": [["x"]], "must_not_claim": [{"pattern": "y", "code": "DO-NOPE"}]},
+            ],
+            "key_idea_criteria[1].must_not_claim[0].code",
+            "Unknown misconception code 'DO-NOPE'",
+        ),
+        (
+            [
+                CRITERIA[0],
+                {"must_say": [["x"]], "must_not_claim": [{"pattern": "y", "code": "DO-PKEEP"}]},
+            ],
+            "key_idea_criteria[1].must_not_claim[0].code",
+            "DO-PKEEP is probed neither by the item nor by this key idea (key_idea_probes[1])",
+        ),
+        (
+            [
+                CRITERIA[0],
+                {"must_say": [["x"]], "must_not_claim": [{"pattern": "", "code": "DO-SPEED"}]},
+            ],
+            "key_idea_criteria[1].must_not_claim[0].pattern",
+            "may not be blank",
+        ),
+        (
+            [{"must_say": [["x"]], "must_sey": [["y"]]}, CRITERIA[1]],
+            "key_idea_criteria[0].must_sey",
+            "Unknown key",
+        ),
+    ],
+)
+def test_bad_criteria_are_refused_naming_the_item_and_the_field(
+    bank_data, criteria, field, message
+):
+    problems = _problems(_with_explain(bank_data, criteria))
+    named = f"questions[2] 'mini-explain' {field}"
+    assert named in problems, problems
+    assert message in problems[named]
+    assert not QuestionBank.objects.filter(slug="mini").exists()
+
+
+def test_only_explain_items_take_criteria(bank_data):
+    bank_data["questions"][0]["key_idea_criteria"] = CRITERIA
+    assert "questions[0] 'mini-speed' key_idea_criteria" in _problems(bank_data)
+
+
 def test_the_admin_imports_and_exports_banks(admin_client, bank_data):
     # given: an invalid file
     broken = copy.deepcopy(bank_data)
