@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Avg, Count, F, Q, QuerySet
 
 from assessments.models import Misconception
+from assessments.selectors import reading_ideas
 from courses.models import Course
 from practice.models import Mastery, PracticeSession, PracticeStep
 from practice.services import mastery_threshold
@@ -154,6 +155,7 @@ def explanation_row(step: PracticeStep) -> dict[str, Any]:
     question = step.question
     ticked = set(step.self_assessed_ideas or [])
     found = None if step.review_ideas is None else set(step.review_ideas)
+    read = reading_ideas(key_ideas=question.key_ideas, reading=step.reading, beliefs={})
     learner = step.session.learner
     return {
         "id": step.id,
@@ -168,6 +170,13 @@ def explanation_row(step: PracticeStep) -> dict[str, Any]:
                 "text": idea,
                 "self_assessed": index in ticked,
                 "reviewed": None if found is None else index in found,
+                "reading": None
+                if read[index].verdict is None
+                else {
+                    "verdict": read[index].verdict,
+                    "quote": read[index].quote,
+                    "misconceptions": read[index].codes,
+                },
             }
             for index, idea in enumerate(question.key_ideas)
         ],

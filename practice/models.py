@@ -246,7 +246,9 @@ class PracticeStep(models.Model):
     mastery_after = models.JSONField(
         default=dict, blank=True, help_text="P(known) of each code this step updated, after it."
     )
-    # Explain-back: the key ideas the learner says their text has, then an instructor's review.
+    # Explain-back: the service's reading of the text against the key ideas (None: nothing
+    # read), the key ideas the learner says their text has, then an instructor's review.
+    reading = models.JSONField(null=True, blank=True)
     self_assessed_ideas = models.JSONField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

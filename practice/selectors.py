@@ -24,13 +24,13 @@ from assessments.models import (
     Response,
 )
 from assessments.numeric import ExpressionError, expression_evaluate, stem_render
-from assessments.selectors import ShownChoice
+from assessments.selectors import ReadIdea, ShownChoice, reading_beliefs, reading_ideas
 from courses.models import Course
 from grader.exercises import EXERCISES
 from practice.bkt import BktParams
 from practice.fitting import parameters_for
 from practice.models import Mastery, PracticeItem, PracticeSession, PracticeStep
-from practice.services import mastery_threshold
+from practice.services import explain_credit, mastery_threshold
 
 Kind = PracticeStep.Kind
 StepState = PracticeStep.State
@@ -385,7 +385,8 @@ def _mean(pairs: Iterable[tuple[int, int]]) -> float | None:
 def calibration_of(steps: QuerySet[PracticeStep]) -> Calibration:
     """Return the calibration of the steps that have a verdict and a confidence rating.
 
-    An explain-back counts as right when the learner ticked every key idea.
+    An explain-back counts as right when it is credited with every key idea (ticked, and
+    found by the reading where the item has one).
     """
     rows = (
         steps.filter(state=StepState.DONE, is_correct__isnull=False, confidence__isnull=False)
@@ -492,11 +493,34 @@ class Verdict:
 
 @dataclass(frozen=True)
 class IdeaLine:
-    """A key idea of an explain-back: whether the learner ticked it, and a reviewer found it."""
+    """A key idea of an explain-back: whether the learner ticked it, what the service's
+    reading saw, whether it is credited (ticked, and found by the reading where there is
+    one), and whether a reviewer found it."""
 
     text: str
     ticked: bool
     found: bool | None = None
+    read: ReadIdea | None = None
+    credited: bool = False
+
+
+def _idea_lines(step: PracticeStep, beliefs: Mapping[str, str]) -> list[IdeaLine]:
+    question = step.question
+    ticked = set(step.self_assessed_ideas or [])
+    found = set(step.review_ideas or [])
+    reviewed = step.reviewed_at is not None
+    credited = explain_credit(question, ticked, step.reading).credited
+    read = reading_ideas(key_ideas=question.key_ideas, reading=step.reading, beliefs=beliefs)
+    return [
+        IdeaLine(
+            text=text,
+            ticked=index in ticked,
+            found=(index in found) if reviewed else None,
+            read=read[index] if read[index].verdict is not None else None,
+            credited=index in credited,
+        )
+        for index, text in enumerate(question.key_ideas)
+    ]
 
 
 @dataclass(frozen=True)
@@ -525,8 +549,13 @@ class StepFeedback:
 
     @property
     def missing_ideas(self) -> list[str]:
-        """Return the key ideas the learner did not find in their explanation."""
-        return [idea.text for idea in self.ideas if not idea.ticked]
+        """Return the key ideas the explanation is not credited with."""
+        return [idea.text for idea in self.ideas if not idea.credited]
+
+    @property
+    def is_read(self) -> bool:
+        """Return whether the service read the explanation against the key ideas."""
+        return any(idea.read is not None for idea in self.ideas)
 
 
 def _number(value: float, unit: str) -> str:
@@ -683,8 +712,6 @@ def step_feedback(*, step: PracticeStep) -> StepFeedback:
             "code", "title"
         )
     )
-    ticked = set(step.self_assessed_ideas or [])
-    found = set(step.review_ideas or [])
     reviewed = step.reviewed_at is not None
     return StepFeedback(
         step=step,
@@ -703,12 +730,7 @@ def step_feedback(*, step: PracticeStep) -> StepFeedback:
         verdict=_verdict(step),
         code=step.submission.code if step.submission else "",
         model_answer=question.model_answer,
-        ideas=[
-            IdeaLine(
-                text=text, ticked=index in ticked, found=(index in found) if reviewed else None
-            )
-            for index, text in enumerate(question.key_ideas)
-        ]
+        ideas=_idea_lines(step, reading_beliefs([step.reading]))
         if question.qtype == QuestionType.EXPLAIN
         else [],
         review_comment=step.review_comment,
@@ -738,8 +760,13 @@ class Explained:
 
     @property
     def complete(self) -> bool:
-        """Return whether the learner ticked every key idea."""
-        return all(idea.ticked for idea in self.ideas)
+        """Return whether the explanation is credited with every key idea."""
+        return all(idea.credited for idea in self.ideas)
+
+    @property
+    def is_read(self) -> bool:
+        """Return whether the service read the explanation against the key ideas."""
+        return any(idea.read is not None for idea in self.ideas)
 
 
 @dataclass(frozen=True)
@@ -766,9 +793,9 @@ def session_summary(*, session: PracticeSession) -> SessionSummary:
         .order_by("number")
     )
     explanations = []
-    for step in explains:
-        ticked = set(step.self_assessed_ideas or [])
-        found = set(step.review_ideas or [])
+    steps = list(explains)
+    beliefs = reading_beliefs(step.reading for step in steps)
+    for step in steps:
         reviewed = step.reviewed_at is not None
         reviewer = step.reviewed_by
         explanations.append(
@@ -776,12 +803,7 @@ def session_summary(*, session: PracticeSession) -> SessionSummary:
                 number=step.number,
                 stem=step.question.stem,
                 text=step.text,
-                ideas=[
-                    IdeaLine(
-                        text=text, ticked=i in ticked, found=(i in found) if reviewed else None
-                    )
-                    for i, text in enumerate(step.question.key_ideas)
-                ],
+                ideas=_idea_lines(step, beliefs),
                 reviewed=reviewed,
                 review_comment=step.review_comment,
                 reviewer=(reviewer.get_full_name() or reviewer.username) if reviewer else "",

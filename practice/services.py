@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -14,9 +16,10 @@ from django.db.models import Max, Prefetch
 from django.utils import timezone
 
 from assessments.errors import ApplicationError, ConflictError, NotFoundError
+from assessments.explanation_reading import Reading, Verdict
 from assessments.models import Choice, Misconception, NumericDistractor, Question, QuestionType
 from assessments.numeric import parameters_draw
-from assessments.scoring import code_outcome, response_outcome
+from assessments.scoring import code_outcome, explanation_reading, response_outcome
 from assessments.services import (
     CONFIDENCE_MESSAGE,
     MAX_TEXT_LENGTH,
@@ -234,12 +237,11 @@ def _asked(step: PracticeStep) -> policy.Asked:
     question = step.question
     missing: tuple[tuple[str, tuple[str, ...]], ...] = ()
     if step.kind == Kind.EXPLAIN_BACK and step.self_assessed_ideas is not None:
-        ticked = set(step.self_assessed_ideas)
-        idea_codes = question.key_idea_probes or [[] for _ in question.key_ideas]
+        credit = explain_credit(question, step.self_assessed_ideas, step.reading)
         missing = tuple(
-            (idea, tuple(idea_codes[index]))
+            (idea, tuple(credit.idea_codes(question, index)))
             for index, idea in enumerate(question.key_ideas)
-            if index not in ticked
+            if index not in credit.credited
         )
     return policy.Asked(
         question_id=question.id,
@@ -445,8 +447,11 @@ def step_answer(
     step.save(update_fields=["confidence", "numeric_value", "text", "seconds_spent", "answered_at"])
     step.selected_choices.set(chosen)
     if question.qtype == QuestionType.EXPLAIN:
+        # Read now, shown after the learner's own check so that it does not steer the ticks.
+        reading = explanation_reading(question, step.text)
+        step.reading = None if reading is None else reading.as_json()
         step.state = StepState.CHECKING
-        step.save(update_fields=["state"])
+        step.save(update_fields=["reading", "state"])
         return step
     outcome = response_outcome(
         question,
@@ -534,6 +539,48 @@ def step_code_verdict_apply(*, submission_id: int) -> None:
     )
 
 
+@dataclass(frozen=True)
+class ExplainCredit:
+    """What an explain-back is credited with: the learner's ticks, checked by the reading."""
+
+    credited: frozenset[int]
+    # Per key idea the reading found contradicted, the misconception codes the text asserts.
+    contradicted: dict[int, tuple[str, ...]]
+
+    def idea_codes(self, question: Question, index: int) -> list[str]:
+        """Return the codes an uncredited idea is a wrong answer on: the ones the text
+        asserts when the reading found it contradicted, else those the item lists for a
+        learner who leaves the idea out (key_idea_probes)."""
+        if index in self.contradicted:
+            return list(self.contradicted[index])
+        if index < len(question.key_idea_probes):
+            return list(question.key_idea_probes[index])
+        return []
+
+
+def explain_credit(question: Question, ticked: Iterable[int], reading: Any) -> ExplainCredit:
+    """Return the key ideas an explain-back is credited with.
+
+    Without a reading (the item has no criteria, or the step predates them) the ticks are
+    taken as they are. With one, a tick is a claim to be checked: an idea counts only when
+    the learner ticked it and the reading found it, and an idea the reading found
+    contradicted counts as a wrong answer on the codes the text asserts.
+    """
+    ticks = frozenset(ticked)
+    parsed = Reading.from_json(reading)
+    if parsed is None or len(parsed.ideas) != len(question.key_ideas):
+        return ExplainCredit(credited=ticks, contradicted={})
+    found = {i for i, idea in enumerate(parsed.ideas) if idea.verdict == Verdict.FOUND}
+    return ExplainCredit(
+        credited=ticks & found,
+        contradicted={
+            i: idea.codes
+            for i, idea in enumerate(parsed.ideas)
+            if idea.verdict == Verdict.CONTRADICTS
+        },
+    )
+
+
 def _ideas_validate(ideas: Sequence[int], count: int) -> list[int]:
     bad = [i for i in ideas if not 0 <= i < count]
     if bad:
@@ -556,17 +603,22 @@ def _idea_codes(question: Question, missing: Iterable[int]) -> list[str]:
 def step_self_check(
     *, step_id: int, learner: User, ideas: Sequence[int], now: datetime | None = None
 ) -> PracticeStep:
-    """Record which key ideas the learner finds in their explanation; missing ones send them
-    back to the matching items."""
+    """Record which key ideas the learner finds in their explanation; the ideas it is not
+    credited with (see `explain_credit`) send them back to the matching items."""
     now = now or timezone.now()
     step, session = _locked_step(step_id, learner)
     _refuse_unless_open(step, session, StepState.CHECKING)
     question = step.question
     ticked = _ideas_validate(ideas, len(question.key_ideas))
-    missing = [i for i in range(len(question.key_ideas)) if i not in ticked]
+    credit = explain_credit(question, ticked, step.reading)
+    missing = [i for i in range(len(question.key_ideas)) if i not in credit.credited]
     step.self_assessed_ideas = ticked
     step.save(update_fields=["self_assessed_ideas"])
-    gaps = _idea_codes(question, missing)
+    gaps = [
+        code
+        for code in dict.fromkeys(c for i in missing for c in credit.idea_codes(question, i))
+        if code != ILLUSION
+    ]
     # A complete explanation is the evidence against an illusion of understanding.
     observations = [(code, False) for code in gaps] + [(ILLUSION, not missing)]
     extra = [code for code in gaps if code not in session.agenda]
@@ -611,8 +663,10 @@ def explanation_review(
 ) -> PracticeStep:
     """Mark a learner's explain-back: the key ideas it really has, and a comment.
 
-    The first review is evidence: ideas the learner ticked but the reviewer did not find
-    count against the matching misconceptions, so the next practice visit returns to them.
+    The first review is evidence: ideas the learner was credited with (ticked, and found by
+    the reading where there is one) but the reviewer did not find count against the
+    matching misconceptions, so the next practice visit returns to them. Ideas the learner
+    ticked but the reading did not find already counted when the learner checked them.
     """
     now = now or timezone.now()
     step = (
@@ -642,7 +696,8 @@ def explanation_review(
     step.reviewed_at = now
     step.save(update_fields=["review_ideas", "review_comment", "reviewed_by", "reviewed_at"])
     if first_review:
-        overclaimed = [i for i in (step.self_assessed_ideas or []) if i not in found]
+        credit = explain_credit(step.question, step.self_assessed_ideas or [], step.reading)
+        overclaimed = [i for i in sorted(credit.credited) if i not in found]
         gaps = _idea_codes(step.question, overclaimed)
         if gaps:
             session = step.session

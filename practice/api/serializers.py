@@ -61,12 +61,24 @@ class PracticeQuestionOut(serializers.Serializer[Any]):
     stem = serializers.CharField()
 
 
+class PracticeReadingOut(serializers.Serializer[Any]):
+    verdict = serializers.ChoiceField(choices=["found", "missing", "contradicts"])
+    quote = serializers.CharField(allow_blank=True, help_text="The learner's words it matched.")
+    misconceptions = serializers.ListField(
+        child=serializers.CharField(), help_text="Codes the text asserts (contradicts only)."
+    )
+
+
 class PracticeKeyIdeaOut(serializers.Serializer[Any]):
     index = serializers.IntegerField(help_text="The idea's number, from 0, as reviews send it.")
     text = serializers.CharField()
     self_assessed = serializers.BooleanField(help_text="The learner ticked it in their text.")
     reviewed = serializers.BooleanField(
         allow_null=True, help_text="A reviewer found it in the text; null before any review."
+    )
+    reading = PracticeReadingOut(
+        allow_null=True,
+        help_text="The service's automatic reading of the text; null when it was not read.",
     )
 
 

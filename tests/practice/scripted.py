@@ -89,6 +89,13 @@ class ScriptedLearner:
         step.refresh_from_db()
         return step
 
+    def explain_fully(self, confidence: int = 4) -> PracticeStep:
+        """Explain the pending explain-back with its model answer (a text the reading finds
+        every key idea in) and tick every idea."""
+        step = self.pending()
+        ideas = list(range(len(step.question.key_ideas)))
+        return self.explain(step.question.model_answer, ticked=ideas, confidence=confidence)
+
     def right_until(self, kind: str) -> list[PracticeStep]:
         """Answer right until the pending step is of `kind`; return the steps answered."""
         answered: list[PracticeStep] = []

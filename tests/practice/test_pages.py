@@ -418,9 +418,11 @@ def test_an_explain_back_is_written_then_checked_against_its_key_ideas(client_in
     assert 'id="text"' in page
     # when: no text, then the explanation
     empty = _answer(client_in, step, {"text": " ", "confidence": 3})
-    written = _answer(
-        client_in, step, {"text": "Units are zeroed at random in training.", "confidence": 4}
+    text = (
+        "Units are zeroed at random, with a new mask on every training pass, so no unit can "
+        "rely on particular other units."
     )
+    written = _answer(client_in, step, {"text": text, "confidence": 4})
     # then
     assert empty.status_code == 400
     assert "Write your explanation before going on." in _html(empty)
@@ -428,18 +430,23 @@ def test_an_explain_back_is_written_then_checked_against_its_key_ideas(client_in
     assert written["Location"] == f"/practice/courses/{course.id}/"
     html = _html(client_in.get(written["Location"]))
     assert "Tick each idea your explanation contains" in html
-    assert "Units are zeroed at random in training." in html
+    assert escape(text) in html
+    assert "The service's reading" not in html  # shown after the learner's own check
     for idea in step.question.key_ideas:
         assert escape(idea) in html
-    # when: two of four ideas ticked
-    checked = client_in.post(f"/practice/steps/{step.id}/self-check/", {"idea": [0, 1]})
-    # then: the model answer, what is missing, and that practice goes back to it
+    # when: the two ideas the text has ticked, and a third it does not have
+    checked = client_in.post(f"/practice/steps/{step.id}/self-check/", {"idea": [0, 1, 2]})
+    # then: the model answer, what is missing (the ticked idea the reading did not find
+    # too), the reading beside the ticks, and that practice goes back to what is missing
     assert checked["Location"] == f"/practice/steps/{step.id}/feedback/"
     html = _html(client_in.get(checked["Location"]))
     assert "Your explanation left out 2 key ideas" in html
     assert escape(step.question.model_answer) in html
     assert escape(f"✗ Missing: {step.question.key_ideas[2]}") in html
     assert escape(f"✓ In your explanation: {step.question.key_ideas[0]}") in html
+    assert "The service's reading: found: “Units are zeroed at random, with a new" in html
+    assert "The service's reading: I could not find this in your explanation." in html
+    assert html.count("you ticked it") == 3
     assert "the next items go back to what your explanation left out" in html
     session.refresh_from_db()
     assert session.is_active
@@ -448,7 +455,7 @@ def test_an_explain_back_is_written_then_checked_against_its_key_ideas(client_in
 def test_a_complete_explanation_ends_with_the_summary(client_in, course):
     # given
     session, step = _to_explain_back(client_in, course)
-    _answer(client_in, step, {"text": "Dropout, fully explained.", "confidence": 5})
+    _answer(client_in, step, {"text": step.question.model_answer, "confidence": 5})
     ideas = list(range(len(step.question.key_ideas)))
     # when
     checked = client_in.post(f"/practice/steps/{step.id}/self-check/", {"idea": ideas})
@@ -460,11 +467,29 @@ def test_a_complete_explanation_ends_with_the_summary(client_in, course):
     assert "Session complete" in html
     assert "How sure you were" in html
     assert "<caption>This session:" in html
-    assert "Dropout, fully explained." in html
+    assert escape(step.question.model_answer) in html
     assert "Practise again" in html
     assert 'id="next"' not in html
     # the same summary on the course page
     assert "Session complete" in _html(client_in.get(f"/practice/courses/{course.id}/"))
+
+
+def test_ticks_the_reading_does_not_find_do_not_complete_an_explanation(client_in, course):
+    # given: a text that claims understanding but says none of the key ideas
+    session, step = _to_explain_back(client_in, course)
+    _answer(client_in, step, {"text": "Dropout, fully explained.", "confidence": 5})
+    ideas = list(range(len(step.question.key_ideas)))
+    # when: every idea ticked
+    checked = client_in.post(f"/practice/steps/{step.id}/self-check/", {"idea": ideas})
+    # then: a claim is not evidence: nothing is credited and practice goes on
+    html = _html(client_in.get(checked["Location"]))
+    session.refresh_from_db()
+    step.refresh_from_db()
+    assert session.is_active
+    assert step.is_correct is False
+    assert f"Your explanation left out {len(ideas)} key ideas" in html
+    assert html.count("you ticked it") == len(ideas)
+    assert "DO-ILLUSION" in set(step.revealed.values_list("code", flat=True))
 
 
 def test_a_self_check_refuses_unknown_ideas(client_in, course):
@@ -488,7 +513,7 @@ def test_a_self_check_refuses_unknown_ideas(client_in, course):
 def test_the_summary_shows_an_instructors_review(client_in, course, learner):
     # given: a finished explain-back, reviewed
     _session, step = _to_explain_back(client_in, course)
-    _answer(client_in, step, {"text": "My explanation.", "confidence": 5})
+    _answer(client_in, step, {"text": step.question.model_answer, "confidence": 5})
     client_in.post(f"/practice/steps/{step.id}/self-check/", {"idea": [0, 1, 2, 3]})
     teacher = UserFactory.create(username="tess", first_name="Tess")
     explanation_review(

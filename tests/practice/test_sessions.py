@@ -51,7 +51,7 @@ def test_a_learner_who_answers_everything_right_gets_a_short_session(course, enr
     learner = ScriptedLearner(course=course, learner=enrolled)
     # when
     answered = learner.right_until(Kind.EXPLAIN_BACK)
-    explained = learner.explain("Dropout zeroes random units ...", ticked=[0, 1, 2, 3])
+    explained = learner.explain_fully()
     # then: one check per prerequisite, two right answers per misconception (items probing
     # several cover them together), the explain-back, and no remediation of any kind
     kinds = [step.kind for step in answered]
@@ -159,7 +159,7 @@ def test_a_learner_sure_that_dropout_runs_at_test_time_is_shown_otherwise(course
     else:
         raise AssertionError("DO-TEST never settled")
     learner.right_until(Kind.EXPLAIN_BACK)
-    learner.explain("...", ticked=[0, 1, 2, 3])
+    learner.explain_fully()
     learner.session.refresh_from_db()
     assert learner.session.state == PracticeSession.State.FINISHED
     belief = _mastery(enrolled, "DO-TEST")
@@ -179,8 +179,12 @@ def test_a_learner_who_claims_to_understand_but_cannot_explain_is_sent_back(cour
         learner.right(confidence=5)
     illusion_before = _mastery(enrolled, "DO-ILLUSION").p_known
     assert illusion_before == pytest.approx(0.9625, abs=1e-4)
-    # when: "I understand it now", and the self-check finds only the first key idea
-    failed = learner.explain("I understand it now; dropout is simple.", ticked=[0])
+    # when: "I understand it now" and one key idea, which the self-check finds too
+    failed = learner.explain(
+        "I understand it now; dropout is simple. It zeroes each unit's output at random, "
+        "with a new random mask on every training pass.",
+        ticked=[0],
+    )
     # then: an illusion of understanding: .9625*.1 = .09625, .0375*.8 = .03,
     # .09625/.12625 = .762376; +.237624*.1 = .786139
     assert failed.is_correct is False
@@ -205,7 +209,7 @@ def test_a_learner_who_claims_to_understand_but_cannot_explain_is_sent_back(cour
     again = learner.current()
     assert "again" in again.reason and again.question_id == question.id
     # when: the second explanation has every key idea
-    learner.explain("Random, temporary, all units at inference, a regulariser.", [0, 1, 2, 3])
+    learner.explain_fully()
     # then
     learner.session.refresh_from_db()
     assert learner.session.state == PracticeSession.State.FINISHED
