@@ -26,6 +26,9 @@ from courses.models import Course, Enrollment
 from grader.models import Submission
 
 CACHE_SECONDS = 3600
+# Part of every key: bump it when what a cached result holds or means changes (a new
+# field, a new rule), so that a deploy never serves, or unpickles, a result of the old code.
+CACHE_VERSION = 2
 T = TypeVar("T")
 
 
@@ -64,7 +67,7 @@ def course_fingerprint(course: Course) -> str:
 
 def cached(name: str, fingerprint: str, compute: Callable[[], T]) -> T:
     """Return the stored result for (`name`, `fingerprint`), computing it on a miss."""
-    key = f"analytics:{name}:{fingerprint}"
+    key = f"analytics:v{CACHE_VERSION}:{name}:{fingerprint}"
     value: T | None = cache.get(key)
     if value is None:
         value = compute()

@@ -4,11 +4,12 @@ class prevalence, Hake's gain from pre- to post-test, and one learner's history.
 Evidence follows the learner's own results page (assessments.selectors.response_evidence
 and assessments.diagnosis): a right, rated answer counts for every misconception its
 question probes; a wrong, rated answer counts against the misconceptions it revealed.
-Wrong answers dominate, and the mean confidence (CRI 0-5, threshold 2.5) of the
-dominating answers picks the quadrant. Code counts too: a quiz's code question carries
-its grader verdict on the response, and for practice submissions outside quizzes the
-learner's latest submission per exercise counts as one wrong answer per misconception
-its failing checks named, rated CODE_CONFIDENCE (submitting code is asserting it works).
+The quadrant follows assessments.diagnosis.quadrant_from_tally (a belief is held when
+sure wrong answers on it outnumber sure right ones; CRI 0-5, threshold 2.5). Code counts
+too: a quiz's code question carries its grader verdict on the response, and for practice
+submissions outside quizzes the learner's latest submission per exercise counts as one
+wrong answer per misconception its failing checks named, rated CODE_CONFIDENCE
+(submitting code is asserting it works).
 
 Counting happens in the database with a fixed number of queries; Python combines one row
 per (learner, misconception).
@@ -24,7 +25,7 @@ import numpy as np
 from analytics.access import MAX_ID
 from analytics.cache import cached, course_fingerprint
 from analytics.counted import counted_attempts_cte, query_rows
-from assessments.diagnosis import CRI_THRESHOLD, Quadrant, diagnose, quadrant_of
+from assessments.diagnosis import CRI_THRESHOLD, Quadrant, diagnose, quadrant_from_tally
 from assessments.errors import NotFoundError
 from assessments.models import Attempt, Misconception, Question, Quiz, Response
 from assessments.selectors import response_evidence
@@ -37,8 +38,9 @@ HAKE_BANDS = ((0.7, "high"), (0.3, "medium"), (float("-inf"), "low"))
 
 @dataclass
 class _Evidence:
-    """One row per (learner, misconception) with evidence: counts and confidence sums of
-    the right answers that count for it and of the wrong ones that revealed it."""
+    """One row per (learner, misconception) with evidence: counts, sure counts and
+    confidence sums of the right answers that count for it and of the wrong ones that
+    revealed it."""
 
     learner: np.ndarray
     code: np.ndarray  # index into `codes`
@@ -47,6 +49,8 @@ class _Evidence:
     right_confidence: np.ndarray
     wrong: np.ndarray
     wrong_confidence: np.ndarray
+    sure_wrong: np.ndarray
+    sure_right: np.ndarray
     questions: list[tuple[Any, ...]] = field(default_factory=list)
     question_codes: list[tuple[Any, ...]] = field(default_factory=list)
 
@@ -58,12 +62,19 @@ class _Evidence:
         return np.where(wrong, self.wrong_confidence, self.right_confidence) / judged
 
     @property
-    def confident(self) -> np.ndarray:
-        return self.mean_confidence > CRI_THRESHOLD
+    def held(self) -> np.ndarray:
+        """Rows in the "misconception" quadrant (assessments.diagnosis.quadrant_from_tally)."""
+        return (self.wrong > 0) & (self.sure_wrong > self.sure_right)
 
     def quadrant(self, i: int, means: np.ndarray) -> Quadrant:
         """Row i's quadrant, given `means` = self.mean_confidence (computed once)."""
-        return quadrant_of(correct=not self.wrong[i], confidence=float(means[i]))
+        return quadrant_from_tally(
+            wrong=int(self.wrong[i]),
+            sure_wrong=int(self.sure_wrong[i]),
+            right=int(self.right[i]),
+            sure_right=int(self.sure_right[i]),
+            mean_right_confidence=float(means[i]),
+        )
 
 
 def _evidence(
@@ -89,20 +100,22 @@ def _evidence(
     # aggregations was measured twice as slow (its row estimates lead to nested loops).
     tallies = query_rows(
         answered
-        + f"""SELECT a.learner_id, m.code, COUNT(*), SUM(a.confidence), 0, 0
+        + f"""SELECT a.learner_id, m.code, COUNT(*), SUM(a.confidence), 0, 0,
+               SUM(CASE WHEN a.confidence > %s THEN 1 ELSE 0 END), 0
           FROM answered a
           JOIN {revealed} rm ON rm.response_id = a.id
           JOIN {misconception} m ON m.id = rm.misconception_id
          WHERE a.is_correct = FALSE
          GROUP BY a.learner_id, m.code
         UNION ALL
-        SELECT a.learner_id, m.code, 0, 0, COUNT(*), SUM(a.confidence)
+        SELECT a.learner_id, m.code, 0, 0, COUNT(*), SUM(a.confidence),
+               0, SUM(CASE WHEN a.confidence > %s THEN 1 ELSE 0 END)
           FROM answered a
           JOIN {probes} qp ON qp.question_id = a.question_id
           JOIN {misconception} m ON m.id = qp.misconception_id
          WHERE a.is_correct = TRUE
          GROUP BY a.learner_id, m.code""",
-        params,
+        [*params, CRI_THRESHOLD, CRI_THRESHOLD],
     )
     question_rows: list[tuple[Any, ...]] = []
     code_rows: list[tuple[Any, ...]] = []
@@ -126,17 +139,17 @@ def _evidence(
         )
     if with_code:
         tallies += [
-            (learner, code, count, CODE_CONFIDENCE * count, 0, 0)
+            (learner, code, count, CODE_CONFIDENCE * count, 0, 0, count, 0)
             for learner, code, count in _code_rows(course)
         ]
     codes = sorted({str(row[1]) for row in tallies})
     index = {code: i for i, code in enumerate(codes)}
     numbers = np.array(
         [(row[0], index[str(row[1])], *row[2:]) for row in tallies], dtype=np.int64
-    ).reshape(-1, 6)
+    ).reshape(-1, 8)
     if len(numbers):  # one row per (learner, code): add up wrong, right and code evidence
         keys, inverse = np.unique(numbers[:, :2], axis=0, return_inverse=True)
-        summed = np.zeros((len(keys), 4), dtype=np.int64)
+        summed = np.zeros((len(keys), 6), dtype=np.int64)
         np.add.at(summed, inverse.reshape(-1), numbers[:, 2:])
         numbers = np.hstack([keys, summed])
     return _Evidence(
@@ -147,6 +160,8 @@ def _evidence(
         wrong_confidence=numbers[:, 3],
         right=numbers[:, 4],
         right_confidence=numbers[:, 5],
+        sure_wrong=numbers[:, 6],
+        sure_right=numbers[:, 7],
         questions=question_rows,
         question_codes=code_rows,
     )
@@ -224,7 +239,7 @@ def course_misconceptions(
     titles = dict(Misconception.objects.values_list("code", "title"))
     per_code: dict[str, dict[str, int]] = {}
     holding = found.wrong > 0
-    confident = holding & found.confident
+    confident = found.held
     for i, code in enumerate(found.codes):
         mine = found.code == i
         per_code[code] = {

@@ -26,9 +26,12 @@ probability `unlearn_probability` (0.6); theta rises by `ability_gain` (0.8).
 Question. A difficulty d ~ N(0, `difficulty_sd`) per question (keyed by its slug), and
 p = logistic(theta - d), the chance of knowing the answer when no misconception interferes.
 
-Choice questions (single, true/false). If a wrong option carries a misconception the
-learner holds (`Choice.misconceptions`), they pick it (one of them at random) with
-probability `follow_probability` (0.85), with confidence 3-5. Otherwise they are right with
+Choice questions (single, true/false). A lure is a wrong option whose misconceptions
+(`Choice.misconceptions`) the learner all holds: choosing an option means believing
+everything it says, so someone who believes dropout is pruning but not that it picks
+units by importance is lured by "about 256" and not by "about 256, the most important
+ones". If the item has lures, the learner picks one of them (at random) with probability
+`follow_probability` (0.85), with confidence 3-5. Otherwise they are right with
 probability p, else they pick a wrong option at random.
 Two-tier: the same, tier by tier (answer, then reason); right only when both tiers are.
 Multiple response: each right option is ticked with probability p, each wrong option that
@@ -40,14 +43,27 @@ learner gives that distractor's value for the attempt's parameters with probabil
 `follow_probability` (confidence 3-5); else the right value with probability p; else a
 wrong number that matches neither the answer nor any distractor.
 
+Prerequisites. A prerequisite is known or not, as in knowledge tracing: a learner who
+lacks it (a PRE-* code in `LearnerState.lacking`) answers an item probing it right only by
+a guess, with probability `lacking_right_probability` (0.15); one who has it slips with
+probability `prerequisite_slip` (0.1). Their confidence follows the answer as for any item.
+
 Confidence (0-5). A misconception followed: uniform on 3-5. Otherwise normal around
 `confidence_wrong_mean` (1.5) for a wrong answer and `confidence_wrong_mean +
 confidence_gap` (gap 1.5, allowed 0-2) for a right one, sd 0.9, rounded and clipped to 0-5.
+An overconfident learner (`LearnerState.overconfident`: the illusion of understanding)
+rates every answer `overconfidence_shift` (1.5) higher before clipping.
 
 Time. Seconds per answer ~ lognormal with median `seconds_median` (35 s; 120 s for an
 explain-it-back text) and sigma `seconds_sigma` (0.6), clipped to 2-900 s.
 
-Explain-it-back items get a short text (confidence 1-4); code items are left unanswered.
+Explain-it-back. A learner holding a misconception the item probes states it with
+probability `follow_probability`, sure of it (confidence 3-5); otherwise they can explain
+the ideas with probability p, unless overconfident (the illusion of understanding: sure,
+but unable to explain it back), and the confidence follows whether they can explain, as
+for a right or wrong answer. The text is one of a few stock sentences; callers may write
+their own from `followed` and `explains`. Code
+items are left unanswered.
 """
 
 from __future__ import annotations
@@ -55,8 +71,8 @@ from __future__ import annotations
 import functools
 import math
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -102,6 +118,9 @@ class ClassModel:
     confidence_wrong_mean: float = 1.5
     confidence_gap: float = 1.5
     confidence_sd: float = 0.9
+    lacking_right_probability: float = 0.15
+    prerequisite_slip: float = 0.1
+    overconfidence_shift: float = 1.5
     seconds_median: float = 35.0
     explain_seconds_median: float = 120.0
     seconds_sigma: float = 0.6
@@ -112,6 +131,8 @@ class ClassModel:
             "prevalence_high": self.prevalence_high,
             "unlearn_probability": self.unlearn_probability,
             "follow_probability": self.follow_probability,
+            "lacking_right_probability": self.lacking_right_probability,
+            "prerequisite_slip": self.prerequisite_slip,
         }
         for name, value in probabilities.items():
             if not 0 <= value <= 1:
@@ -124,10 +145,13 @@ class ClassModel:
 
 @dataclass(frozen=True)
 class LearnerState:
-    """What a simulated learner knows at one moment: ability and misconceptions held."""
+    """What a simulated learner knows at one moment: ability, misconceptions held,
+    prerequisites lacking, and whether their confidence runs ahead of their knowledge."""
 
     theta: float
     held: frozenset[str]
+    lacking: frozenset[str] = frozenset()
+    overconfident: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,6 +179,7 @@ class Item:
     key: str
     qtype: str
     options: tuple[Option, ...] = ()
+    probes: frozenset[str] = frozenset()
     answer: str = ""
     tolerance: float = 0.0
     relative: bool = False
@@ -171,6 +196,8 @@ class SimulatedAnswer:
     confidence: int | None = None
     seconds_spent: int = 0
     followed: str | None = field(default=None, compare=False)
+    # Explain-it-back: whether the learner can explain the ideas (None for other items).
+    explains: bool | None = field(default=None, compare=False)
 
 
 def rng_for(seed: int, *labels: int | str) -> np.random.Generator:
@@ -179,6 +206,11 @@ def rng_for(seed: int, *labels: int | str) -> np.random.Generator:
         raise ValueError(f"the seed must not be negative, got {seed}")
     words = [zlib.crc32(label.encode()) if isinstance(label, str) else label for label in labels]
     return np.random.default_rng([seed, *words])
+
+
+def draw_seed(seed: int, *labels: int | str) -> int:
+    """Return the seed of an attempt's draw for one stream of the run (reproducible)."""
+    return int(rng_for(seed, "draw", *labels).integers(2**62))
 
 
 def logistic(value: float) -> float:
@@ -212,8 +244,12 @@ def learner_draw(
     return LearnerState(theta, held), LearnerState(theta + model.ability_gain, kept)
 
 
-def _confidence(rng: np.random.Generator, *, right: bool, model: ClassModel) -> int:
+def _confidence(
+    rng: np.random.Generator, *, right: bool, model: ClassModel, learner: LearnerState
+) -> int:
     mean = model.confidence_wrong_mean + (model.confidence_gap if right else 0.0)
+    if learner.overconfident:
+        mean += model.overconfidence_shift
     return int(min(5, max(0, round(float(rng.normal(mean, model.confidence_sd))))))
 
 
@@ -249,10 +285,10 @@ def _one_of(
     model: ClassModel,
 ) -> tuple[Option, str | None]:
     """Pick one option of a tier: a misconception's lure, else right with probability p."""
-    lures = [o for o in options if not o.is_correct and o.codes & learner.held]
+    lures = [o for o in options if not o.is_correct and o.codes and o.codes <= learner.held]
     if lures and rng.random() < model.follow_probability:
         lure = _pick(rng, lures)
-        return lure, min(lure.codes & learner.held)
+        return lure, min(lure.codes)
     right = [o for o in options if o.is_correct]
     wrong = [o for o in options if not o.is_correct]
     if right and (rng.random() < p or not wrong):
@@ -268,7 +304,8 @@ def _choice_answer(
         chosen: list[Option] = []
         followed: str | None = None
         for option in item.options:
-            lure = option.codes & learner.held if not option.is_correct else frozenset()
+            lured = not option.is_correct and option.codes and option.codes <= learner.held
+            lure = option.codes if lured else frozenset()
             if option.is_correct:
                 ticked = rng.random() < p
             elif lure:
@@ -331,13 +368,36 @@ def _numeric_answer(
             values.append((_evaluate(distractor.expression, key), distractor.codes))
         except ExpressionError:
             continue
-    lures = [(value, codes & learner.held) for value, codes in values if codes & learner.held]
+    lures = [(value, codes) for value, codes in values if codes and codes <= learner.held]
     if lures and rng.random() < model.follow_probability:
         value, codes = lures[_index(rng, len(lures))]
         return value, False, min(codes)
     if rng.random() < p:
         return target, True, None
     return _wrong_number(rng, target, [v for v, _ in values], item), False, None
+
+
+def _explanation_answer(
+    rng: np.random.Generator, learner: LearnerState, item: Item, p: float, model: ClassModel
+) -> SimulatedAnswer:
+    """An explain-it-back answer: a held belief the item probes is stated (sure), else the
+    learner explains the ideas with probability p unless overconfident."""
+    beliefs = sorted(code for code in item.probes & learner.held if code != "DO-ILLUSION")
+    seconds = _seconds(rng, model.explain_seconds_median, model)
+    text = EXPLANATIONS[_index(rng, len(EXPLANATIONS))]
+    if beliefs and rng.random() < model.follow_probability:
+        followed = beliefs[_index(rng, len(beliefs))]
+        return SimulatedAnswer(
+            text=text, confidence=_sure(rng), seconds_spent=seconds, followed=followed,
+            explains=False,
+        )  # fmt: skip
+    explains = not learner.overconfident and rng.random() < p
+    return SimulatedAnswer(
+        text=text,
+        confidence=_confidence(rng, right=explains, model=model, learner=learner),
+        seconds_spent=seconds,
+        explains=explains,
+    )
 
 
 def answer_draw(
@@ -352,11 +412,14 @@ def answer_draw(
     """Return the learner's answer to `item` (None: left unanswered, as for code items)."""
     if item.qtype == "code":
         return None
-    if item.qtype == "explain":
-        text = EXPLANATIONS[_index(rng, len(EXPLANATIONS))]
-        seconds = _seconds(rng, model.explain_seconds_median, model)
-        return SimulatedAnswer(text=text, confidence=1 + _index(rng, 4), seconds_spent=seconds)
     p = logistic(learner.theta - difficulty)
+    prerequisites = {code for code in item.probes if code.startswith("PRE-")}
+    if prerequisites & learner.lacking:
+        p = model.lacking_right_probability
+    elif prerequisites:
+        p = 1.0 - model.prerequisite_slip
+    if item.qtype == "explain":
+        return _explanation_answer(rng, learner, item, p, model)
     if item.qtype == "numeric":
         value, right, followed = _numeric_answer(rng, learner, item, parameters or {}, p, model)
         choice_ids: tuple[int, ...] = ()
@@ -364,7 +427,9 @@ def answer_draw(
     else:
         choice_ids, right, followed = _choice_answer(rng, learner, item, p, model)
         numeric_value = None
-    confidence = _sure(rng) if followed else _confidence(rng, right=right, model=model)
+    confidence = (
+        _sure(rng) if followed else _confidence(rng, right=right, model=model, learner=learner)
+    )
     return SimulatedAnswer(
         choice_ids=choice_ids,
         numeric_value=numeric_value,
@@ -380,8 +445,8 @@ def answer_draw(
 def item_from_question(question: Question) -> Item:
     """Return the simulation's view of a question.
 
-    Prefetch `choices__misconceptions` and `distractors__misconceptions` to avoid a query
-    per option.
+    Prefetch `probes`, `choices__misconceptions` and `distractors__misconceptions` to avoid
+    a query per option.
     """
     options = tuple(
         Option(
@@ -400,6 +465,7 @@ def item_from_question(question: Question) -> Item:
         key=question.slug,
         qtype=str(question.qtype),
         options=options,
+        probes=frozenset(m.code for m in question.probes.all()),
         answer=question.answer,
         tolerance=question.tolerance,
         relative=question.tolerance_is_relative,
@@ -523,21 +589,26 @@ def attempt_simulate(
     stream: tuple[int | str, ...],
     cache: ItemCache,
     started_at: datetime,
+    explanation: Callable[[Question, SimulatedAnswer, np.random.Generator], str] | None = None,
 ) -> Attempt:
     """Start, answer and submit one attempt through the services learners use.
 
     Each answer is drawn from `rng_for(seed, *stream, question slug)`, so it does not
-    depend on which other questions the attempt drew, nor in which order.
+    depend on which other questions the attempt drew, nor in which order. `explanation`,
+    when given, writes the text of explain-it-back answers instead of the stock sentences.
     """
     from django.db.models import Prefetch
 
     from assessments import services
     from assessments.models import Choice, NumericDistractor
 
-    attempt = services.attempt_start(quiz=quiz, learner=learner, now=started_at)
+    attempt = services.attempt_start(
+        quiz=quiz, learner=learner, now=started_at, seed=draw_seed(cache.seed, *stream)
+    )
     responses = (
         attempt.responses.select_related("question")
         .prefetch_related(
+            "question__probes",
             Prefetch(
                 "question__choices", queryset=Choice.objects.prefetch_related("misconceptions")
             ),
@@ -562,6 +633,8 @@ def attempt_simulate(
         )
         if answer is None:
             continue
+        if explanation is not None and item.qtype == "explain":
+            answer = replace(answer, text=explanation(response.question, answer, rng))
         clock += timedelta(seconds=answer.seconds_spent)
         services.response_save(
             attempt_id=attempt.id,

@@ -3,8 +3,16 @@
 Following Hasan, Bagayoko & Kelley (1999): on the 0-5 Certainty of Response Index, a
 wrong answer given with CRI > 2.5 indicates a misconception, a wrong one with CRI <= 2.5
 a gap in knowledge, a right one with CRI <= 2.5 a lucky guess, a right and sure one
-knowledge. Wrong answers dominate: one confident wrong answer is a held belief even
-when the learner got another item on it right.
+knowledge.
+
+Per misconception the answers that bear on it are combined (`quadrant_from_tally`): it is
+held (quadrant "misconception") when the learner was sure of a wrong answer pointing at it
+more often than sure of a right answer on it. A confident wrong answer outweighs unsure
+right ones and any number of guesses, but one confident slip does not outweigh a confident
+right answer on the same idea: the learner is then sure both ways, which is a gap in
+knowledge, not a held belief. (Simulated learners who guess with high confidence showed
+the one-slip rule calling such learners holders: `manage.py validate_diagnosis`.) With no
+wrong answer the mean confidence of the right ones tells knowledge from a lucky guess.
 """
 
 from __future__ import annotations
@@ -64,6 +72,20 @@ def quadrant_of(*, correct: bool, confidence: float) -> Quadrant:
     return Quadrant.MISCONCEPTION if sure else Quadrant.GAP
 
 
+def quadrant_from_tally(
+    *, wrong: int, sure_wrong: int, right: int, sure_right: int, mean_right_confidence: float
+) -> Quadrant:
+    """Return the quadrant of one misconception from the answers that bear on it."""
+    if wrong:
+        return Quadrant.MISCONCEPTION if sure_wrong > sure_right else Quadrant.GAP
+    return quadrant_of(correct=True, confidence=mean_right_confidence)
+
+
+def is_sure(confidence: float) -> bool:
+    """Return whether a confidence rating counts as sure (CRI above the threshold)."""
+    return confidence > CRI_THRESHOLD
+
+
 def diagnose(evidence: Iterable[Evidence]) -> list[MisconceptionDiagnosis]:
     """Return one diagnosis per misconception touched, the most firmly held first."""
     by_code: dict[str, list[Evidence]] = defaultdict(list)
@@ -78,7 +100,13 @@ def diagnose(evidence: Iterable[Evidence]) -> list[MisconceptionDiagnosis]:
         verdicts.append(
             MisconceptionDiagnosis(
                 code=code,
-                quadrant=quadrant_of(correct=not wrong, confidence=mean),
+                quadrant=quadrant_from_tally(
+                    wrong=len(wrong),
+                    sure_wrong=sum(1 for c in wrong if is_sure(c)),
+                    right=len(right),
+                    sure_right=sum(1 for c in right if is_sure(c)),
+                    mean_right_confidence=sum(right) / len(right) if right else 0.0,
+                ),
                 right=len(right),
                 wrong=len(wrong),
                 mean_confidence=round(mean, 2),

@@ -3,12 +3,20 @@
 Works on a question whose choices, distractors and probes are prefetched, so scoring an
 attempt costs no query per question.
 
+A wrong answer reveals exactly the codes of what the learner chose: the wrong options, the
+numeric distractor matched, the failing checks (for a two-tier item, the wrong reason's
+codes when the reason is wrong, else the wrong answer's). One that names none (a right
+option left unticked, a number no distractor predicts) is a gap, not evidence of any
+belief: a correct action, or the absence of one, is never tagged.
+
 An explain-back has no marks (it is not an item for the statistics), but once the service
 has read it against the key ideas (assessments.explanation_reading) it is evidence: wrong
-when the reading finds any idea contradicted or fewer than half of the ideas, revealing
-the contradicted codes and DO-ILLUSION (the learner's confidence rating on the item then
-tells a held belief from a gap, as for any answer); right otherwise, which counts for every
-code the item probes. Ideas that are only missing say nothing about their codes.
+when the reading finds any idea contradicted or fewer than half of the ideas. A wrong
+reading reveals the codes of the claims it contradicts, or, when it contradicts nothing
+(an empty, vague or circular text), DO-ILLUSION: the learner could not explain it back.
+The learner's confidence rating on the item then tells a held belief from a gap, as for
+any answer. A right reading counts for every code the item probes. Ideas that are only
+missing say nothing about their codes.
 """
 
 from __future__ import annotations
@@ -40,11 +48,6 @@ def _misconceptions_of(choices: list[Choice]) -> frozenset[int]:
     return frozenset(m.id for choice in choices for m in choice.misconceptions.all())
 
 
-def _revealed(question: Question, named: frozenset[int]) -> frozenset[int]:
-    # A wrong answer that names no misconception still counts against what the item probes.
-    return named or frozenset(m.id for m in question.probes.all())
-
-
 def _right() -> Outcome:
     return Outcome(fraction=Decimal(1), is_correct=True, misconception_ids=frozenset())
 
@@ -62,9 +65,8 @@ def _score_choices(question: Question, selected_ids: set[int]) -> Outcome:
         penalty = Decimal(len(wrong_chosen)) / len(incorrect) if incorrect else Decimal(0)
         fraction = max(Decimal(0), earned - penalty)
         is_correct = {c.id for c in chosen} == {c.id for c in correct}
+        # A missed right option names nothing: not ticking is not a belief.
         revealed = _misconceptions_of(wrong_chosen)
-        if not is_correct and not revealed:
-            revealed = _revealed(question, frozenset())
         return Outcome(
             fraction=fraction.quantize(Decimal("0.0001")),
             is_correct=is_correct,
@@ -74,11 +76,20 @@ def _score_choices(question: Question, selected_ids: set[int]) -> Outcome:
         tiers_right = all(any(c.tier == tier and c.is_correct for c in chosen) for tier in (1, 2))
         if tiers_right:
             return _right()
-        return Outcome(Decimal(0), False, _revealed(question, _misconceptions_of(wrong_chosen)))
+        # The reason tier says why the answer was chosen (Treagust, 1988): a wrong reason
+        # names the belief, whatever the answer; a wrong answer given for the right reason
+        # names its own. A wrong "yes" chosen because of a wrong reason is that reason's
+        # belief, not also the belief that would make someone answer "yes" on its own.
+        reasons = _misconceptions_of([c for c in wrong_chosen if c.tier == 2])
+        return Outcome(
+            Decimal(0),
+            False,
+            reasons or _misconceptions_of([c for c in wrong_chosen if c.tier == 1]),
+        )
     # Single choice and true/false.
     if chosen and chosen[0].is_correct:
         return _right()
-    return Outcome(Decimal(0), False, _revealed(question, _misconceptions_of(wrong_chosen)))
+    return Outcome(Decimal(0), False, _misconceptions_of(wrong_chosen))
 
 
 def _score_numeric(question: Question, value: float, parameters: dict[str, float]) -> Outcome:
@@ -94,7 +105,8 @@ def _score_numeric(question: Question, value: float, parameters: dict[str, float
             continue
         if within_tolerance(value, predicted, tolerance=question.tolerance, relative=relative):
             named.update(m.id for m in distractor.misconceptions.all())
-    return Outcome(Decimal(0), False, _revealed(question, frozenset(named)))
+    # A wrong number no distractor predicts is a gap, not evidence of any belief.
+    return Outcome(Decimal(0), False, frozenset(named))
 
 
 def response_outcome(
@@ -154,7 +166,9 @@ def explanation_outcome(reading: Reading | None, code_ids: Mapping[str, int]) ->
         return UNSCORED
     if reading.is_right:
         return Outcome(fraction=None, is_correct=True, misconception_ids=frozenset())
-    codes = [*reading.contradicted_codes, ILLUSION]
+    # A stated misconception is evidence of that belief; an explanation that states
+    # nothing true or false is the illusion of understanding's evidence.
+    codes = list(reading.contradicted_codes) or [ILLUSION]
     return Outcome(
         fraction=None,
         is_correct=False,

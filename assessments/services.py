@@ -116,8 +116,12 @@ def _is_preview(quiz: Quiz, user: User) -> bool:
 
 
 @transaction.atomic
-def attempt_start(*, quiz: Quiz, learner: User, now: datetime | None = None) -> Attempt:
-    """Start an attempt at `quiz` (or return the unfinished one) and draw its questions."""
+def attempt_start(
+    *, quiz: Quiz, learner: User, now: datetime | None = None, seed: int | None = None
+) -> Attempt:
+    """Start an attempt at `quiz` (or return the unfinished one) and draw its questions.
+
+    `seed` fixes the draw (simulations replay a class); learners get a secret random one."""
     now = now or timezone.now()
     preview = _is_preview(quiz, learner)
     unfinished = Attempt.objects.filter(
@@ -137,7 +141,7 @@ def attempt_start(*, quiz: Quiz, learner: User, now: datetime | None = None) -> 
             f"You have used all {quiz.attempts_allowed} attempt(s) allowed for this quiz.",
             code="no_attempts_left",
         )
-    seed = secrets.randbits(62)
+    seed = secrets.randbits(62) if seed is None else seed
     # Drawing questions is not security-sensitive; a stored seed makes each draw reproducible.
     rng = random.Random(seed)  # noqa: S311
     questions = _draw_questions(quiz, rng)

@@ -133,7 +133,7 @@ def test_instructors_previews_and_strangers_are_left_out():
 def test_failing_practice_code_counts_as_held():
     course, pre, _, _ = _course()
     (learner,) = _enrol(course, 1)
-    _answer(pre, learner, [(True, 4, ()), (True, 4, ())])
+    _answer(pre, learner, [(True, 2, ()), (True, 2, ())])
     for status in (Submission.Status.PASSED, Submission.Status.FAILED):
         submission = Submission.objects.create(
             learner=learner, exercise="dropout-forward", code="x", seed=1,

@@ -20,22 +20,32 @@ def test_each_answer_falls_in_its_cri_quadrant(correct, confidence, quadrant):
     assert quadrant_of(correct=correct, confidence=confidence) is quadrant
 
 
-def test_wrong_answers_dominate_and_mean_confidence_decides():
-    # given: DO-TEST answered wrong with confidence 4 and 2 (mean 3 > 2.5), and right once
+def test_a_belief_is_held_when_sure_wrong_answers_outnumber_sure_right_ones():
+    # given: DO-TEST wrong and sure (4), wrong and unsure (2), right but unsure (2);
+    # DO-NOSCALE wrong and sure once, right and sure once; DO-SCHEME sure wrong twice
+    # against one sure right
     evidence = [
         Evidence("DO-TEST", False, 4),
         Evidence("DO-TEST", False, 2),
-        Evidence("DO-TEST", True, 5),
+        Evidence("DO-TEST", True, 2),
+        Evidence("DO-NOSCALE", False, 5),
+        Evidence("DO-NOSCALE", True, 4),
+        Evidence("DO-SCHEME", False, 3),
+        Evidence("DO-SCHEME", False, 5),
+        Evidence("DO-SCHEME", True, 5),
         Evidence("DO-SPEED", False, 1),
         Evidence("DO-DATA", True, 1),
         Evidence("DO-PKEEP", True, 4),
     ]
     # when
     verdicts = {v.code: v for v in diagnose(evidence)}
-    # then
+    # then: an unsure right answer does not outweigh a sure wrong one
     assert verdicts["DO-TEST"].quadrant is Quadrant.MISCONCEPTION
     assert (verdicts["DO-TEST"].right, verdicts["DO-TEST"].wrong) == (1, 2)
     assert verdicts["DO-TEST"].mean_confidence == 3
+    # sure both ways once each: a gap, not a held belief
+    assert verdicts["DO-NOSCALE"].quadrant is Quadrant.GAP
+    assert verdicts["DO-SCHEME"].quadrant is Quadrant.MISCONCEPTION
     assert verdicts["DO-SPEED"].quadrant is Quadrant.GAP
     assert verdicts["DO-DATA"].quadrant is Quadrant.LUCKY_GUESS
     assert verdicts["DO-PKEEP"].quadrant is Quadrant.KNOWLEDGE

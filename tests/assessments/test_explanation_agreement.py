@@ -15,7 +15,7 @@ from assessments.bank_format import bank_import
 from assessments.catalog import FIXTURES_DIR, misconceptions_load
 from assessments.explanation_agreement import CorpusError, cohen_kappa, corpus_parse
 
-CORPUS = Path(__file__).with_name("explanations_labelled.json")
+CORPUS = FIXTURES_DIR / "explanations_labelled.json"
 BANKS = [
     FIXTURES_DIR / "banks" / "explain-back.json",
     FIXTURES_DIR / "banks" / "prerequisites.json",

@@ -58,7 +58,7 @@ def test_a_claimed_misconception_is_read_and_counts_as_a_wrong_answer(api, learn
         confidence=4,
     )
     # then: the reading is stored; the response is wrong, unscored, and reveals the claimed
-    # code and the illusion of understanding
+    # code (a stated belief is evidence of that belief, not of the illusion of understanding)
     response = Response.objects.get(attempt=attempt)
     assert [idea["verdict"] for idea in response.reading["ideas"]] == [
         "found",
@@ -68,10 +68,7 @@ def test_a_claimed_misconception_is_read_and_counts_as_a_wrong_answer(api, learn
     ]
     assert response.is_correct is False
     assert response.mark is None and response.max_mark == 0
-    assert set(response.misconceptions.values_list("code", flat=True)) == {
-        "DO-SPEED",
-        "DO-ILLUSION",
-    }
+    assert set(response.misconceptions.values_list("code", flat=True)) == {"DO-SPEED"}
     attempt.refresh_from_db()
     assert attempt.score == 0 and attempt.max_score == 0
     # and the result API shows each idea's reading beside the (not yet given) ticks
@@ -90,9 +87,9 @@ def test_a_claimed_misconception_is_read_and_counts_as_a_wrong_answer(api, learn
         "this says “it makes training faster”, which is the misconception DO-SPEED: "
         "Dropout makes training faster or cheaper."
     )
-    # and, rated 4 (sure), the diagnosis holds both as misconceptions
+    # and, rated 4 (sure), the diagnosis holds the stated belief
     verdicts = {d["code"]: d["quadrant"] for d in result["diagnosis"]}
-    assert verdicts == {"DO-SPEED": "misconception", "DO-ILLUSION": "misconception"}
+    assert verdicts == {"DO-SPEED": "misconception"}
 
 
 def test_a_vague_unsure_explanation_is_a_gap(api, learner, item):
@@ -169,10 +166,7 @@ def test_the_class_heatmap_and_practice_read_the_same_evidence(api, learner, ite
     observations = quiz_observations(course=course, learner_id=learner.id)
     # then: the SQL heatmap counts the explain response as a wrong answer on what it revealed
     codes = {row["code"]: row for row in heatmap["misconceptions"]}
-    assert codes["DO-DATA"]["holding"] == 1 and codes["DO-ILLUSION"]["holding"] == 1
+    assert codes["DO-DATA"]["holding"] == 1 and "DO-ILLUSION" not in codes
     assert "DO-SPEED" not in codes  # a missing idea is no evidence on its codes
     # and practice seeds mastery from the same observations
-    assert sorted((o.code, o.correct) for o in observations) == [
-        ("DO-DATA", False),
-        ("DO-ILLUSION", False),
-    ]
+    assert sorted((o.code, o.correct) for o in observations) == [("DO-DATA", False)]

@@ -50,7 +50,7 @@ def test_true_false():
     ("texts", "fraction", "correct", "codes"),
     [
         (["Right 1", "Right 2"], Decimal(1), True, set()),
-        (["Right 1"], Decimal("0.5"), False, {"DO-TEST"}),
+        (["Right 1"], Decimal("0.5"), False, set()),  # a right option left unticked: a gap
         (["Right 1", "Right 2", "Wrong 2"], Decimal("0.5"), False, {"DO-NOSCALE"}),
         (["Right 1", "Wrong 1", "Wrong 2"], Decimal(0), False, {"DO-TEST", "DO-NOSCALE"}),
         (["Wrong 1"], Decimal(0), False, {"DO-TEST"}),
@@ -69,7 +69,8 @@ def test_multiple_response_gives_partial_credit(texts, fraction, correct, codes)
         (["Answer right", "Reason right"], True, set()),
         (["Answer right", "Reason wrong"], False, {"DO-NOSCALE"}),
         (["Answer wrong", "Reason right"], False, {"DO-TEST"}),
-        (["Answer right"], False, {"DO-TEST"}),
+        (["Answer wrong", "Reason wrong"], False, {"DO-NOSCALE"}),  # the reason says why
+        (["Answer right"], False, set()),
     ],
 )
 def test_two_tier_is_right_only_when_both_tiers_are(texts, correct, codes):
@@ -84,7 +85,7 @@ def test_two_tier_is_right_only_when_both_tiers_are(texts, correct, codes):
     [
         (800, True, set()),
         (800.4, True, set()),
-        (799.4, False, {"DO-PKEEP"}),  # outside 0.5 and no distractor there: the probe counts
+        (799.4, False, set()),  # outside 0.5 and no distractor there: a gap, no belief
         (200, False, {"DO-PKEEP"}),  # the distractor p * 1000
         (200.3, False, {"DO-PKEEP"}),
     ],

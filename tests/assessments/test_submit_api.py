@@ -51,8 +51,9 @@ def test_it_scores_every_type_and_diagnoses_by_confidence(api, attempt):
     marks = {item["slot"]: item["mark"] for item in result["items"]}
     assert marks == {1: 0, 2: 0.5, 3: 0, 4: 1, 5: None}
     verdicts = {d["code"]: d["quadrant"] for d in result["diagnosis"]}
-    # DO-TEST: the two-tier was right, but the half-right multiple response was wrong and sure.
-    assert verdicts == {"DO-SPEED": "misconception", "DO-TEST": "misconception", "DO-PKEEP": "gap"}
+    # DO-TEST: the two-tier was right and sure; the half-right multiple response (a right
+    # option left unticked) names no belief.
+    assert verdicts == {"DO-SPEED": "misconception", "DO-TEST": "knowledge", "DO-PKEEP": "gap"}
     assert result["explain_back"]["code"] == "DO-SPEED"
 
 

@@ -17,7 +17,7 @@ from assessments.explanation_agreement import (
 from assessments.explanation_reading import IdeaCriteria, criteria_of
 from assessments.models import Question, QuestionType
 
-DEFAULT_FILE = Path(settings.BASE_DIR) / "tests" / "assessments" / "explanations_labelled.json"
+DEFAULT_FILE = Path(settings.BASE_DIR) / "fixtures" / "explanations_labelled.json"
 
 
 def _read_json(path: Path) -> Any:
