@@ -1,8 +1,10 @@
-"""Practice in the admin: fitted parameters, confused pairs and item order; sessions to read."""
+"""Practice in the admin: fitted parameters, confused pairs and item order; sessions and
+courses' practice settings to read (settings change on the instructor's settings page)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from practice.models import (
     BktParameters,
@@ -10,6 +12,7 @@ from practice.models import (
     Mastery,
     PracticeItem,
     PracticeSession,
+    PracticeSettings,
     PracticeStep,
 )
 
@@ -30,6 +33,16 @@ class ConfusedPairAdmin(admin.ModelAdmin[ConfusedPair]):
 class PracticeItemAdmin(admin.ModelAdmin[PracticeItem]):
     list_display = ["course", "position", "question", "is_enabled"]
     list_filter = ["course", "is_enabled"]
+
+
+@admin.register(PracticeSettings)
+class PracticeSettingsAdmin(admin.ModelAdmin[PracticeSettings]):
+    list_display = ["course", "use_post_test_items", "updated_by", "updated_at"]
+    # Read-only: the settings page also withdraws steps on items that become held.
+    readonly_fields = [f.name for f in PracticeSettings._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(Mastery)

@@ -17,7 +17,7 @@ from assessments.models import Misconception
 from assessments.selectors import reading_ideas
 from courses.models import Course
 from practice.models import Mastery, PracticeSession, PracticeStep
-from practice.services import mastery_threshold
+from practice.services import mastery_threshold, post_test_questions, practice_settings_of
 
 SessionState = PracticeSession.State
 EXPLANATION_STATES = ("awaiting", "reviewed")
@@ -81,7 +81,7 @@ def explanation_steps(*, course: Course, state: str | None = None) -> QuerySet[P
         steps = steps.filter(reviewed_at__isnull=True)
     elif state == "reviewed":
         steps = steps.filter(reviewed_at__isnull=False)
-    return steps.select_related("session__learner", "question", "reviewed_by").order_by(
+    return steps.select_related("session__learner", "question", "target", "reviewed_by").order_by(
         F("reviewed_at").desc(nulls_first=True), "answered_at", "id"
     )
 
@@ -150,9 +150,20 @@ def practice_summary(*, course: Course) -> dict[str, Any]:
     }
 
 
+def practice_settings_summary(*, course: Course) -> dict[str, Any]:
+    """Return the course's practice settings and how many post-test items practice holds back."""
+    use = practice_settings_of(course=course).use_post_test_items
+    reserved = post_test_questions(course_ids=[course.id])[course.id]
+    return {
+        "use_post_test_items": use,
+        "post_test_items": len(reserved),
+        "held_back": 0 if use else len(reserved),
+    }
+
+
 def explanation_row(step: PracticeStep) -> dict[str, Any]:
     """Return one explain-back as the review queue and the API show it."""
-    question = step.question
+    question = step.prompt
     ticked = set(step.self_assessed_ideas or [])
     found = None if step.review_ideas is None else set(step.review_ideas)
     read = reading_ideas(key_ideas=question.key_ideas, reading=step.reading, beliefs={})

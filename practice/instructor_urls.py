@@ -17,4 +17,5 @@ urlpatterns = [
     path("settings/pairs/", views.confused_pair_create, name="pair_create"),
     path("settings/pairs/<int:pair_id>/remove/", views.confused_pair_delete, name="pair_delete"),
     path("settings/items/", views.practice_items_save, name="items_save"),
+    path("settings/post-test/", views.post_test_items_save, name="post_test_save"),
 ]

@@ -1,5 +1,6 @@
 """Instructor pages of guided practice: the review queue of learners' explain-backs and the
-course's practice settings (confused pairs, the order and choice of items).
+course's practice settings (confused pairs, the order and choice of items, the post-test's
+items).
 
 Access as on the analytics pages: the course's instructors and staff; anyone else gets a
 404, as does an id of another course's object. Every write goes through practice.services;
@@ -27,7 +28,12 @@ from assessments.errors import ApplicationError, NotFoundError
 from assessments.models import Misconception
 from courses.models import Course
 from practice import services
-from practice.analytics import EXPLANATION_STATES, explanation_row, explanation_steps
+from practice.analytics import (
+    EXPLANATION_STATES,
+    explanation_row,
+    explanation_steps,
+    practice_settings_summary,
+)
 from practice.models import ConfusedPair, PracticeItem
 
 EXPLANATIONS_PER_PAGE = 20
@@ -185,6 +191,8 @@ def _settings_context(course: Course) -> dict[str, Any]:
     enabled = dict(
         PracticeItem.objects.filter(course=course).values_list("question_id", "is_enabled")
     )
+    reserved = services.post_test_questions(course_ids=[course.id])[course.id]
+    post_test = practice_settings_summary(course=course)
     return {
         "course": course,
         "misconceptions": Misconception.objects.order_by("code"),
@@ -204,10 +212,13 @@ def _settings_context(course: Course) -> dict[str, Any]:
                 "probes": sorted(m.code for m in question.probes.all()),
                 "position": str(index),
                 "enabled": enabled.get(question.id, True),
+                "held": question.id in reserved and not post_test["use_post_test_items"],
+                "on_post_test": question.id in reserved,
                 "error": "",
             }
             for index, question in enumerate(questions, 1)
         ],
+        "post_test": post_test,
         "pair_errors": {},
         "pair_submitted": {},
         "item_errors": {},
@@ -297,6 +308,27 @@ def confused_pair_delete(
     except NotFoundError as error:
         return _not_found(error)
     messages.success(request, f"Unlinked {pair.first.code} and {pair.second.code}.")
+    return HttpResponseRedirect(_settings_url(course))
+
+
+@login_required
+@require_POST
+def post_test_items_save(request: AuthenticatedRequest, course_id: int) -> HttpResponse:
+    """Hold the post-test's items back from practice (the default), or use them."""
+    try:
+        course = course_for_instructor(user=request.user, course_id=course_id)
+    except NotFoundError as error:
+        return _not_found(error)
+    use = request.POST.get("use_post_test_items") == "on"
+    services.practice_settings_update(course=course, use_post_test_items=use, by=request.user)
+    count = practice_settings_summary(course=course)["post_test_items"]
+    if not count:
+        text = "Saved. The course has no post-test items yet, so practice holds nothing back."
+    elif use:
+        text = f"Practice now uses the post-test's {count} items."
+    else:
+        text = f"Practice now holds back the post-test's {count} items and their answers."
+    messages.success(request, text)
     return HttpResponseRedirect(_settings_url(course))
 
 

@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from assessments.models import Choice, Misconception, Question
+from assessments.models import Choice, Misconception, Question, QuestionType
 from courses.models import Course
 
 
@@ -98,6 +98,33 @@ class ConfusedPair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first.code} ~ {self.second.code}"
+
+
+class PracticeSettings(models.Model):
+    """A course's settings for practice; a course without a row has the defaults."""
+
+    course = models.OneToOneField(
+        Course, on_delete=models.CASCADE, related_name="practice_settings"
+    )
+    use_post_test_items = models.BooleanField(
+        default=False,
+        help_text=(
+            "Use the post-test's items in practice. Off: the questions the course's post-test "
+            "can draw are held back from practice, so the post-test measures what learners "
+            "understood, not which of its items they have already seen with the answers."
+        ),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "practice settings"
+        verbose_name_plural = "practice settings"
+
+    def __str__(self) -> str:
+        return f"practice settings of {self.course.slug}"
 
 
 class PracticeItem(models.Model):
@@ -212,7 +239,14 @@ class PracticeStep(models.Model):
     number = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=16, choices=Kind.choices)
     state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    question = models.ForeignKey(
+        Question,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: an explain-back on the target's own prompt from the catalogue.",
+    )
     target = models.ForeignKey(
         Misconception,
         on_delete=models.PROTECT,
@@ -272,12 +306,45 @@ class PracticeStep(models.Model):
                 condition=Q(confidence__isnull=True) | Q(confidence__lte=5),
                 name="practice_confidence_0_to_5",
             ),
+            # Only an explain-back on one misconception may go without a bank question.
+            models.CheckConstraint(
+                condition=Q(question__isnull=False) | Q(kind="explain_back", target__isnull=False),
+                name="practice_step_question_or_catalogue_prompt",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"step {self.number} of session {self.session_id}"
 
     @property
+    def prompt(self) -> Question:
+        """Return what the step asks: its question, else (an explain-back on the target's own
+        catalogue prompt) a question made from the target's catalogue entry."""
+        if self.question is not None:
+            return self.question
+        assert self.target is not None  # the check constraint above
+        return catalogue_prompt(self.target)
+
+    @property
     def is_done(self) -> bool:
         """Return whether the step has its verdict."""
         return self.state == self.State.DONE
+
+
+def catalogue_prompt(misconception: Misconception) -> Question:
+    """Return a misconception's own explain-back prompt as an explain item (never saved).
+
+    The self-check needs key ideas: the one key idea is what the catalogue says is true, so a
+    learner who leaves it out gives a wrong answer on the misconception, as with any explain
+    item; it is also the model answer. No criteria, so the service does not read the text:
+    the learner's check counts, and an instructor's review can correct it.
+    """
+    return Question(
+        qtype=QuestionType.EXPLAIN,
+        slug=f"catalogue-{misconception.code.lower()}",
+        stem=misconception.explain_prompt,
+        feedback=misconception.truth,
+        model_answer=misconception.truth,
+        key_ideas=[misconception.truth],
+        key_idea_probes=[[misconception.code]],
+    )

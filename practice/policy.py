@@ -2,28 +2,42 @@
 
 After every answer, in this order:
 
-1. Prerequisites first. Each prerequisite on the agenda that is not mastered gets a check;
+1. Sure, but wrong: explain it back. An answer given with confidence `SURE_AT` or more
+   that points at a misconception (or misses a prerequisite) X first gets its follow-up
+   (whatever rules 2 to 6 choose: a fresh check, a separating item, another angle); the
+   step after that asks the learner to explain X back in their own words. The prompt is
+   the explain item whose key ideas map to X (`key_idea_probes`): one not yet asked in
+   the session first, then one other than the closing prompt, then the one most about X.
+   Without one, X's own prompt from the catalogue, whose one key idea is what is true
+   about X. At most one such explain-back per code and session; it is evidence like any
+   explain-back (rule 5 follows up what it leaves out) and does not end the session. It
+   interrupts and does not count as an answer: for rules 3 and 4 the latest answer is
+   still the one before it.
+2. Prerequisites first. Each prerequisite on the agenda that is not mastered gets a check;
    a missed one gets an explanation (shown with the answer) and a fresh check on another
    item, up to `MAX_PREREQUISITE_CHECKS`, before any dropout item.
-2. Two ideas being confused. When answers since the pair's last separating item have
+3. Two ideas being confused. When answers since the pair's last separating item have
    pointed at both misconceptions of a confused pair (in one answer or in several), and the
    latest answer pointed at one of them, an item that tells them apart: it probes both,
    and its wrong options point at each separately where one exists. At most
    `MAX_SEPARATING_PER_PAIR` per pair and session.
-3. A wrong answer. Another item on the misconception it pointed at (the least mastered
+4. A wrong answer. Another item on the misconception it pointed at (the least mastered
    one), of a question type not yet used on it in this session where one exists: two-tier,
    numeric, code, then the rest.
-4. A gap in an explanation. Key ideas the learner's explain-back left out send them to
-   items on the misconceptions those ideas answer.
-5. Otherwise the next misconception to settle: those already touched and not mastered,
+5. A gap in an explanation. Key ideas the learner's latest explain-back left out send them
+   to items on the misconceptions those ideas answer.
+6. Otherwise the next misconception to settle: those already touched and not mastered,
    least mastered first, then the untouched ones in agenda order. The item is the one
    probing it that also probes the most other unsettled misconceptions (code exercises
    last: they take longest), in the instructor's order on ties.
-6. When every agenda misconception is mastered (or has used up its items or its
-   `MAX_STEPS_PER_CODE` steps): explain it back, until an explanation has every key idea
-   or `MAX_EXPLAIN_ROUNDS` are used; then the session is over.
+7. A sure wrong answer just given and owed its explain-back (rule 1), when rules 2 to 6
+   have nothing to ask.
+8. When every agenda misconception is mastered (or has used up its items or its
+   `MAX_STEPS_PER_CODE` steps): explain dropout back (the first explain item of the course
+   that is not about a prerequisite), until such an explanation has every key idea or
+   `MAX_EXPLAIN_ROUNDS` are used; then the session is over.
 
-An item is asked at most once per session, except the explain-back prompt.
+An item is asked at most once per session, except explain-back prompts.
 """
 
 from __future__ import annotations
@@ -41,6 +55,7 @@ MAX_STEPS_PER_CODE = 6
 MAX_EXPLAIN_ROUNDS = 3
 MAX_SEPARATING_PER_PAIR = 2
 CONFIDENT_ABOVE = 2.5  # the CRI threshold of assessments.diagnosis
+SURE_AT = 4  # "almost certain" or "certain": a wrong answer this sure is explained back
 # Where a misconception has been met one way, meet it another: most telling types first.
 TYPE_PREFERENCE = (
     QuestionType.TWO_TIER,
@@ -81,7 +96,8 @@ class Item:
 class Asked:
     """A finished step, as the rules need it."""
 
-    question_id: int
+    # None: an explain-back on a misconception's own prompt from the catalogue.
+    question_id: int | None
     kind: str
     target: str | None
     qtype: str
@@ -109,6 +125,8 @@ class State:
     prerequisites: frozenset[str]
     pairs: tuple[tuple[str, str], ...] = ()
     titles: dict[str, str] = field(default_factory=dict)
+    # Codes whose catalogue entry has an explain-back prompt of its own.
+    prompts: frozenset[str] = frozenset()
 
     def mastered(self, code: str) -> bool:
         """Return whether P(known) of `code` has reached the threshold."""
@@ -124,13 +142,18 @@ class Decision:
     """The next step: which item, why, and for which misconception."""
 
     kind: str
-    question_id: int
+    # None: explain back the target misconception from its own catalogue prompt.
+    question_id: int | None
     target: str | None
     reason: str
 
 
 def _asked_ids(state: State) -> set[int]:
-    return {step.question_id for step in state.history if step.kind != Kind.EXPLAIN_BACK}
+    return {
+        step.question_id
+        for step in state.history
+        if step.kind != Kind.EXPLAIN_BACK and step.question_id is not None
+    }
 
 
 def _steps_on(state: State, code: str) -> list[Asked]:
@@ -151,14 +174,17 @@ def _prerequisite_check(items: Sequence[Item], state: State) -> Decision | None:
     for code in state.agenda:
         if code not in state.prerequisites or state.mastered(code):
             continue
-        checks = _steps_on(state, code)
+        checks = [step for step in _steps_on(state, code) if step.kind != Kind.EXPLAIN_BACK]
         if len(checks) >= MAX_PREREQUISITE_CHECKS:
             continue
         last_qtype = checks[-1].qtype if checks else None
         fresh = [
             item
             for item in items
-            if item.is_prerequisite and code in item.probes and item.question_id not in asked
+            if item.is_prerequisite
+            and not item.is_explain
+            and code in item.probes
+            and item.question_id not in asked
         ]
         if not fresh:
             continue
@@ -174,10 +200,18 @@ def _prerequisite_check(items: Sequence[Item], state: State) -> Decision | None:
     return None
 
 
+def _latest_answer(state: State) -> Asked | None:
+    """The latest step that is not an explain-back on one misconception (rule 1)."""
+    for step in reversed(state.history):
+        if step.kind != Kind.EXPLAIN_BACK or step.target is None:
+            return step
+    return None
+
+
 def _separating(items: Sequence[Item], state: State) -> Decision | None:
-    if not state.history:
+    last = _latest_answer(state)
+    if last is None:
         return None
-    last = state.history[-1]
     if last.kind == Kind.EXPLAIN_BACK:
         return None  # ideas left out of an explanation are gaps, not a mix-up
     for first, second in state.pairs:
@@ -233,10 +267,8 @@ def _exhausted(items: Sequence[Item], state: State, code: str) -> bool:
 
 
 def _remediation(items: Sequence[Item], state: State) -> Decision | None:
-    if not state.history:
-        return None
-    last = state.history[-1]
-    if not last.is_wrong or last.kind == Kind.EXPLAIN_BACK:
+    last = _latest_answer(state)
+    if last is None or not last.is_wrong or last.kind == Kind.EXPLAIN_BACK:
         return None
     order = {code: index for index, code in enumerate(state.agenda)}
     held = sorted(
@@ -309,13 +341,23 @@ def _next_probe(items: Sequence[Item], state: State) -> Decision | None:
     return Decision(Kind.PROBE, item.question_id, target, reason)
 
 
+def _closing_prompts(items: Sequence[Item]) -> list[Item]:
+    """Explain items about dropout itself, in course order (not about a prerequisite)."""
+    return [
+        item for item in items if item.is_explain and item.idea_codes and not item.is_prerequisite
+    ]
+
+
 def _explain_back(items: Sequence[Item], state: State) -> Decision | None:
-    explains = [step for step in state.history if step.kind == Kind.EXPLAIN_BACK]
+    # The closing explain-backs only: those on one misconception (rule 1) have a target.
+    explains = [
+        step for step in state.history if step.kind == Kind.EXPLAIN_BACK and step.target is None
+    ]
     if explains and not explains[-1].missing_ideas:
         return None
     if len(explains) >= MAX_EXPLAIN_ROUNDS:
         return None
-    prompts = [item for item in items if item.is_explain and item.idea_codes]
+    prompts = _closing_prompts(items)
     if not prompts:
         return None
     if explains:
@@ -328,14 +370,78 @@ def _explain_back(items: Sequence[Item], state: State) -> Decision | None:
     return Decision(Kind.EXPLAIN_BACK, prompts[0].question_id, None, reason)
 
 
+def _explain_item(items: Sequence[Item], state: State, code: str) -> Item | None:
+    """The explain item with key ideas on `code`: one not asked yet in the session first,
+    then one other than the closing prompt, then the one most about it (an idea counts for
+    its share of the codes it maps to)."""
+    candidates = [
+        item for item in items if item.is_explain and any(code in c for c in item.idea_codes)
+    ]
+    if not candidates:
+        return None
+    asked = {step.question_id for step in state.history if step.kind == Kind.EXPLAIN_BACK}
+    closing = {item.question_id for item in _closing_prompts(items)[:1]}
+
+    def rank(item: Item) -> tuple[bool, bool, float]:
+        on_code = sum(1 / len(codes) for codes in item.idea_codes if code in codes)
+        return (item.question_id in asked, item.question_id in closing, -on_code)
+
+    return min(candidates, key=rank)  # min is stable: the first of equals in course order
+
+
+def _sure_explain_back(items: Sequence[Item], state: State, *, ago: int) -> Decision | None:
+    """Explain back what the answer `ago` steps back was sure of, if it was wrong (rule 1)."""
+    if len(state.history) < ago:
+        return None
+    answer = state.history[-ago]
+    if answer.kind == Kind.EXPLAIN_BACK or not answer.is_wrong:
+        return None
+    if answer.confidence is None or answer.confidence < SURE_AT:
+        return None
+    since = state.history[len(state.history) - ago + 1 :]
+    if any(step.kind == Kind.EXPLAIN_BACK and step.target in answer.revealed for step in since):
+        return None  # this answer has had its explain-back
+    explained = {
+        step.target for step in state.history if step.kind == Kind.EXPLAIN_BACK and step.target
+    }
+    order = {code: index for index, code in enumerate(state.agenda)}
+    held = sorted(
+        (code for code in answer.revealed if code not in explained),
+        key=lambda c: (state.mastery.get(c, 0.0), order.get(c, len(order)), c),
+    )
+    for code in held:
+        item = _explain_item(items, state, code)
+        if item is None and code not in state.prompts:
+            continue
+        when = "Just now you were" if ago == 1 else "Two steps ago you were"
+        verb = "missed" if code in state.prerequisites else "pointed at"
+        reason = (
+            f"{when} sure (confidence {answer.confidence} of 5) of an answer that {verb} "
+            f"“{state.title(code)}”. Explain that idea back in your own words."
+        )
+        question_id = item.question_id if item is not None else None
+        return Decision(Kind.EXPLAIN_BACK, question_id, code, reason)
+    return None
+
+
+def _sure_explain_back_due(items: Sequence[Item], state: State) -> Decision | None:
+    return _sure_explain_back(items, state, ago=2)
+
+
+def _sure_explain_back_now(items: Sequence[Item], state: State) -> Decision | None:
+    return _sure_explain_back(items, state, ago=1)
+
+
 def next_decision(items: Sequence[Item], state: State) -> Decision | None:
     """Return the next step of the session, or None when the session is over."""
     for rule in (
+        _sure_explain_back_due,
         _prerequisite_check,
         _separating,
         _remediation,
         _explanation_gap,
         _next_probe,
+        _sure_explain_back_now,
         _explain_back,
     ):
         decision = rule(items, state)

@@ -30,7 +30,7 @@ from grader.exercises import EXERCISES
 from practice.bkt import BktParams
 from practice.fitting import parameters_for
 from practice.models import Mastery, PracticeItem, PracticeSession, PracticeStep
-from practice.services import explain_credit, mastery_threshold
+from practice.services import explain_credit, held_questions, mastery_threshold
 
 Kind = PracticeStep.Kind
 StepState = PracticeStep.State
@@ -56,12 +56,15 @@ class CourseCard:
 
 
 def _practice_codes(course_ids: list[int]) -> dict[int, set[str]]:
-    """Return, per course, the codes its enabled practice items probe (explain-backs aside)."""
+    """Return, per course, the codes its enabled practice items probe (explain-backs and
+    the items held for the post-test aside)."""
     disabled = set(
         PracticeItem.objects.filter(course_id__in=course_ids, is_enabled=False).values_list(
             "course_id", "question_id"
         )
     )
+    for course_id, held in held_questions(course_ids=course_ids).items():
+        disabled.update((course_id, question_id) for question_id in held)
     probes = list(
         Question.probes.through.objects.exclude(question__qtype=QuestionType.EXPLAIN).values_list(
             "question_id", "misconception__code"
@@ -197,6 +200,8 @@ class ShownStep:
 
 
 def _ordered_choices(step: PracticeStep) -> list[Choice]:
+    if step.question is None:  # a catalogue prompt: a written answer
+        return []
     options = {c.id: c for c in step.question.choices.all()}
     shown = [options[i] for i in step.choice_order if i in options]
     return shown if shown else list(options.values())
@@ -209,7 +214,7 @@ def step_shown(
     confidence: int | None = None,
 ) -> ShownStep:
     """Return the step's question as shown; `selected` and `confidence` refill a posted form."""
-    question = step.question
+    question = step.prompt
     chosen = set(selected)
     exercise = EXERCISES.get(question.exercise) if question.exercise else None
     return ShownStep(
@@ -505,7 +510,7 @@ class IdeaLine:
 
 
 def _idea_lines(step: PracticeStep, beliefs: Mapping[str, str]) -> list[IdeaLine]:
-    question = step.question
+    question = step.prompt
     ticked = set(step.self_assessed_ideas or [])
     found = set(step.review_ideas or [])
     reviewed = step.reviewed_at is not None
@@ -546,6 +551,8 @@ class StepFeedback:
     ideas: list[IdeaLine] = field(default_factory=list)
     review_comment: str = ""
     reviewed: bool = False
+    # The item is now held for the course's post-test: its answers are not shown.
+    held: bool = False
 
     @property
     def missing_ideas(self) -> list[str]:
@@ -698,8 +705,10 @@ def step_feedback(*, step: PracticeStep) -> StepFeedback:
         )
         .get(id=step.id)
     )
-    question = step.question
+    question = step.prompt
     mine, right, said = _answers(step, question)
+    course_id = step.session.course_id
+    held = step.question_id in held_questions(course_ids=[course_id])[course_id]
     revealed = sorted(step.revealed.all(), key=lambda m: m.code)
     lesson: Idea | None = None
     if step.kind in PREREQUISITE_KINDS and step.is_correct is False:
@@ -721,20 +730,21 @@ def step_feedback(*, step: PracticeStep) -> StepFeedback:
         is_correct=step.is_correct,
         confidence=step.confidence,
         your_answer=mine,
-        correct_answer=right,
-        choice_feedback=said,
-        feedback=question.feedback,
+        correct_answer=[] if held else right,
+        choice_feedback=[] if held else said,
+        feedback="" if held else question.feedback,
         revealed=[Idea.of(m) for m in revealed if lesson is None or m.code != lesson.code],
         lesson=lesson,
         changes=_mastery_changes(step, titles),
         verdict=_verdict(step),
         code=step.submission.code if step.submission else "",
-        model_answer=question.model_answer,
+        model_answer="" if held else question.model_answer,
         ideas=_idea_lines(step, reading_beliefs([step.reading]))
         if question.qtype == QuestionType.EXPLAIN
         else [],
         review_comment=step.review_comment,
         reviewed=reviewed,
+        held=held,
     )
 
 
@@ -789,19 +799,20 @@ def session_summary(*, session: PracticeSession) -> SessionSummary:
         PracticeStep.objects.filter(
             session=session, kind=Kind.EXPLAIN_BACK, self_assessed_ideas__isnull=False
         )
-        .select_related("question", "reviewed_by")
+        .select_related("question", "target", "reviewed_by")
         .order_by("number")
     )
     explanations = []
     steps = list(explains)
     beliefs = reading_beliefs(step.reading for step in steps)
     for step in steps:
+        question = step.prompt
         reviewed = step.reviewed_at is not None
         reviewer = step.reviewed_by
         explanations.append(
             Explained(
                 number=step.number,
-                stem=step.question.stem,
+                stem=question.stem,
                 text=step.text,
                 ideas=_idea_lines(step, beliefs),
                 reviewed=reviewed,

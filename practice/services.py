@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,16 +13,26 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Prefetch
+from django.db.models import Max, Prefetch, QuerySet
 from django.utils import timezone
 
 from assessments.errors import ApplicationError, ConflictError, NotFoundError
 from assessments.explanation_reading import Reading, Verdict
-from assessments.models import Choice, Misconception, NumericDistractor, Question, QuestionType
+from assessments.models import (
+    Choice,
+    Misconception,
+    NumericDistractor,
+    Question,
+    QuestionType,
+    Quiz,
+    QuizSection,
+)
 from assessments.numeric import parameters_draw
 from assessments.scoring import code_outcome, explanation_reading, response_outcome
+from assessments.selectors import pools_read
 from assessments.services import (
     CONFIDENCE_MESSAGE,
+    MAX_SECONDS_PER_SAVE,
     MAX_TEXT_LENGTH,
     AnswerInput,
     answer_validate,
@@ -32,13 +43,25 @@ from practice import policy
 from practice.bkt import BktParams, bkt_update
 from practice.evidence import observations_of, quiz_observations
 from practice.fitting import parameters_for
-from practice.models import ConfusedPair, Mastery, PracticeItem, PracticeSession, PracticeStep
+from practice.models import (
+    ConfusedPair,
+    Mastery,
+    PracticeItem,
+    PracticeSession,
+    PracticeSettings,
+    PracticeStep,
+)
 
 Kind = PracticeStep.Kind
 StepState = PracticeStep.State
 ILLUSION = "DO-ILLUSION"
 # Pairs learners are known to mix up (misconceptions.md); instructors add their own.
-BUILT_IN_PAIRS = (("DO-ENSEMBLE", "DO-PERMANENT"), ("DO-NOSCALE", "DO-TEST"))
+# "No scaling" and "scaling at the wrong time" are both wrong expectations of the scale.
+BUILT_IN_PAIRS = (
+    ("DO-ENSEMBLE", "DO-PERMANENT"),
+    ("DO-NOSCALE", "DO-TEST"),
+    ("DO-NOSCALE", "DO-SCHEME"),
+)
 
 
 def mastery_threshold() -> float:
@@ -47,6 +70,47 @@ def mastery_threshold() -> float:
 
 
 # Items
+
+
+def _post_test_pools(sections: QuerySet[QuizSection]) -> dict[int, set[int]]:
+    """Return, per course, the questions the given post-test sections can draw."""
+    rows = list(sections.select_related("bank", "quiz").order_by("id"))
+    reserved: dict[int, set[int]] = defaultdict(set)
+    if not rows:
+        return reserved
+    # The pools as attempts draw them: the section's bank, only its form when it names one.
+    pools = pools_read(sections=rows, probes=False)
+    for section, pool in zip(rows, pools.sections, strict=True):
+        course_id = section.quiz.course_id
+        assert course_id is not None  # filtered on by the callers
+        reserved[course_id].update(pool.pool)
+    return reserved
+
+
+def post_test_questions(*, course_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Return, per course, the questions its post-tests can draw (one query without one)."""
+    ids = list(course_ids)
+    pools = _post_test_pools(
+        QuizSection.objects.filter(quiz__course_id__in=ids, quiz__role=Quiz.Role.POST)
+    )
+    return {course_id: pools.get(course_id, set()) for course_id in ids}
+
+
+def held_questions(*, course_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Return, per course, the questions practice holds back: those its post-tests can draw,
+    unless its instructors chose to use them in practice (one query without a post-test)."""
+    ids = list(course_ids)
+    pools = _post_test_pools(
+        QuizSection.objects.filter(quiz__course_id__in=ids, quiz__role=Quiz.Role.POST).exclude(
+            quiz__course__practice_settings__use_post_test_items=True
+        )
+    )
+    return {course_id: pools.get(course_id, set()) for course_id in ids}
+
+
+def practice_settings_of(*, course: Course) -> PracticeSettings:
+    """Return the course's practice settings (the defaults, unsaved, if never changed)."""
+    return PracticeSettings.objects.filter(course=course).first() or PracticeSettings(course=course)
 
 
 def _course_order(
@@ -95,6 +159,8 @@ def practice_items(*, course: Course) -> list[policy.Item]:
         )
     }
     order, disabled = _course_order(course, [row[:4] for row in rows.values()])
+    # The post-test's items stay out of practice, so that it measures without being taught to.
+    disabled |= held_questions(course_ids=[course.id])[course.id]
     probes: dict[int, set[str]] = {i: set() for i in rows}
     for question_id, code in Question.probes.through.objects.values_list(
         "question_id", "misconception__code"
@@ -234,7 +300,7 @@ def _mastery_apply(
 
 
 def _asked(step: PracticeStep) -> policy.Asked:
-    question = step.question
+    question = step.prompt
     missing: tuple[tuple[str, tuple[str, ...]], ...] = ()
     if step.kind == Kind.EXPLAIN_BACK and step.self_assessed_ideas is not None:
         credit = explain_credit(question, step.self_assessed_ideas, step.reading)
@@ -243,12 +309,17 @@ def _asked(step: PracticeStep) -> policy.Asked:
             for index, idea in enumerate(question.key_ideas)
             if index not in credit.credited
         )
+    if step.question is not None:
+        probes = frozenset(m.code for m in step.question.probes.all())
+    else:  # a catalogue prompt: its target, and whether the learner can explain it
+        probes = frozenset(code for codes in question.key_idea_probes for code in codes)
+        probes |= {ILLUSION}
     return policy.Asked(
-        question_id=question.id,
+        question_id=step.question_id,
         kind=step.kind,
         target=step.target.code if step.target else None,
         qtype=question.qtype,
-        probes=frozenset(m.code for m in question.probes.all()),
+        probes=probes,
         is_correct=step.is_correct,
         confidence=step.confidence,
         revealed=frozenset(m.code for m in step.revealed.all()),
@@ -285,15 +356,29 @@ def _state(session: PracticeSession, items: Sequence[policy.Item]) -> policy.Sta
         ),
         pairs=tuple(confused_pairs(course=session.course)),
         titles={code: row.misconception.title for code, row in rows.items()},
+        # An illusion of understanding is not a belief to explain back on its own.
+        prompts=frozenset(
+            code
+            for code, row in rows.items()
+            if row.misconception.explain_prompt.strip() and code != ILLUSION
+        ),
     )
 
 
 def _step_create(session: PracticeSession, decision: policy.Decision) -> PracticeStep:
+    number = (session.steps.aggregate(top=Max("number"))["top"] or 0) + 1
+    target = Misconception.objects.filter(code=decision.target).first() if decision.target else None
+    if decision.question_id is None:  # the target's own explain-back prompt
+        return PracticeStep.objects.create(
+            session=session,
+            number=number,
+            kind=decision.kind,
+            target=target,
+            reason=decision.reason[:300],
+        )
     question = Question.objects.prefetch_related("choices").get(id=decision.question_id)
     # Shuffles and numeric variants are not security-sensitive.
     rng = random.Random(secrets.randbits(62))  # noqa: S311
-    number = (session.steps.aggregate(top=Max("number"))["top"] or 0) + 1
-    target = Misconception.objects.filter(code=decision.target).first() if decision.target else None
     return PracticeStep.objects.create(
         session=session,
         number=number,
@@ -336,6 +421,7 @@ def session_open(*, course: Course, learner: User, now: datetime | None = None) 
         course=course, learner=learner, state=PracticeSession.State.ACTIVE
     ).first()
     if active is not None:
+        _withdraw_held(active, held_questions(course_ids=[course.id])[course.id], now)
         return active
     items = practice_items(course=course)
     codes = _agenda_codes(items)
@@ -354,6 +440,15 @@ def session_open(*, course: Course, learner: User, now: datetime | None = None) 
         )
     _advance(session, now)
     return session
+
+
+def _withdraw_held(session: PracticeSession, held: set[int], now: datetime) -> None:
+    """Replace the session's unanswered step if its item is now held for the post-test (it
+    was chosen before the course had one, or while its items were in use)."""
+    pending = session.steps.filter(state=StepState.OPEN, question_id__in=held)
+    if pending.exists():
+        pending.delete()
+        _advance(session, now)
 
 
 def _locked_step(step_id: int, learner: User) -> tuple[PracticeStep, PracticeSession]:
@@ -406,6 +501,29 @@ def _finish_step(
         _advance(session, now)
 
 
+def _explanation_validate(answer: AnswerInput) -> bool:
+    """Check an answer to a catalogue prompt as `answer_validate` checks one to an explain
+    item (text only, within limits, rated when written); return whether there is text."""
+    errors: dict[str, str] = {}
+    if answer.choice_ids:
+        errors["choices"] = "This question takes no choices."
+    if answer.numeric_value is not None:
+        errors["numeric_value"] = "This question does not take a number."
+    if len(answer.text) > MAX_TEXT_LENGTH:
+        errors["text"] = f"Keep the answer under {MAX_TEXT_LENGTH} characters."
+    answered = bool(answer.text.strip())
+    out_of_range = answer.confidence is not None and not 0 <= answer.confidence <= 5
+    if out_of_range or (answered and answer.confidence is None):
+        errors["confidence"] = CONFIDENCE_MESSAGE
+    if not 0 <= answer.seconds_spent <= MAX_SECONDS_PER_SAVE:
+        errors["seconds_spent"] = f"Seconds spent must be between 0 and {MAX_SECONDS_PER_SAVE}."
+    if errors:
+        raise ApplicationError(
+            "The answer was not saved: " + " ".join(errors.values()), fields=errors
+        )
+    return answered
+
+
 @transaction.atomic
 def step_answer(
     *, step_id: int, learner: User, answer: AnswerInput, now: datetime | None = None
@@ -414,18 +532,24 @@ def step_answer(
     now = now or timezone.now()
     step, session = _locked_step(step_id, learner)
     _refuse_unless_open(step, session, StepState.OPEN)
-    question = Question.objects.prefetch_related(
-        "probes",
-        Prefetch("choices", queryset=Choice.objects.prefetch_related("misconceptions")),
-        Prefetch(
-            "distractors", queryset=NumericDistractor.objects.prefetch_related("misconceptions")
-        ),
-    ).get(id=step.question_id)
-    if question.qtype == QuestionType.CODE:
-        raise ApplicationError(
-            "This step takes code: submit it for grading.", fields={"code": "Submit code."}
-        )
-    chosen, answered = answer_validate(question, answer)
+    if step.question_id is None:  # the target's own explain-back prompt
+        question = step.prompt
+        chosen: list[Choice] = []
+        answered = _explanation_validate(answer)
+    else:
+        question = Question.objects.prefetch_related(
+            "probes",
+            Prefetch("choices", queryset=Choice.objects.prefetch_related("misconceptions")),
+            Prefetch(
+                "distractors",
+                queryset=NumericDistractor.objects.prefetch_related("misconceptions"),
+            ),
+        ).get(id=step.question_id)
+        if question.qtype == QuestionType.CODE:
+            raise ApplicationError(
+                "This step takes code: submit it for grading.", fields={"code": "Submit code."}
+            )
+        chosen, answered = answer_validate(question, answer)
     if not answered:
         field = {
             QuestionType.NUMERIC: "numeric_value",
@@ -487,7 +611,7 @@ def step_code_submit(
     now = now or timezone.now()
     step, session = _locked_step(step_id, learner)
     _refuse_unless_open(step, session, StepState.OPEN)
-    if step.question.qtype != QuestionType.CODE:
+    if step.question is None or step.question.qtype != QuestionType.CODE:
         raise ApplicationError(
             "This step is not a code exercise.", fields={"code": "Not a code step."}
         )
@@ -526,7 +650,7 @@ def step_code_verdict_apply(*, submission_id: int) -> None:
         status=submission.status, score=submission.score, misconception_ids=frozenset()
     )
     correct = bool(outcome.is_correct)
-    probes = list(step.question.probes.values_list("code", flat=True))
+    probes = list(step.prompt.probes.values_list("code", flat=True))
     # A failure that names no misconception (a crash, a timeout) is a defect, not evidence.
     observations = observations_of(correct=correct, probes=probes, revealed=named)
     _finish_step(
@@ -608,7 +732,7 @@ def step_self_check(
     now = now or timezone.now()
     step, session = _locked_step(step_id, learner)
     _refuse_unless_open(step, session, StepState.CHECKING)
-    question = step.question
+    question = step.prompt
     ticked = _ideas_validate(ideas, len(question.key_ideas))
     credit = explain_credit(question, ticked, step.reading)
     missing = [i for i in range(len(question.key_ideas)) if i not in credit.credited]
@@ -671,7 +795,7 @@ def explanation_review(
     now = now or timezone.now()
     step = (
         PracticeStep.objects.select_for_update(of=("self",))
-        .select_related("question", "session__learner")
+        .select_related("question", "target", "session__learner")
         .filter(
             id=step_id,
             session__course=course,
@@ -682,7 +806,8 @@ def explanation_review(
     )
     if step is None:
         raise NotFoundError("No such explanation.", fields={"step": "No such explanation."})
-    found = _ideas_validate(ideas, len(step.question.key_ideas))
+    question = step.prompt
+    found = _ideas_validate(ideas, len(question.key_ideas))
     comment = comment.strip()
     if len(comment) > MAX_TEXT_LENGTH:
         raise ApplicationError(
@@ -696,13 +821,46 @@ def explanation_review(
     step.reviewed_at = now
     step.save(update_fields=["review_ideas", "review_comment", "reviewed_by", "reviewed_at"])
     if first_review:
-        credit = explain_credit(step.question, step.self_assessed_ideas or [], step.reading)
+        credit = explain_credit(question, step.self_assessed_ideas or [], step.reading)
         overclaimed = [i for i in sorted(credit.credited) if i not in found]
-        gaps = _idea_codes(step.question, overclaimed)
+        gaps = _idea_codes(question, overclaimed)
         if gaps:
             session = step.session
             _mastery_apply(session, [(code, False) for code in gaps], confident=False, now=now)
     return step
+
+
+@transaction.atomic
+def practice_settings_update(
+    *,
+    course: Course,
+    use_post_test_items: bool,
+    by: User | None = None,
+    now: datetime | None = None,
+) -> PracticeSettings:
+    """Set whether the course's practice may use the items its post-test can draw.
+
+    Holding them back again withdraws any such item a learner has been given but not yet
+    answered: their session moves on to another step.
+    """
+    now = now or timezone.now()
+    row, _ = PracticeSettings.objects.select_for_update().get_or_create(course=course)
+    row.use_post_test_items = use_post_test_items
+    row.updated_by = by
+    row.full_clean()
+    row.save()
+    if not use_post_test_items:
+        held = held_questions(course_ids=[course.id])[course.id]
+        waiting = PracticeStep.objects.filter(
+            session__course=course,
+            session__state=PracticeSession.State.ACTIVE,
+            state=StepState.OPEN,
+            question_id__in=held,
+        ).values_list("session_id", flat=True)
+        sessions = PracticeSession.objects.select_for_update().filter(id__in=set(waiting))
+        for session in sessions.order_by("id"):
+            _withdraw_held(session, held, now)
+    return row
 
 
 def _misconception(code: str, field: str) -> Misconception:

@@ -41,6 +41,19 @@ class PracticePrerequisiteOut(serializers.Serializer[Any]):
     still_missing = serializers.IntegerField(help_text="Of those, learners who do not yet.")
 
 
+class PracticeSettingsOut(serializers.Serializer[Any]):
+    use_post_test_items = serializers.BooleanField(
+        help_text="The instructor lets practice use the items the course's post-test can draw "
+        "(off by default: they are held back, and so are their answers)."
+    )
+    post_test_items = serializers.IntegerField(
+        help_text="Questions the course's post-tests can draw (their sections' pools)."
+    )
+    held_back = serializers.IntegerField(
+        help_text="Of those, the ones practice holds back: all of them unless released, else 0."
+    )
+
+
 class PracticeSummaryOut(serializers.Serializer[Any]):
     course = serializers.IntegerField()
     threshold = serializers.FloatField(help_text="P(known) at which a code counts as mastered.")
@@ -53,10 +66,14 @@ class PracticeSummaryOut(serializers.Serializer[Any]):
     prerequisites = PracticePrerequisiteOut(many=True)
     explanations_awaiting = serializers.IntegerField(help_text="Explain-backs not yet reviewed.")
     explanations_reviewed = serializers.IntegerField()
+    settings = PracticeSettingsOut()
 
 
 class PracticeQuestionOut(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(
+        allow_null=True,
+        help_text="Null: a misconception's own prompt from the catalogue (catalogue-<code>).",
+    )
     slug = serializers.SlugField()
     stem = serializers.CharField()
 

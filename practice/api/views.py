@@ -19,6 +19,7 @@ from practice.analytics import (
     EXPLANATION_STATES,
     explanation_row,
     explanation_steps,
+    practice_settings_summary,
     practice_summary,
 )
 from practice.api.serializers import PracticeExplanationPageOut, PracticeSummaryOut
@@ -39,11 +40,17 @@ class PracticeSummaryApi(AnalyticsApi):
     @extend_schema(
         tags=TAGS,
         summary="Guided practice in numbers: sessions, misconceptions resolved or persisting, "
-        "prerequisite gaps, explain-backs awaiting review",
+        "prerequisite gaps, explain-backs awaiting review, and the course's practice settings",
         responses={200: PracticeSummaryOut, **error_responses(401, 403, 404, 429)},
     )
     def get(self, request: Request, course_id: int) -> Response:
-        return Response(practice_summary(course=_course(request, course_id)))
+        course = _course(request, course_id)
+        return Response(
+            {
+                **practice_summary(course=course),
+                "settings": practice_settings_summary(course=course),
+            }
+        )
 
 
 class ExplanationPages(StrictPages):

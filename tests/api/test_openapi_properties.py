@@ -140,7 +140,7 @@ def _practise(course: Course, learner: Any, question: Question) -> None:
     session = session_open(course=course, learner=learner)
     for question_id in (question.id, prompt.id):
         step = session.steps.get(question_id=question_id)
-        step_answer(step_id=step.id, learner=learner, answer=_answer(step.question))
+        step_answer(step_id=step.id, learner=learner, answer=_answer(step.prompt))
     step_self_check(step_id=step.id, learner=learner, ideas=[0, 1])
 
 

@@ -1,6 +1,7 @@
 """A learner practises in a real headless Chromium: a missed prerequisite and its lesson, a
-confident wrong answer and another angle on it (code, graded live), then the explain-back,
-the self-check and the summary with calibration."""
+confident wrong answer, another angle on it (code, graded live) and an explain-back of the
+idea they were sure of, then the closing explain-back, the self-check and the summary with
+calibration."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def _tick(page: Any, choice_ids: list[int]) -> None:
 
 
 def _right_choices(step: PracticeStep) -> list[int]:
-    return [c.id for c in step.question.choices.all() if c.is_correct]
+    return [c.id for c in step.prompt.choices.all() if c.is_correct]
 
 
 def _only_wrong_on(step: PracticeStep, code: str) -> list[int] | None:
@@ -49,7 +50,7 @@ def _only_wrong_on(step: PracticeStep, code: str) -> list[int] | None:
     chosen = []
     found = False
     for tier in (1, 2):
-        options = [c for c in step.question.choices.all() if c.tier == tier]
+        options = [c for c in step.prompt.choices.all() if c.tier == tier]
         if not options:
             continue
         wrong = [
@@ -63,7 +64,7 @@ def _only_wrong_on(step: PracticeStep, code: str) -> list[int] | None:
 
 
 def _answer_right(page: Any, step: PracticeStep) -> None:
-    question = step.question
+    question = step.prompt
     if question.qtype == "numeric":
         page.fill("#numeric_value", f"{expression_evaluate(question.answer, step.parameters):g}")
     else:
@@ -78,21 +79,45 @@ def _next(page: Any) -> None:
     page.locator("#reason").wait_for()
 
 
+def _explain(page: Any, step: PracticeStep) -> str:
+    """Write a complete explanation (the prompt's model answer, in which the service's
+    reading finds every key idea), rate it, and tick every key idea (the first with the
+    keyboard); return the text."""
+    text = step.prompt.model_answer
+    page.fill("#text", text)
+    _rate(page, "ArrowRight")
+    page.get_by_role("button", name="Next: check it against the key ideas").click()
+    page.get_by_text("Tick each idea your explanation contains").wait_for()
+    assert text[:60] in page.locator("#own-text").inner_text()
+    boxes = page.locator("#self-check-form input[name=idea]")
+    assert boxes.count() == len(step.prompt.key_ideas)
+    boxes.first.focus()
+    page.keyboard.press("Space")  # ticked with the keyboard
+    for index in range(1, boxes.count()):
+        boxes.nth(index).check()
+    return text
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_learner_practises_through_remediation_to_the_explain_back(
     live_server: Any, page: Any, celery_worker: Any
 ) -> None:
     # given: the shipped catalogue, a course the learner is in, and an instructor's choice to
-    # leave out one numeric item, so that the second angle on a misconception is code
+    # leave out the two-tier and numeric items on DO-TEST, so that the other angle on it is code
     catalog_load()
     learner = UserFactory.create(username="ada", first_name="Ada")
     course = Course.objects.create(slug="dropout-101", title="Dropout 101")
     Enrollment.objects.create(course=course, learner=learner)
+    left_out = set(
+        Question.objects.filter(
+            probes__code="DO-TEST", qtype__in=["twotier", "numeric"]
+        ).values_list("id", flat=True)
+    )
     practice_items_arrange(
         course=course,
         order=[
-            (question_id, slug != "num-eval-value-b")
-            for slug, question_id in Question.objects.values_list("slug", "id")
+            (question_id, question_id not in left_out)
+            for question_id in Question.objects.values_list("id", flat=True)
         ],
     )
     page.goto(f"{live_server.url}/accounts/login/")
@@ -104,7 +129,7 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
     # when: the learner opens practice from the navigation and starts
     page.get_by_role("navigation").get_by_role("link", name="Practice").click()
     page.get_by_role("heading", name="Dropout 101").wait_for()
-    assert "0 of 15 ideas settled" in page.locator(".cards").inner_text()
+    assert "0 of 16 ideas settled" in page.locator(".cards").inner_text()
     page.get_by_role("button", name="Practise Dropout 101").click()
 
     # then: a prerequisite check on what a neuron computes comes first
@@ -114,7 +139,7 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
     assert step.kind == "prerequisite"
     assert step.target is not None and step.target.code == "PRE-NEURON"
     # when: it is missed, unsure
-    _tick(page, [next(c.id for c in step.question.choices.all() if not c.is_correct)])
+    _tick(page, [next(c.id for c in step.prompt.choices.all() if not c.is_correct)])
     _rate(page, "ArrowLeft")  # 3 -> 2
     assert page.locator("#confidence-label").inner_text() == "2 - not sure"
     page.get_by_role("button", name="Answer", exact=True).click()
@@ -152,7 +177,7 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
     assert "Dropout is also applied at inference" in revealed.inner_text()
     assert "What is true:" in revealed.inner_text()
     assert "You were more sure than right" in page.locator("#calibration").inner_text()
-    if step.question.qtype == "twotier":
+    if step.prompt.qtype == "twotier":
         assert "Reason:" in page.locator(".verdict").inner_text()
     page.screenshot(path=str(ARTIFACTS / "practice-misconception.png"), full_page=True)
     # and the next item comes at DO-TEST from another angle, saying the learner was sure
@@ -162,17 +187,32 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
     step = _step_on_page(page)
     assert step.kind == "remediation"
     assert step.target is not None and step.target.code == "DO-TEST"
-    assert step.question.qtype == "code"
+    assert step.prompt.qtype == "code"
     page.screenshot(path=str(ARTIFACTS / "practice-remediation.png"), full_page=True)
     # when: the right code is sent; the page waits for the grader and opens the verdict
-    page.locator("#code").fill(exercise_get(step.question.exercise).reference_source)
+    page.locator("#code").fill(exercise_get(step.prompt.exercise).reference_source)
     _rate(page, "ArrowRight")
     page.get_by_role("button", name="Send for grading").click()
     page.get_by_role("heading", name="Right", exact=True).wait_for(timeout=GRADING_TIMEOUT_MS)
     assert "Passed" in page.locator(".verdict").inner_text()
     page.screenshot(path=str(ARTIFACTS / "practice-code-verdict.png"), full_page=True)
 
-    # when: the rest is answered right, up to the explain-back
+    # then: the step after that asks for the idea the learner was sure of in their own words
+    _next(page)
+    step = _step_on_page(page)
+    assert step.kind == "explain_back"
+    assert step.target is not None and step.target.code == "DO-TEST"
+    assert (
+        "Two steps ago you were sure (confidence 5 of 5) of an answer that pointed at "
+        "“Dropout is also applied at inference”. Explain that idea back in your own words."
+    ) in reason.inner_text()
+    _explain(page, step)
+    page.screenshot(path=str(ARTIFACTS / "practice-sure-explain-back.png"), full_page=True)
+    page.get_by_role("button", name="Done: compare with the model answer").click()
+    page.get_by_role("heading", name="Your explanation has every key idea").wait_for()
+    # and the session goes on
+
+    # when: the rest is answered right, up to the closing explain-back
     _next(page)
     for _ in range(30):
         step = _step_on_page(page)
@@ -180,21 +220,11 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
             break
         _answer_right(page, step)
         _next(page)
-    assert step.kind == "explain_back"
+    assert step.kind == "explain_back" and step.target is None
     assert "explaining it is" in reason.inner_text()
-    # then: the learner writes an explanation and rates it
-    page.fill("#text", "Dropout zeroes random units during training, with a fresh mask each pass.")
-    _rate(page, "ArrowRight")
-    page.get_by_role("button", name="Next: check it against the key ideas").click()
-    # and checks it against the key ideas, their own text beside them
-    page.get_by_text("Tick each idea your explanation contains").wait_for()
-    assert "with a fresh mask each pass" in page.locator("#own-text").inner_text()
-    boxes = page.locator("#self-check-form input[name=idea]")
-    assert boxes.count() == len(step.question.key_ideas)
-    boxes.first.focus()
-    page.keyboard.press("Space")  # ticked with the keyboard
-    for index in range(1, boxes.count()):
-        boxes.nth(index).check()
+    # then: the learner writes an explanation, rates it and checks it against the key ideas,
+    # their own text beside them
+    closing_text = _explain(page, step)
     page.screenshot(path=str(ARTIFACTS / "practice-explain-back.png"), full_page=True)
     page.get_by_role("button", name="Done: compare with the model answer").click()
 
@@ -206,7 +236,7 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
     table = page.locator("table.calibration")
     assert "5 - certain" in table.inner_text()
     assert "You were" in page.locator("table.calibration caption").inner_text()
-    assert "with a fresh mask each pass" in summary.inner_text()
+    assert closing_text[:60] in summary.inner_text()
     page.screenshot(path=str(ARTIFACTS / "practice-summary.png"), full_page=True)
     session = PracticeSession.objects.get(learner=learner, course=course)
     assert session.state == "finished"

@@ -13,7 +13,7 @@ from practice.models import PracticeSession, PracticeStep
 
 def right_answer(step: PracticeStep, confidence: int = 4) -> AnswerInput:
     """Return the right answer to the step's question."""
-    question = step.question
+    question = step.prompt
     if question.qtype == QuestionType.NUMERIC:
         value = expression_evaluate(question.answer, step.parameters)
         return AnswerInput(numeric_value=value, confidence=confidence)
@@ -23,7 +23,7 @@ def right_answer(step: PracticeStep, confidence: int = 4) -> AnswerInput:
 
 def wrong_answer(step: PracticeStep, code: str, confidence: int) -> AnswerInput:
     """Return a wrong answer pointing at `code` (and as few other codes as possible)."""
-    question = step.question
+    question = step.prompt
     if question.qtype == QuestionType.NUMERIC:
         for distractor in question.distractors.all():
             if code in {m.code for m in distractor.misconceptions.all()}:
@@ -93,8 +93,8 @@ class ScriptedLearner:
         """Explain the pending explain-back with its model answer (a text the reading finds
         every key idea in) and tick every idea."""
         step = self.pending()
-        ideas = list(range(len(step.question.key_ideas)))
-        return self.explain(step.question.model_answer, ticked=ideas, confidence=confidence)
+        ideas = list(range(len(step.prompt.key_ideas)))
+        return self.explain(step.prompt.model_answer, ticked=ideas, confidence=confidence)
 
     def right_until(self, kind: str) -> list[PracticeStep]:
         """Answer right until the pending step is of `kind`; return the steps answered."""

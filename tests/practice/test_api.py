@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from assessments.models import Question
 from courses.models import Course
 from lms.models import ApiClient
 from practice.services import explanation_review
@@ -30,8 +31,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def practised(tmp_path: Path) -> tuple[Course, Any]:
-    """ada (knows it all: 5 steps) and bob (believes DO-SPEED: 7 steps) finished practice
-    with an explain-back each; the instructor previewed it."""
+    """ada (knows it all: 5 steps) and bob (believes DO-SPEED: 8 steps) finished practice,
+    ada with the closing explain-back, bob with one on DO-SPEED (he was sure and wrong) and
+    the closing one; the instructor previewed it."""
     catalog_subset_load(tmp_path)
     course, teacher = _course()
     _arrange(course)
@@ -78,7 +80,7 @@ def test_the_summary_has_the_classs_numbers(api_as_teacher, practised):
     assert data["threshold"] == 0.95
     assert data["learners_practised"] == 2  # not the instructor's preview
     assert data["sessions"] == {"finished": 2, "stopped": 0, "active": 0}
-    assert data["median_steps_finished"] == 6  # of 5 and 7
+    assert data["median_steps_finished"] == 6.5  # of 5 and 8
     speed = next(row for row in data["misconceptions"] if row["code"] == "DO-SPEED")
     assert speed == {
         "code": "DO-SPEED",
@@ -94,7 +96,7 @@ def test_the_summary_has_the_classs_numbers(api_as_teacher, practised):
     assert 0 < speed["mean_p_known"] < 1
     neuron = next(row for row in data["prerequisites"] if row["code"] == "PRE-NEURON")
     assert (neuron["missed"], neuron["mastered_since"], neuron["still_missing"]) == (0, 0, 0)
-    assert (data["explanations_awaiting"], data["explanations_reviewed"]) == (2, 0)
+    assert (data["explanations_awaiting"], data["explanations_reviewed"]) == (3, 0)
 
 
 def test_a_course_nobody_practised_has_an_empty_summary(tmp_path):
@@ -123,7 +125,7 @@ def test_an_lms_client_bound_to_the_course_with_the_scope_reads_it(practised):
     course, _ = practised
     client = _bearer(scopes=["analytics:read"], courses=[course])
     assert client.get(_summary_url(course)).json()["learners_practised"] == 2
-    assert client.get(_explanations_url(course)).json()["count"] == 2
+    assert client.get(_explanations_url(course)).json()["count"] == 3
 
 
 def test_an_lms_client_without_the_scope_gets_403(practised):
@@ -173,7 +175,7 @@ def test_anonymous_callers_get_403(practised):
 
 
 def test_explanations_come_awaiting_first_with_their_ideas(api_as_teacher, practised):
-    # given bob's explain-back has been reviewed, ada's not
+    # given bob's closing explain-back has been reviewed; ada's, and bob's on DO-SPEED, not
     course, teacher = practised
     bob = _explain_step(course, "bob")
     explanation_review(
@@ -181,19 +183,21 @@ def test_explanations_come_awaiting_first_with_their_ideas(api_as_teacher, pract
     )
     # when
     data = api_as_teacher.get(_explanations_url(course)).json()
-    # then
-    assert data["count"] == 2 and data["next"] is None and data["previous"] is None
-    first, second = data["results"]
-    assert (first["learner"]["username"], second["learner"]["username"]) == ("ada", "bob")
+    # then: the two awaiting review, oldest first, then the reviewed one
+    assert data["count"] == 3 and data["next"] is None and data["previous"] is None
+    first, second, third = data["results"]
+    assert [r["learner"]["username"] for r in data["results"]] == ["ada", "bob", "bob"]
     assert first["reviewed_at"] is None and first["review_ideas"] is None
     assert first["question"]["slug"] == "explain-cost-ensemble-b"
-    assert first["text"] == "Dropout zeroes random units on each step; it is not faster."
-    assert first["self_assessed_ideas"] == [0, 1, 2, 3]
-    assert [idea["self_assessed"] for idea in first["key_ideas"]] == [True] * 4
+    prompt = Question.objects.get(slug="explain-cost-ensemble-b")
+    assert first["text"] == prompt.model_answer  # the scripted learners write a complete one
+    assert first["self_assessed_ideas"] == [0, 1, 2, 3, 4]
+    assert [idea["self_assessed"] for idea in first["key_ideas"]] == [True] * 5
     assert {idea["reviewed"] for idea in first["key_ideas"]} == {None}
-    assert second["reviewed_by"] == teacher.username
-    assert second["review_ideas"] == [0, 1] and second["review_comment"] == "Almost."
-    assert [idea["reviewed"] for idea in second["key_ideas"]] == [True, True, False, False]
+    assert second["id"] < bob.id and second["reviewed_at"] is None
+    assert third["id"] == bob.id and third["reviewed_by"] == teacher.username
+    assert third["review_ideas"] == [0, 1] and third["review_comment"] == "Almost."
+    assert [idea["reviewed"] for idea in third["key_ideas"]] == [True, True, False, False, False]
 
 
 def test_explanations_filter_by_state(api_as_teacher, practised):
@@ -202,17 +206,17 @@ def test_explanations_filter_by_state(api_as_teacher, practised):
     explanation_review(step_id=bob.id, course=course, reviewer=teacher, ideas=[], comment="")
     awaiting = api_as_teacher.get(_explanations_url(course) + "?state=awaiting").json()
     reviewed = api_as_teacher.get(_explanations_url(course) + "?state=reviewed").json()
-    assert [r["learner"]["username"] for r in awaiting["results"]] == ["ada"]
-    assert [r["learner"]["username"] for r in reviewed["results"]] == ["bob"]
+    assert [r["learner"]["username"] for r in awaiting["results"]] == ["ada", "bob"]
+    assert [r["id"] for r in reviewed["results"]] == [bob.id]
 
 
 def test_explanations_come_in_strict_pages(api_as_teacher, practised):
     course, _ = practised
     url = _explanations_url(course)
     first = api_as_teacher.get(url + "?page_size=1").json()
-    assert first["count"] == 2 and len(first["results"]) == 1
+    assert first["count"] == 3 and len(first["results"]) == 1
     assert first["next"].endswith("page=2&page_size=1")
-    assert api_as_teacher.get(url + "?page=3&page_size=1").status_code == 404
+    assert api_as_teacher.get(url + "?page=4&page_size=1").status_code == 404
     for bad in ("page=0", "page=abc", "page_size=0", "page_size=501"):
         response = api_as_teacher.get(f"{url}?{bad}")
         assert response.status_code == 400, bad
@@ -236,7 +240,7 @@ def test_the_api_reads_a_fixed_number_of_queries(api_as_teacher, practised):
     _practise(course, _enrol(course, "cy"), misses_once={"PRE-NEURON", "DO-SPEED"})
     # when
     with CaptureQueriesContext(connection) as three:
-        assert api_as_teacher.get(_explanations_url(course)).json()["count"] == 3
+        assert api_as_teacher.get(_explanations_url(course)).json()["count"] == 6
     with CaptureQueriesContext(connection) as summary_three:
         assert api_as_teacher.get(_summary_url(course)).json()["learners_practised"] == 3
     # then

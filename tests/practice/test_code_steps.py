@@ -27,15 +27,16 @@ def _wait_done(step: PracticeStep, seconds: float = 60.0) -> PracticeStep:
 
 
 def _to_the_code_step(course: Course, learner) -> tuple[ScriptedLearner, PracticeStep]:
-    """Hold DO-TEST through a two-tier item, the separating item and the numeric variant."""
+    """Hold DO-TEST through a single-choice probe, then a two-tier and a numeric item from
+    other angles; fairly sure (confidence 3), so no explain-back comes between them."""
     Enrollment.objects.create(course=course, learner=learner)
     scripted = ScriptedLearner(course=course, learner=learner)
     scripted.right()
     scripted.right()
-    for expected in ("twotier", "single", "numeric"):
+    for expected in ("single", "twotier", "numeric"):
         step = scripted.pending()
-        assert step.question.qtype == expected
-        scripted.wrong("DO-TEST", confidence=4)
+        assert step.prompt.qtype == expected
+        scripted.wrong("DO-TEST", confidence=3)
     return scripted, scripted.pending()
 
 
@@ -45,7 +46,7 @@ def test_a_code_exercise_is_the_third_angle_on_a_misconception(celery_worker, le
     catalog_load()
     course = Course.objects.create(slug="code-course", title="Code course")
     scripted, code_step = _to_the_code_step(course, learner)
-    # then: after a two-tier, a single-choice and a numeric item, a code exercise
+    # then: after a single-choice, a two-tier and a numeric item, a code exercise
     assert code_step.kind == Kind.REMEDIATION and code_step.target.code == "DO-TEST"
     assert code_step.question.qtype == "code"
     exercise = exercise_get(code_step.question.exercise)
@@ -57,7 +58,7 @@ def test_a_code_exercise_is_the_third_angle_on_a_misconception(celery_worker, le
     assert code_step.state == PracticeStep.State.GRADING
     assert scripted.current().id == code_step.id  # nothing moves until the verdict
     # then: the worker's verdict names the misconception and moves the session on; "no
-    # rescaling" now shows beside "test-time dropout", so the pair is told apart again
+    # rescaling" now shows beside "test-time dropout", so the pair is told apart
     graded = _wait_done(code_step)
     assert graded.is_correct is False
     assert "DO-NOSCALE" in {m.code for m in graded.revealed.all()}

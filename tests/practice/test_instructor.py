@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterable
+from html import escape
 from pathlib import Path
 from statistics import mean
 from typing import Any
@@ -27,7 +28,14 @@ from courses.models import Course, Enrollment
 from practice import instructor_views
 from practice.analytics import practice_summary
 from practice.bkt import DEFAULT_PARAMS, bkt_trace, bkt_update
-from practice.models import ConfusedPair, Mastery, PracticeItem, PracticeSession, PracticeStep
+from practice.models import (
+    ConfusedPair,
+    Mastery,
+    PracticeItem,
+    PracticeSession,
+    PracticeSettings,
+    PracticeStep,
+)
 from practice.services import (
     confused_pair_add,
     confused_pairs,
@@ -43,8 +51,9 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 # The practice of the scripted class: three checks per prerequisite, four items on DO-SPEED
-# (two of them also probe DO-PKEEP and DO-MORE), and one explain-back whose key ideas map
-# to DO-SPEED, DO-SPEED, DO-ENSEMBLE and DO-ENSEMBLE + DO-DATA.
+# (two of them also probe DO-PKEEP and DO-MORE), and one explain item whose five key ideas
+# map to DO-SPEED, DO-SPEED, DO-ENSEMBLE, DO-ENSEMBLE + DO-DATA and DO-ENSEMBLE (the neuron's
+# own explain item is left out, so a PRE-NEURON explain-back uses the catalogue's prompt).
 ITEMS = [
     "pre-neuron-tf-1",
     "pre-neuron-tf-2",
@@ -59,21 +68,29 @@ ITEMS = [
     "explain-cost-ensemble-b",
 ]
 BANKS = ("prerequisites.json", "dropout-purpose.json", "explain-back.json")
-ALL_IDEAS = (0, 1, 2, 3)
-# Per learner, what they do, and the path it takes (counted by hand from practice.policy):
+# Per learner, what they do, and the path it takes (counted by hand from practice.policy).
+# Every answer is given with confidence 4, so each wrong one is explained back two steps
+# later (once per code); every explain-back is written with all its key ideas ticked.
 #   ada   knows it all: PRE-NEURON, PRE-OVERFIT, speed-stepcost-a, more-curves-b right, then
-#         explains with every idea ticked: 5 steps, finished.
-#   bob   believes DO-SPEED: the two checks right, then wrong on all four DO-SPEED items
-#         (on more-curves-b the option he picks also names DO-MORE), explains: 7 steps.
-#   cy    misses PRE-NEURON once (then right twice: mastered), misses DO-SPEED once on
-#         speed-stepcost-a, then right on speed-epochs-tf-a, more-curves-b and
-#         speed-paper-tf-b (mastered), explains: 9 steps.
+#         the closing explain-back: 5 steps, finished.
+#   bob   believes DO-SPEED: the two checks right, then wrong on speed-stepcost-a and on the
+#         other angle, speed-epochs-tf-a; explains DO-SPEED back (explain-cost-ensemble-b);
+#         wrong on more-curves-b (his option names DO-SPEED only) and speed-paper-tf-b (no
+#         second explain-back on DO-SPEED); the closing explain-back: 8 steps.
+#   cy    misses PRE-NEURON once (pre-neuron-tf-1), right on the fresh check, explains
+#         PRE-NEURON back (the catalogue's prompt), right on the last check (mastered);
+#         PRE-OVERFIT right; misses DO-SPEED once on speed-stepcost-a, right on
+#         speed-epochs-tf-a, explains DO-SPEED back, right on more-curves-b and
+#         speed-paper-tf-b (mastered); the closing explain-back: 11 steps.
 #   dee   misses PRE-NEURON and stops; opens practice again and leaves it in progress.
 #   eve   opens practice and answers nothing.
 #   fay   enrolled, never practises.
 #   teacher   the instructor's preview, wrong on everything: never counted.
 #   gus   practised one step, then became an instructor of the course: not counted.
-CLASS_STEPS = {"ada": 5, "bob": 7, "cy": 9}
+CLASS_STEPS = {"ada": 5, "bob": 8, "cy": 11}
+# Explain-backs: ada's closing one; bob's on DO-SPEED and closing one; cy's on PRE-NEURON, on
+# DO-SPEED and closing one.
+CLASS_EXPLANATIONS = {"ada": 1, "bob": 2, "cy": 3}
 
 
 # --- Driving learners through practice ------------------------------------------------------
@@ -86,7 +103,7 @@ def _codes(choice: Any) -> set[str]:
 def _answer(step: PracticeStep, holds: set[str]) -> AnswerInput:
     """The answer of a learner holding `holds`: the first wrong option naming one of them,
     else the right answer."""
-    question = step.question
+    question = step.prompt
     if question.qtype == QuestionType.EXPLAIN:
         return AnswerInput(
             choice_ids=[],
@@ -114,10 +131,10 @@ def _practise(
     *,
     holds: Iterable[str] = (),
     misses_once: Iterable[str] = (),
-    ideas: Iterable[int] = ALL_IDEAS,
     steps: int | None = None,
 ) -> PracticeSession:
-    """Answer up to `steps` steps of the learner's session (all of them when None)."""
+    """Answer up to `steps` steps of the learner's session (all of them when None); every
+    explain-back is written and checked with every key idea ticked."""
     beliefs, once = set(holds) | set(misses_once), set(misses_once)
     session = session_open(course=course, learner=learner)
     answered = 0
@@ -126,7 +143,8 @@ def _practise(
         if step is None:
             break
         if step.state == PracticeStep.State.CHECKING:
-            step_self_check(step_id=step.id, learner=learner, ideas=list(ideas))
+            ideas = list(range(len(step.prompt.key_ideas)))
+            step_self_check(step_id=step.id, learner=learner, ideas=ideas)
             continue
         step_answer(step_id=step.id, learner=learner, answer=_answer(step, beliefs))
         step.refresh_from_db()
@@ -204,7 +222,8 @@ def scripted(taught: tuple[Course, Any]) -> tuple[Course, Any]:
 @pytest.fixture
 def explained(taught: tuple[Course, Any]) -> tuple[Course, Any]:
     """ada's and then bob's finished sessions, each ending in an explain-back with every key
-    idea ticked, and the instructor's preview up to one of their own."""
+    idea ticked (bob's after another on DO-SPEED, which he was sure of and got wrong), and
+    the instructor's preview up to one of their own."""
     course, teacher = taught
     _practise(course, _enrol(course, "ada"))
     _practise(course, _enrol(course, "bob"), holds={"DO-SPEED"})
@@ -219,10 +238,12 @@ def teacher_client(client: Client, explained: tuple[Course, Any]) -> Client:
 
 
 def _explain_step(course: Course, username: str) -> PracticeStep:
+    """The learner's closing explain-back (not one on a misconception they were sure of)."""
     return PracticeStep.objects.get(
         session__course=course,
         session__learner__username=username,
         kind=PracticeStep.Kind.EXPLAIN_BACK,
+        target__isnull=True,
     )
 
 
@@ -246,13 +267,15 @@ def test_the_summary_matches_the_hand_counted_class(scripted, django_assert_num_
         session = PracticeSession.objects.get(course=course, learner__username=username)
         assert session.state == PracticeSession.State.FINISHED, username
         assert session.steps.count() == count, username
+        explains = session.steps.filter(kind=PracticeStep.Kind.EXPLAIN_BACK)
+        assert explains.count() == CLASS_EXPLANATIONS[username], username
     # when
     with django_assert_num_queries(4):  # however large the class
         summary = practice_summary(course=course)
     # then: five learners practised (not fay, the teacher's preview nor gus)
     assert summary["learners_practised"] == 5
     assert summary["sessions"] == {"finished": 3, "stopped": 1, "active": 2}
-    assert summary["median_steps_finished"] == 7  # of 5, 7 and 9
+    assert summary["median_steps_finished"] == 8  # of 5, 8 and 11
     rows = {row["code"]: row for row in summary["misconceptions"]}
     assert set(rows) == {"DO-SPEED", "DO-PKEEP", "DO-MORE", "DO-ILLUSION", "DO-DATA", "DO-ENSEMBLE"}
     speed = rows["DO-SPEED"]
@@ -269,17 +292,31 @@ def test_the_summary_matches_the_hand_counted_class(scripted, django_assert_num_
         DEFAULT_PARAMS.prior,  # eve, no evidence
     ]
     assert speed["mean_p_known"] == pytest.approx(mean(expected))
-    # DO-MORE: bob's option on more-curves-b named it too; ada and cy answered it right once
+    # DO-MORE: bob's wrong option on more-curves-b names DO-SPEED alone, so it says nothing
+    # on DO-MORE; ada and cy answered the item right once (.5 -> .836364, not mastered)
     more = rows["DO-MORE"]
-    assert (more["held"], more["resolved"], more["persisting"], more["evidence"]) == (1, 0, 1, 3)
+    assert (more["held"], more["resolved"], more["persisting"], more["evidence"]) == (0, 0, 0, 2)
     assert more["mastered_without_holding"] == 0
+    assert more["mean_p_known"] == pytest.approx(
+        (2 * bkt_update(0.5, right, DEFAULT_PARAMS) + 3 * 0.5) / 5
+    )
     # DO-PKEEP: only ada's right answer bears on it (wrong answers on DO-SPEED say nothing)
     assert (rows["DO-PKEEP"]["held"], rows["DO-PKEEP"]["evidence"]) == (0, 1)
     assert rows["DO-PKEEP"]["mean_p_known"] == pytest.approx(
         (bkt_update(0.5, right, DEFAULT_PARAMS) + 4 * 0.5) / 5
     )
     # the explain-backs with every idea ticked: evidence against the illusion of understanding
+    # (ada one, bob two, cy three: right answers on DO-ILLUSION only)
     assert (rows["DO-ILLUSION"]["held"], rows["DO-ILLUSION"]["evidence"]) == (0, 3)
+    assert rows["DO-ILLUSION"]["mean_p_known"] == pytest.approx(
+        (
+            bkt_trace([right], DEFAULT_PARAMS)[-1]
+            + bkt_trace([right] * 2, DEFAULT_PARAMS)[-1]
+            + bkt_trace([right] * 3, DEFAULT_PARAMS)[-1]
+            + 2 * DEFAULT_PARAMS.prior
+        )
+        / 5
+    )
     assert (rows["DO-ENSEMBLE"]["evidence"], rows["DO-DATA"]["evidence"]) == (0, 0)
     # prerequisites: cy missed PRE-NEURON and has mastered it since; dee has not
     gaps = {row["code"]: row for row in summary["prerequisites"]}
@@ -292,17 +329,17 @@ def test_the_summary_matches_the_hand_counted_class(scripted, django_assert_num_
         "still_missing": 1,
     }
     assert (gaps["PRE-OVERFIT"]["missed"], gaps["PRE-OVERFIT"]["mastered_since"]) == (0, 0)
-    # ada's, bob's and cy's explain-backs; not the teacher's preview
-    assert (summary["explanations_awaiting"], summary["explanations_reviewed"]) == (3, 0)
+    # ada's one, bob's two and cy's three explain-backs; not the teacher's preview
+    assert (summary["explanations_awaiting"], summary["explanations_reviewed"]) == (6, 0)
 
 
 def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two(taught):
-    # given two finished sessions of 5 and 7 steps
+    # given two finished sessions of 5 and 8 steps
     course, _ = taught
     _practise(course, _enrol(course, "ada"))
     _practise(course, _enrol(course, "bob"), holds={"DO-SPEED"})
     # then
-    assert practice_summary(course=course)["median_steps_finished"] == 6
+    assert practice_summary(course=course)["median_steps_finished"] == 6.5
 
 
 def test_a_course_nobody_practised_has_empty_numbers(taught):
@@ -331,8 +368,8 @@ def test_the_dashboard_shows_the_practice_section(client, scripted):
         "finished": 3,
         "stopped": 1,
         "active": 2,
-        "median": 7,
-        "awaiting": 3,
+        "median": 8,
+        "awaiting": 6,
     }.items():
         assert f'id="practice-{name}">{value}</span>' in html, name
     assert (
@@ -371,17 +408,25 @@ def test_the_queue_shows_each_text_with_the_ideas_and_the_learners_ticks(teacher
     course, teacher = explained
     # when
     response = teacher_client.get(_queue(course))
-    # then: ada's and bob's, oldest first; never the instructor's preview
+    # then: ada's and bob's two, oldest first; never the instructor's preview
     assert response.status_code == 200
     html = _html(response)
     ada, bob = (_explain_step(course, u) for u in ("ada", "bob"))
-    assert html.index(f'id="explanation-{ada.id}"') < html.index(f'id="explanation-{bob.id}"')
-    assert html.count('<article class="card"') == 2
+    sure = PracticeStep.objects.get(
+        session__learner__username="bob",
+        kind=PracticeStep.Kind.EXPLAIN_BACK,
+        target__code="DO-SPEED",
+    )
+    assert sure.kind == PracticeStep.Kind.EXPLAIN_BACK and sure.number < bob.number
+    positions = [html.index(f'id="explanation-{step.id}"') for step in (ada, sure, bob)]
+    assert positions == sorted(positions)
+    assert html.count('<article class="card"') == 3
     assert f"{teacher.username} <span" not in html
-    assert "Dropout zeroes random units on each step; it is not faster." in html
+    prompt = Question.objects.get(slug="explain-cost-ensemble-b")
+    assert html.count(escape(prompt.model_answer)) == 3  # the scripted learners' text
     assert "Every unit is still computed on each step" in html
-    assert html.count("learner ticked it") == 2 * 4
-    assert html.count('<span class="badge badge-warn">Awaiting review</span>') == 2
+    assert html.count("learner ticked it") == 3 * 5
+    assert html.count('<span class="badge badge-warn">Awaiting review</span>') == 3
     assert f'action="{_review_url(course, ada)}"' in html
     assert 'name="csrfmiddlewaretoken"' in html
 
@@ -395,13 +440,13 @@ def test_the_queue_reads_the_same_number_of_queries_however_many_texts(teacher_c
     # when
     with CaptureQueriesContext(connection) as three:
         html = _html(teacher_client.get(_queue(course)))
-    # then
-    assert html.count('<article class="card"') == 3
+    # then: cy's three explain-backs beside ada's one and bob's two
+    assert html.count('<article class="card"') == 6
     assert len(three.captured_queries) == len(two.captured_queries)
 
 
 def test_a_first_review_is_evidence_and_a_later_one_is_not(teacher_client, explained):
-    # given ada ticked all four ideas of her explain-back
+    # given ada ticked all five ideas of her explain-back
     course, teacher = explained
     step = _explain_step(course, "ada")
     assert _p_known(course, "ada", "DO-ENSEMBLE") == DEFAULT_PARAMS.prior
@@ -419,8 +464,8 @@ def test_a_first_review_is_evidence_and_a_later_one_is_not(teacher_client, expla
     assert step.review_ideas == [0, 1]
     assert step.review_comment == "Say what the ensemble is."
     assert step.reviewed_by == teacher and step.reviewed_at is not None
-    # and ideas 2 (DO-ENSEMBLE) and 3 (DO-ENSEMBLE, DO-DATA), claimed but missing, count as
-    # one wrong answer each on those misconceptions
+    # and ideas 2 (DO-ENSEMBLE), 3 (DO-ENSEMBLE, DO-DATA) and 4 (DO-ENSEMBLE), claimed but
+    # missing, count as one wrong answer each on those misconceptions
     after_one_miss = bkt_update(DEFAULT_PARAMS.prior, False, DEFAULT_PARAMS)
     for code in ("DO-ENSEMBLE", "DO-DATA"):
         mastery = Mastery.objects.get(
@@ -428,8 +473,8 @@ def test_a_first_review_is_evidence_and_a_later_one_is_not(teacher_client, expla
         )
         assert mastery.held
         assert mastery.p_known == pytest.approx(after_one_miss), code
-    summary = practice_summary(course=course)
-    assert (summary["explanations_awaiting"], summary["explanations_reviewed"]) == (1, 1)
+    summary = practice_summary(course=course)  # bob's two still await a review
+    assert (summary["explanations_awaiting"], summary["explanations_reviewed"]) == (2, 1)
     ensemble = next(r for r in summary["misconceptions"] if r["code"] == "DO-ENSEMBLE")
     assert (ensemble["held"], ensemble["persisting"]) == (1, 1)
     # when the reviewer changes their mind
@@ -449,7 +494,7 @@ def test_a_review_finding_every_claimed_idea_changes_no_mastery(teacher_client, 
     course, _ = explained
     step = _explain_step(course, "bob")
     before = dict(Mastery.objects.filter(learner__username="bob").values_list("id", "p_known"))
-    response = teacher_client.post(_review_url(course, step), {"ideas": ["0", "1", "2", "3"]})
+    response = teacher_client.post(_review_url(course, step), {"ideas": ["0", "1", "2", "3", "4"]})
     assert response.status_code == 302
     assert (
         dict(Mastery.objects.filter(learner__username="bob").values_list("id", "p_known")) == before
@@ -475,14 +520,25 @@ def test_the_filter_shows_awaiting_or_reviewed_ones(teacher_client, explained):
 def test_the_queue_comes_in_pages(teacher_client, explained, monkeypatch):
     course, _ = explained
     monkeypatch.setattr(instructor_views, "EXPLANATIONS_PER_PAGE", 1)
-    ada, bob = (f'id="explanation-{_explain_step(course, u).id}"' for u in ("ada", "bob"))
+    # ada's, then bob's on DO-SPEED, then bob's closing one
+    sure = PracticeStep.objects.get(
+        session__learner__username="bob",
+        kind=PracticeStep.Kind.EXPLAIN_BACK,
+        target__code="DO-SPEED",
+    )
+    ada, bob_sure, bob = (
+        f'id="explanation-{step.id}"'
+        for step in (_explain_step(course, "ada"), sure, _explain_step(course, "bob"))
+    )
     first = _html(teacher_client.get(_queue(course)))
     second = _html(teacher_client.get(_queue(course) + "?page=2"))
-    assert ada in first and bob not in first
-    assert bob in second and ada not in second
+    third = _html(teacher_client.get(_queue(course) + "?page=3"))
+    assert ada in first and bob_sure not in first and bob not in first
+    assert bob_sure in second and ada not in second and bob not in second
+    assert bob in third and ada not in third
     assert 'href="?page=2" rel="next"' in first
     assert 'href="?page=1" rel="prev"' in second
-    assert "(page 1 of 2)" in first
+    assert "(page 1 of 3)" in first
 
 
 def test_an_unknown_filter_is_a_400_naming_it(teacher_client, explained):
@@ -496,7 +552,7 @@ def test_an_unknown_filter_is_a_400_naming_it(teacher_client, explained):
     ("data", "field"),
     [
         ({"ideas": ["zero"]}, "ideas"),
-        ({"ideas": ["4"]}, "ideas"),  # the prompt has ideas 0 to 3
+        ({"ideas": ["5"]}, "ideas"),  # the prompt has ideas 0 to 4
         ({"ideas": ["0"], "comment": "x" * (MAX_TEXT_LENGTH + 1)}, "comment"),
     ],
 )
@@ -559,7 +615,8 @@ def test_the_settings_page_shows_pairs_and_every_item(settings_client, taught):
         "<strong>DO-ENSEMBLE</strong>" in built_in and "<strong>DO-PERMANENT</strong>" in built_in
     )
     assert "<strong>DO-NOSCALE</strong>" in built_in and "<strong>DO-TEST</strong>" in built_in
-    assert built_in.count("built in, fixed") == 2
+    assert "<strong>DO-SCHEME</strong>" in built_in
+    assert built_in.count("built in, fixed") == 3
     assert "Unlink" not in built_in
     assert 'Unlink<span class="sr-only"> DO-SPEED and DO-DATA</span>' in html
     assert html.count('name="question"') == Question.objects.count()
@@ -775,6 +832,7 @@ def _posts(course: Course, step: PracticeStep, pair: ConfusedPair) -> list[str]:
         f"{base}/settings/pairs/",
         f"{base}/settings/pairs/{pair.id}/remove/",
         f"{base}/settings/items/",
+        f"{base}/settings/post-test/",
     ]
 
 
@@ -805,13 +863,17 @@ def test_anyone_but_the_courses_instructors_gets_404_and_changes_nothing(client,
     for url in _pages(course):
         assert client.get(url).status_code == 404, url
     for url in _posts(course, step, pair):
-        assert (
-            client.post(url, {"ideas": ["0"], "first": "DO-TEST", "second": "DO-MORE"}).status_code
-            == 404
-        ), url
+        data = {
+            "ideas": ["0"],
+            "first": "DO-TEST",
+            "second": "DO-MORE",
+            "use_post_test_items": "on",
+        }
+        assert client.post(url, data).status_code == 404, url
     step.refresh_from_db()
     assert step.reviewed_at is None
     assert ConfusedPair.objects.filter(id=pair.id).exists() and ConfusedPair.objects.count() == 1
+    assert not PracticeSettings.objects.exists()
 
 
 def test_staff_may_use_every_page(client, reviewable):
@@ -836,7 +898,8 @@ def test_posts_need_the_csrf_token(reviewable):
     client = Client(enforce_csrf_checks=True)
     client.force_login(course.instructors.get())
     for url in _posts(course, step, pair):
-        assert client.post(url, {"ideas": ["0"]}).status_code == 403, url
+        assert client.post(url, {"ideas": ["0"], "use_post_test_items": "on"}).status_code == 403
     step.refresh_from_db()
     assert step.reviewed_at is None
     assert ConfusedPair.objects.filter(id=pair.id).exists()
+    assert not PracticeSettings.objects.exists()

@@ -132,7 +132,8 @@ def test_the_list_shows_each_course_with_its_progress(client_in, course, learner
     assert "Taught course" in html
     assert "practice here is a preview" in html
     assert "Somebody else" not in html
-    assert "0 of 15 ideas settled" in html
+    # 14 misconceptions and 2 prerequisites (DO-ILLUSION is shown by explanations alone)
+    assert "0 of 16 ideas settled" in html
     assert f'action="/practice/courses/{course.id}/start/"' in html
     assert ">Practise</button>" in html
 
@@ -146,7 +147,7 @@ def test_the_list_counts_mastered_ideas(client_in, course, learner):
         p_known=0.99,
     )
     # then
-    assert "1 of 15 ideas settled" in _html(client_in.get("/practice/"))
+    assert "1 of 16 ideas settled" in _html(client_in.get("/practice/"))
 
 
 def test_someone_outside_the_course_cannot_practise_in_it(client, course):
@@ -177,7 +178,7 @@ def test_starting_shows_the_first_step_without_its_answers(client_in, course):
     assert step.kind == Kind.PREREQUISITE
     assert "First, a quick check of something dropout builds on" in html
     assert "Prerequisite check" in html
-    assert "0 of 15 ideas settled" in html
+    assert "0 of 16 ideas settled" in html
     assert 'type="range"' in html
     assert f'action="/practice/steps/{step.id}/answer/"' in html
     assert f'action="/practice/sessions/{session.id}/stop/"' in html
@@ -528,6 +529,68 @@ def test_the_summary_shows_an_instructors_review(client_in, course, learner):
     assert "your instructor found it" in html
 
 
+def test_a_sure_wrong_answer_is_explained_back_from_the_catalogue_when_no_item_covers_it(
+    client_in, course
+):
+    # given: a course practising two DO-GRADIENT items and the closing explain item, none
+    # of whose key ideas is about gradients
+    _only(course, "gradient-twotier-a", "gradient-dropped-tf-b", "explain-what-why-a")
+    session = _start(client_in, course)
+    gradient = Misconception.objects.get(code="DO-GRADIENT")
+    # when: sure (5 of 5) that dropped units still pass gradient back
+    probe = _pending(session)
+    assert probe.question.slug == "gradient-twotier-a"
+    _answer(client_in, probe, _wrong(probe, confidence=5, code="DO-GRADIENT"))
+    # then: first the other angle, answered right
+    angle = _pending(session)
+    assert angle.kind == Kind.REMEDIATION and angle.question.slug == "gradient-dropped-tf-b"
+    _answer(client_in, angle, _right(angle))
+    # then: the idea the learner was sure of, in their own words, from the catalogue's prompt
+    explain = _pending(session)
+    assert explain.kind == Kind.EXPLAIN_BACK and explain.question is None
+    assert explain.target == gradient
+    page = _html(client_in.get(f"/practice/courses/{course.id}/"))
+    assert (
+        escape(
+            "Two steps ago you were sure (confidence 5 of 5) of an answer that pointed at "
+            "“Dropped units still pass gradient”. Explain that idea back in your own words."
+        )
+        in page
+    )
+    assert escape(gradient.explain_prompt) in page
+    assert 'id="text"' in page
+    written = _answer(
+        client_in, explain, {"text": "The gradient goes back to every unit.", "confidence": 4}
+    )
+    assert written["Location"] == f"/practice/courses/{course.id}/"
+    # the self-check has one key idea: what the catalogue says is true
+    check = _html(client_in.get(f"/practice/courses/{course.id}/"))
+    assert "Tick each idea your explanation contains" in check
+    assert escape(gradient.truth) in check
+    assert check.count('name="idea"') == 1
+    # when: the learner finds it is not in their text
+    checked = client_in.post(f"/practice/steps/{explain.id}/self-check/", {})
+    # then: a wrong answer on DO-GRADIENT and on DO-ILLUSION, and the session goes on
+    html = _html(client_in.get(checked["Location"]))
+    assert "Your explanation left out 1 key idea" in html
+    assert escape(f"✗ Missing: {gradient.truth}") in html
+    explain.refresh_from_db()
+    assert explain.is_correct is False
+    # DO-GRADIENT: .5 -> .2 (the sure answer), right on the other angle: .18/.34 = .529412;
+    # +.470588*.1 = .576471; left out: .057647/(.057647+.338824) = .145401; +.854599*.1 = .230861
+    assert explain.mastery_after == {
+        "DO-GRADIENT": pytest.approx(0.230861, abs=1e-4),
+        "DO-ILLUSION": pytest.approx(0.2, abs=1e-4),  # .05/.45 = .111111; +.888889*.1
+    }
+    session.refresh_from_db()
+    assert session.is_active
+    # and the closing explain-back about dropout still comes (no DO-GRADIENT item is left)
+    closing = _pending(session)
+    assert closing.kind == Kind.EXPLAIN_BACK and closing.target is None
+    assert closing.question.slug == "explain-what-why-a"
+    assert "Last step" in closing.reason
+
+
 # Stop and resume
 
 
@@ -543,7 +606,7 @@ def test_stopping_keeps_progress_and_practice_resumes_from_what_is_open(client_i
     html = _html(client_in.get(stopped["Location"]))
     assert "You stopped here" in html
     assert "Your progress is kept" in html
-    assert "Still open (14)" in html
+    assert "Still open (15)" in html
     assert "Settled (1)" in html
     assert "Practise again" in html
     session.refresh_from_db()
@@ -558,7 +621,7 @@ def test_stopping_keeps_progress_and_practice_resumes_from_what_is_open(client_i
     # then: a new session without the settled prerequisite
     assert again != session
     assert "PRE-NEURON" not in again.agenda
-    assert "0 of 14 ideas settled" in _html(client_in.get(f"/practice/courses/{course.id}/"))
+    assert "0 of 15 ideas settled" in _html(client_in.get(f"/practice/courses/{course.id}/"))
 
 
 # Calibration
@@ -652,7 +715,8 @@ def test_the_step_page_costs_the_same_queries_however_long_the_session(
     assert len(later) == len(first)
     # and the feedback page stays flat too
     done = session.steps.filter(state="done").order_by("-number").first()
-    with django_assert_max_num_queries(18):
+    # (one of them reads which items the course holds for its post-test)
+    with django_assert_max_num_queries(19):
         assert client_in.get(f"/practice/steps/{done.id}/feedback/").status_code == 200
 
 

@@ -28,7 +28,7 @@ Kind = PracticeStep.Kind
 
 
 def _probes(step: PracticeStep) -> set[str]:
-    return {m.code for m in step.question.probes.all()}
+    return {m.code for m in step.prompt.probes.all()}
 
 
 def _revealed(step: PracticeStep) -> set[str]:
@@ -53,11 +53,13 @@ def test_a_learner_who_answers_everything_right_gets_a_short_session(course, enr
     answered = learner.right_until(Kind.EXPLAIN_BACK)
     explained = learner.explain_fully()
     # then: one check per prerequisite, two right answers per misconception (items probing
-    # several cover them together), the explain-back, and no remediation of any kind
+    # several cover them together: 12 items settle the 14 misconceptions), the explain-back,
+    # and no remediation of any kind
     kinds = [step.kind for step in answered]
     assert kinds[:2] == [Kind.PREREQUISITE, Kind.PREREQUISITE]
     assert set(kinds[2:]) == {Kind.PROBE}
     assert len(answered) == 14
+    assert len(learner.session.agenda) == 16  # DO-ILLUSION is shown by explanations alone
     assert explained.is_correct is True
     learner.session.refresh_from_db()
     assert learner.session.state == PracticeSession.State.FINISHED
@@ -120,18 +122,55 @@ def test_a_learner_sure_that_dropout_runs_at_test_time_is_shown_otherwise(course
     learner.right()
     learner.right()
     probe = learner.current()
-    assert probe.kind == Kind.PROBE and "DO-TEST" in _probes(probe)
-    assert probe.question.qtype == "twotier"
-    # when: a sure wrong answer: "yes, dropout stays on at inference, or the scale is off"
+    assert probe.kind == Kind.PROBE and probe.question.slug == "fixedmask-seed-b"
+    assert "DO-TEST" in _probes(probe)
+    # when: a sure wrong answer: "nothing is wrong, the mask only matters at inference"
     held = learner.wrong("DO-TEST", confidence=5)
-    # then: both beliefs of a known confusion show; .5*.1/(.05+.5*.8) = .111111; +.888889*.1 = .2
-    assert _revealed(held) == {"DO-TEST", "DO-NOSCALE"}
-    assert held.mastery_after == {
-        "DO-TEST": pytest.approx(0.2, abs=1e-4),
-        "DO-NOSCALE": pytest.approx(0.2, abs=1e-4),
-    }
+    # then: .5*.1/(.05+.5*.8) = .111111; +.888889*.1 = .2
+    assert _revealed(held) == {"DO-TEST"}
+    assert held.mastery_after == {"DO-TEST": pytest.approx(0.2, abs=1e-4)}
+    # and the same idea from another angle, of a type not yet used on it: a two-tier item
+    other_angle = learner.current()
+    assert other_angle.kind == Kind.REMEDIATION and other_angle.target.code == "DO-TEST"
+    assert "You were sure (confidence 5 of 5)" in other_angle.reason
+    assert other_angle.question.slug == "noscale-twotier-a"
+    # when: "yes, they match: the random zeros average out", sure again (answer and reason
+    # both say no scaling is needed)
+    mixed = learner.wrong("DO-NOSCALE", confidence=5)
+    # then: the other belief of a known confusion shows; DO-NOSCALE from .5 to .2 (and
+    # nothing said about DO-TEST, which the answer does not point at)
+    assert _revealed(mixed) == {"DO-NOSCALE"}
+    assert mixed.mastery_after == {"DO-NOSCALE": pytest.approx(0.2, abs=1e-4)}
+    # then: two steps after the first sure answer, explain back the idea it was sure of, on
+    # the explain item about it that is not the closing one (explain-scaling-a: its third
+    # key idea answers DO-TEST)
+    explain = learner.current()
+    assert explain.kind == Kind.EXPLAIN_BACK and explain.target.code == "DO-TEST"
+    assert explain.question.slug == "explain-scaling-a"
+    assert explain.reason == (
+        "Two steps ago you were sure (confidence 5 of 5) of an answer that pointed at "
+        "“Dropout is also applied at inference”. Explain that idea back in your own words."
+    )
+    explained = learner.explain_fully()
+    # a complete explanation: a right answer on DO-ILLUSION (.5 -> .836364), and the session
+    # goes on
+    assert explained.is_correct is True
+    assert explained.mastery_after == {"DO-ILLUSION": pytest.approx(0.836364, abs=1e-4)}
+    learner.session.refresh_from_db()
+    assert learner.session.state == PracticeSession.State.ACTIVE
+    # then: the two-tier answer, sure of another belief, gets its own explain-back: on the
+    # explain item most about DO-NOSCALE not yet asked (explain-deployed-b: one key idea on
+    # it alone; explain-dropped-unit-b shares its idea with DO-GRADIENT)
+    no_scale = learner.current()
+    assert no_scale.kind == Kind.EXPLAIN_BACK and no_scale.target.code == "DO-NOSCALE"
+    assert no_scale.question.slug == "explain-deployed-b"
+    assert "pointed at “No rescaling is needed”" in no_scale.reason
+    learner.explain_fully()
+    # then: the answers have pointed at both beliefs of the pair, and the latest one is
+    # followed up as if the explain-backs had not come between: an item that tells them apart
     separating = learner.current()
     assert separating.kind == Kind.SEPARATING
+    assert separating.question.slug == "classic-test-a"
     assert {"DO-TEST", "DO-NOSCALE"} <= _probes(separating)
     assert "tells the two apart" in separating.reason
     # when: the separating item shows it is the test-time belief, held firmly
@@ -142,23 +181,26 @@ def test_a_learner_sure_that_dropout_runs_at_test_time_is_shown_otherwise(course
     remediation = learner.current()
     assert remediation.kind == Kind.REMEDIATION and remediation.target.code == "DO-TEST"
     assert "You were sure (confidence 5 of 5)" in remediation.reason
-    # a different item, of a type not yet used on DO-TEST (two-tier and single were)
+    # a different item, of a type not yet used on DO-TEST (single and two-tier were)
     assert remediation.question.qtype == "numeric"
-    assert remediation.question_id not in {held.question_id, separating.question_id}
     # when: corrected after the feedback; .127273*.9 = .114545, .872727*.2 = .174545,
     # .114545/.289091 = .396226; +.603774*.1 = .456604
     corrected = learner.right()
     assert corrected.mastery_after["DO-TEST"] == pytest.approx(0.456604, abs=1e-4)
-    # then: DO-TEST, the least mastered of what was touched, is probed until it settles
+    # then: no second explain-back on DO-TEST, although the separating answer was sure too;
+    # the least mastered of what was touched is probed first: DO-NOSCALE (.2), then DO-TEST
+    # (.456604)
     following = learner.current()
-    assert following.kind == Kind.PROBE and following.target.code == "DO-TEST"
-    for _ in range(10):
+    assert following.kind == Kind.PROBE and following.target.code == "DO-NOSCALE"
+    for _ in range(15):
         if _mastery(enrolled, "DO-TEST").p_known >= services.mastery_threshold():
             break
         learner.right()
     else:
         raise AssertionError("DO-TEST never settled")
     learner.right_until(Kind.EXPLAIN_BACK)
+    closing = learner.current()
+    assert closing.target is None and closing.question.slug == "explain-what-why-a"
     learner.explain_fully()
     learner.session.refresh_from_db()
     assert learner.session.state == PracticeSession.State.FINISHED
@@ -166,6 +208,9 @@ def test_a_learner_sure_that_dropout_runs_at_test_time_is_shown_otherwise(course
     assert belief.held and belief.held_confidently and belief.mastered_at is not None
     later = learner.session.steps.filter(number__gt=following.number, target__code="DO-TEST")
     assert not later.filter(kind=Kind.REMEDIATION).exists()
+    explains = learner.session.steps.filter(kind=Kind.EXPLAIN_BACK).order_by("number")
+    targets = [step.target.code if step.target else None for step in explains]
+    assert targets == ["DO-TEST", "DO-NOSCALE", None]
 
 
 def test_a_learner_who_claims_to_understand_but_cannot_explain_is_sent_back(course, enrolled):
@@ -177,18 +222,19 @@ def test_a_learner_who_claims_to_understand_but_cannot_explain_is_sent_back(cour
         if learner.current().kind == Kind.EXPLAIN_BACK:
             break
         learner.right(confidence=5)
+    # no item but an explanation bears on DO-ILLUSION: it is still at its prior
     illusion_before = _mastery(enrolled, "DO-ILLUSION").p_known
-    assert illusion_before == pytest.approx(0.9625, abs=1e-4)
+    assert illusion_before == pytest.approx(0.5, abs=1e-4)
     # when: "I understand it now" and one key idea, which the self-check finds too
     failed = learner.explain(
         "I understand it now; dropout is simple. It zeroes each unit's output at random, "
         "with a new random mask on every training pass.",
         ticked=[0],
     )
-    # then: an illusion of understanding: .9625*.1 = .09625, .0375*.8 = .03,
-    # .09625/.12625 = .762376; +.237624*.1 = .786139
+    # then: an illusion of understanding: .5*.1 = .05, .5*.8 = .4, .05/.45 = .111111;
+    # +.888889*.1 = .2
     assert failed.is_correct is False
-    assert failed.mastery_after["DO-ILLUSION"] == pytest.approx(0.786139, abs=1e-4)
+    assert failed.mastery_after["DO-ILLUSION"] == pytest.approx(0.2, abs=1e-4)
     assert {"DO-ILLUSION", "DO-ENSEMBLE", "DO-TEST", "DO-SPEED"} <= _revealed(failed)
     # then: back to the items on each idea left out, in the order of the ideas
     question = failed.question
@@ -222,6 +268,9 @@ def test_mixing_up_ensembles_and_pruning_brings_an_item_that_separates_them(cour
         step = learner.current()
         if step.kind == Kind.SEPARATING:
             break
+        if step.kind == Kind.EXPLAIN_BACK:  # on a belief the learner was sure of
+            learner.explain_fully()
+            continue
         probes = _probes(step)
         pending = [c for c in ("DO-PERMANENT", "DO-ENSEMBLE") if c in probes and c not in seen]
         if pending and step.question.qtype != "numeric":
@@ -245,6 +294,81 @@ def test_mixing_up_ensembles_and_pruning_brings_an_item_that_separates_them(cour
     assert any(permanent.code in o and ensemble.code not in o for o in wrong_options)
 
 
+def _wrong_options(question) -> list[set[str]]:
+    """The codes each wrong option of a question points at (choices or numeric distractors)."""
+    options = [
+        {m.code for m in choice.misconceptions.all()}
+        for choice in question.choices.all()
+        if not choice.is_correct
+    ]
+    return options + [{m.code for m in d.misconceptions.all()} for d in question.distractors.all()]
+
+
+def test_every_built_in_pair_has_items_that_tell_it_apart(course):
+    # given the shipped banks, every item in use
+    items = services.practice_items(course=course)
+    slugs = dict(Question.objects.values_list("id", "slug"))
+    # then: for each built-in pair, items that probe both and whose wrong options point at
+    # each without the other
+    for first, second in services.BUILT_IN_PAIRS:
+        separating = sorted(
+            slugs[item.question_id]
+            for item in items
+            if {first, second} <= item.probes and item.separates(first, second)
+        )
+        assert separating, (first, second)
+    no_scale_or_scheme = sorted(
+        slugs[item.question_id]
+        for item in items
+        if {"DO-NOSCALE", "DO-SCHEME"} <= item.probes and item.separates("DO-NOSCALE", "DO-SCHEME")
+    )
+    assert no_scale_or_scheme == [
+        "classic-inverted-b",
+        "classic-test-a",
+        "noscale-twotier-a",
+        "num-classic-inference-a",
+        "num-inverted-mean-a",
+        "num-kept-value-a",
+        "num-scale-factor-a",
+        "pkeep-twotier-b",
+    ]
+
+
+def test_mixing_up_no_scaling_and_the_scaling_scheme_brings_an_item_that_separates_them(
+    course, enrolled
+):
+    # given: a learner who leaves the scale out on one item and scales at the wrong time on
+    # another (the two built-in pair's beliefs), sure of both
+    learner = ScriptedLearner(course=course, learner=enrolled)
+    seen: set[str] = set()
+    for _ in range(40):
+        step = learner.current()
+        if step.kind == Kind.SEPARATING:
+            break
+        if step.kind == Kind.EXPLAIN_BACK:  # on a belief the learner was sure of
+            learner.explain_fully()
+            continue
+        pending = [
+            code
+            for code in ("DO-NOSCALE", "DO-SCHEME")
+            if code not in seen and any(o == {code} for o in _wrong_options(step.prompt))
+        ]
+        if pending:
+            answered = learner.wrong(pending[0], confidence=4)
+            seen |= _revealed(answered) & {"DO-NOSCALE", "DO-SCHEME"}
+        else:
+            learner.right()
+    else:
+        raise AssertionError("no separating item")
+    # then: an item probing both, with a wrong option for each alone
+    assert seen == {"DO-NOSCALE", "DO-SCHEME"}
+    assert {"DO-NOSCALE", "DO-SCHEME"} <= _probes(step)
+    options = _wrong_options(step.prompt)
+    assert any("DO-NOSCALE" in o and "DO-SCHEME" not in o for o in options)
+    assert any("DO-SCHEME" in o and "DO-NOSCALE" not in o for o in options)
+    assert "Your answers have pointed both at “No rescaling is needed” and at" in step.reason
+
+
 def test_an_instructor_linked_pair_is_separated_too(course, enrolled):
     # given: the instructor sees learners mix up speed and data
     services.confused_pair_add(course=course, first="DO-SPEED", second="DO-DATA")
@@ -254,6 +378,9 @@ def test_an_instructor_linked_pair_is_separated_too(course, enrolled):
         step = learner.current()
         if step.kind == Kind.SEPARATING:
             break
+        if step.kind == Kind.EXPLAIN_BACK:  # on a belief the learner was sure of
+            learner.explain_fully()
+            continue
         probes = _probes(step)
         pending = [c for c in ("DO-SPEED", "DO-DATA") if c in probes and c not in seen]
         if pending and step.question.qtype not in ("numeric", "multiple"):
