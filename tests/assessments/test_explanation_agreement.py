@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command

@@ -32,6 +32,9 @@ def _answer_current_question(page: Any) -> None:
     page.wait_for_function("document.getElementById('save-status').textContent.includes('Saved')")
 
 
+QUESTIONS = 16  # the shipped pre-test's sections draw 2 + 5 + 5 + 3 + 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_learner_takes_the_pretest_and_sees_the_diagnosis(live_server: Any, page: Any) -> None:
     # given: the shipped catalogue and a learner account
@@ -46,8 +49,8 @@ def test_a_learner_takes_the_pretest_and_sees_the_diagnosis(live_server: Any, pa
     page.get_by_role("heading", name="Dropout diagnostic: pre-test").wait_for()
     page.locator("form[action$='/quizzes/dropout-pretest/start/'] button").click()
     # then: one question per page, with progress, a timer, autosave and the confidence slider
-    for slot in range(1, 13):
-        page.get_by_text(f"Question {slot} of 12", exact=True).wait_for()
+    for slot in range(1, QUESTIONS + 1):
+        page.get_by_text(f"Question {slot} of {QUESTIONS}", exact=True).wait_for()
         # the deferred script fills the countdown in; wait for it rather than race it
         page.wait_for_function(
             "/^\\d+:\\d\\d$/.test(document.getElementById('timer-value').textContent)"
@@ -55,7 +58,7 @@ def test_a_learner_takes_the_pretest_and_sees_the_diagnosis(live_server: Any, pa
         _answer_current_question(page)
         if slot == 2:
             page.screenshot(path=str(ARTIFACTS / "question.png"), full_page=True)
-        if slot < 12:
+        if slot < QUESTIONS:
             page.get_by_role("button", name="Next →").click()
         else:
             page.get_by_role("button", name="Review and submit").click()
@@ -71,4 +74,4 @@ def test_a_learner_takes_the_pretest_and_sees_the_diagnosis(live_server: Any, pa
     attempt = Attempt.objects.get(learner__username="ada")
     assert attempt.is_submitted
     answered = attempt.responses.filter(answered_at__isnull=False, confidence__isnull=False)
-    assert answered.count() == 12
+    assert answered.count() == QUESTIONS
