@@ -101,7 +101,8 @@ def test_pre_and_post_tests_draw_sixteen_different_items_from_the_same_banks(cat
     assert banks(pre.quiz) == banks(post.quiz)
 
 
-def test_loading_twice_changes_nothing(catalog):
+def test_loading_twice_changes_nothing(catalog, settings):
+    settings.DEBUG = True  # demo accounts are made only in development
     before = (Question.objects.count(), Misconception.objects.count(), Quiz.objects.count())
     catalog_load()
     demo_class_create()
@@ -124,3 +125,42 @@ def test_the_fixture_files_round_trip_through_export(catalog):
         assert sum(len(q["choices"]) for q in exported["questions"]) == sum(
             len(q["choices"]) for q in source["questions"]
         )
+
+
+def _sentences(text: str) -> list[str]:
+    import re
+
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 10]
+
+
+def _feedback_texts():
+    """Yield (slug, where, text) for every feedback text of every bank file."""
+    for path in sorted((Path(settings.BASE_DIR) / "fixtures" / "banks").glob("*.json")):
+        for question in json.loads(path.read_text())["questions"]:
+            yield question["slug"], "feedback", question["feedback"]
+            for choice in question.get("choices", []):
+                yield question["slug"], "choice", choice["feedback"]
+            for distractor in question.get("numeric", {}).get("distractors", []):
+                yield question["slug"], "choice", distractor["feedback"]
+
+
+def test_no_feedback_sentence_repeats_on_one_screen_or_across_the_banks():
+    # given every sentence of 10 words or more in the banks' feedback
+    places: dict[str, list[tuple[str, str]]] = {}
+    general: dict[str, set[str]] = {}
+    for slug, where, text in _feedback_texts():
+        for sentence in _sentences(text):
+            places.setdefault(sentence, []).append((slug, where))
+            if where == "feedback":
+                general.setdefault(slug, set()).add(sentence)
+    # then none is shown twice on one results screen (an option's and its question's)
+    same_screen = [
+        (slug, sentence[:60])
+        for sentence, found in places.items()
+        for slug, where in found
+        if where == "choice" and sentence in general.get(slug, set())
+    ]
+    assert not same_screen
+    # and no passage is pasted into three or more places
+    repeated = {sentence[:60]: len(found) for sentence, found in places.items() if len(found) >= 3}
+    assert not repeated
