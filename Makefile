@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Every target here is development's (run, test, bench, the demo fixtures): DEBUG on unless
+# the caller set it. The service itself defaults to production (DEBUG off).
+export DEBUG ?= true
 
 .PHONY: install sandbox-deps run test lint format pytest bench bench-grader bench-analytics migrate fixtures clean
 

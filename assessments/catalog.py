@@ -161,9 +161,17 @@ def instructors_group() -> Group:
     return group
 
 
+DEMO_REFUSED = (
+    "Demo accounts have a published password (a staff account among them): they are made "
+    "only in development (DEBUG=true)."
+)
+
+
 @transaction.atomic
 def demo_class_create() -> None:
     """Create the demo instructor and learners (idempotent; resets their passwords)."""
+    if not settings.DEBUG:
+        raise ApplicationError(DEMO_REFUSED)
     users = get_user_model()
     teacher, _ = users.objects.get_or_create(
         username=DEMO_INSTRUCTOR, defaults={"first_name": "Tess", "last_name": "Teacher"}

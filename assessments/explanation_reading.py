@@ -310,7 +310,7 @@ def pattern_problem(pattern: str) -> str | None:
 
 
 def _parse(pattern: str) -> list[tuple[Any, Any]]:
-    from re import _parser  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined,unused-ignore]
 
     return list(_parser.parse(pattern, re.IGNORECASE))
 

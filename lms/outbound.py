@@ -3,8 +3,10 @@
 A webhook URL is somebody else's input. Before every POST its host is resolved and every
 address must be public: loopback only when WEBHOOK_ALLOW_LOOPBACK is on, private networks
 only inside WEBHOOK_ALLOWED_NETWORKS, link-local (cloud metadata), multicast and reserved
-ranges never. The connection then goes to the very address that was checked, so a second
-DNS answer (rebinding) cannot redirect it; TLS still verifies the URL's host name.
+ranges never; an IPv6 address that embeds an IPv4 one (IPv4-mapped or -compatible, NAT64,
+6to4) is judged as that IPv4 address. The connection then goes to the very address that
+was checked, so a second DNS answer (rebinding) cannot redirect it; TLS still verifies the
+URL's host name.
 Plain http is allowed only to loopback. Redirects are never followed.
 """
 
@@ -48,10 +50,38 @@ class Target:
         return host if self.port == default else f"{host}:{self.port}"
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address that the packets end up at: NAT64's
+# well-known prefix (RFC 6052), SIIT's IPv4-translated addresses (RFC 2765) and the
+# deprecated IPv4-compatible addresses (RFC 4291). IPv4-mapped ones are Python's ipv4_mapped,
+# 6to4 (2002::/16, the address in bits 16-48) its sixtofour.
+_EMBEDDING_NETWORKS = tuple(
+    ipaddress.IPv6Network(network) for network in ("64:ff9b::/96", "::ffff:0:0:0/96", "::/96")
+)
+# NAT64 prefixes a network chose itself (RFC 8215): the embedded address may sit anywhere.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address that an IPv6 address carries and reaches, if any."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    # :: and ::1 are IPv6's own unspecified and loopback addresses, not IPv4-compatible.
+    if address in _EMBEDDING_NETWORKS[2] and int(address) <= 1:
+        return None
+    if any(address in network for network in _EMBEDDING_NETWORKS):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def _address_refusal(address: IpAddress) -> str | None:
     """Why `address` may not be called, or None when it may."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _LOCAL_NAT64:
+            return "a private, link-local or reserved address"
+        # An IPv6 address that embeds an IPv4 one is judged as that IPv4 address.
+        address = _embedded_ipv4(address) or address
     # The messages reach API clients: they name the kind of address, never the address,
     # so a client cannot map our internal DNS through them.
     if address.is_loopback:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from lti import passback, roster
+from lti import launch_states, passback, roster
 
 
 @shared_task(name="lti.tasks.passback_send", ignore_result=True)
@@ -40,3 +40,9 @@ def rosters_sync_all() -> int:
     for context_id in ids:
         roster_sync.delay(context_id)
     return len(ids)
+
+
+@shared_task(name="lti.tasks.launch_states_purge", ignore_result=True)
+def launch_states_purge() -> int:
+    """Beat: delete login states that expired (and whose handoff, if any, is over)."""
+    return launch_states.launch_states_purge()

@@ -204,6 +204,19 @@ def _message_checks(body: dict[str, Any], state: LaunchState, request: HttpReque
         raise LaunchError(
             400, "missing_sub", "The launch does not say who you are (`sub`); it is needed."
         )
+    # Required by LTI 1.3 core (an empty list is allowed), as 1EdTech's certification tests it.
+    if claims.ROLES not in body:
+        raise LaunchError(
+            400,
+            "missing_roles",
+            f"The launch has no roles claim (`{claims.ROLES}`); LTI 1.3 requires it, even "
+            "as an empty list. Ask your LMS administrator to send it.",
+        )
+    roles = body[claims.ROLES]
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise LaunchError(
+            400, "bad_roles", "The launch's roles claim must be a list of role names (strings)."
+        )
     if message_type == claims.RESOURCE_LINK_REQUEST:
         link = body.get(claims.RESOURCE_LINK)
         if not isinstance(link, dict) or not isinstance(link.get("id"), str) or not link["id"]:

@@ -26,10 +26,12 @@ from assessments.errors import ApplicationError
 from assessments.models import Quiz
 from lti import claims, deep_linking, keys
 from lti.launch import destination, handoff_create, handoff_take, launch_apply
+from lti.launch_states import WINDOW_SECONDS, login_rate_allows
 from lti.middleware import FRAME_SESSION_KEY
 from lti.models import Deployment, LaunchState, Platform
 from lti.tasks import roster_sync
 from lti.validation import LaunchError, launch_validate, state_cookie_name
+from quizsite.client_address import client_address
 
 
 def _refuse(request: HttpRequest, error: LaunchError) -> HttpResponse:
@@ -97,6 +99,18 @@ def _platform_for_login(params: Any) -> Platform:
 def login_initiation(request: HttpRequest) -> HttpResponse:
     """OIDC third-party login: remember a fresh state and nonce, send the browser to the
     platform's authorization endpoint."""
+    if not login_rate_allows(address=client_address(request)):
+        response = _refuse(
+            request,
+            LaunchError(
+                429,
+                "too_many_logins",
+                "Too many activity launches came from your network in the last minute; "
+                "wait a minute and open the activity again.",
+            ),
+        )
+        response["Retry-After"] = str(WINDOW_SECONDS)
+        return response
     params = request.POST if request.method == "POST" else request.GET
     try:
         platform = _platform_for_login(params)

@@ -2,7 +2,9 @@
 
 `python -m quizsite.devstack run` starts every component the service needs and stops
 all of them on Ctrl-C. `python -m quizsite.devstack exec -- CMD ...` runs CMD with a
-private Redis when REDIS_URL is unset (used by `make test` on a fresh machine).
+private Redis when REDIS_URL is unset (used by `make test` on a fresh machine). Both run
+their commands in development (DEBUG=true unless DEBUG is set), the service's default
+being production.
 This module imports no Django: it only starts processes.
 """
 
@@ -23,6 +25,14 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 DEV_REDIS_PORT = 6399
+
+
+def development_env(**extra: str) -> dict[str, str]:
+    """Return this process's environment in development: DEBUG on unless the caller set it.
+
+    The service defaults to production (DEBUG off); the dev stack and the tests say so.
+    """
+    return {**os.environ, "DEBUG": os.environ.get("DEBUG", "true"), **extra}
 
 
 def _redis_server_binary() -> str:
@@ -118,7 +128,7 @@ def run_stack(host: str, port: int) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     python = sys.executable
     with redis_url_for_run(DEV_REDIS_PORT) as redis_url:
-        env = {**os.environ, "REDIS_URL": redis_url}
+        env = development_env(REDIS_URL=redis_url)
         worker = subprocess.Popen(
             [python, "-m", "celery", "-A", "quizsite", "worker", "--beat",
              "--queues", "default,grader", "--concurrency", "2", "--loglevel", "INFO",
@@ -149,9 +159,9 @@ def run_stack(host: str, port: int) -> int:
 def exec_with_redis(command: Sequence[str]) -> int:
     """Run `command` with REDIS_URL set, starting a private Redis when it is not."""
     if os.environ.get("REDIS_URL"):
-        return subprocess.call(list(command))
+        return subprocess.call(list(command), env=development_env())
     with private_redis(_free_port()) as redis_url:
-        return subprocess.call(list(command), env={**os.environ, "REDIS_URL": redis_url})
+        return subprocess.call(list(command), env=development_env(REDIS_URL=redis_url))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,10 +2,12 @@
 
 import ipaddress
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from quizsite.env import envbool, envfloat, envint, envlist, envstr
@@ -16,11 +18,18 @@ django_stubs_ext.monkeypatch()
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-DEBUG = envbool("DEBUG", True)
+# Production is the default: development (`make run`, `make test`) says DEBUG=true itself.
+DEBUG = envbool("DEBUG", False)
+# Published in this repository: it signs nothing outside a developer's machine.
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me-in-production-0123456789"  # noqa: S105
 SECRET_KEY = envstr("SECRET_KEY", _DEV_SECRET if DEBUG else "")
-if not SECRET_KEY:
+if not DEBUG and not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+if not DEBUG and SECRET_KEY == _DEV_SECRET:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the published development key; with DEBUG off set a secret of your own "
+        "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    )
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
@@ -42,11 +51,16 @@ INSTALLED_APPS = [
     "practice",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside LtiEmbeddingMiddleware: it writes the policy, with the frame-ancestors an LTI
+    # session's pages get from that middleware.
+    "csp.middleware.CSPMiddleware",
     # Before sessions, CSRF and XFrameOptions, so that it sees the response after them: LTI
     # sessions may be framed by the LMS that launched them, with partitioned cookies.
     "lti.middleware.LtiEmbeddingMiddleware",
@@ -56,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it turns a login refused for a locked-out account into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "quizsite.urls"
@@ -71,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -106,6 +123,46 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "assessments:my_quizzes"
 LOGOUT_REDIRECT_URL = "login"
+# Password reset links live this long (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_SECONDS", 3 * 3600, minimum=300)
+
+# Login lockout (django-axes): LOGIN_FAILURE_LIMIT wrong passwords for one username from one
+# client address lock that pair out for LOGIN_LOCKOUT_MINUTES; the right password is refused
+# meanwhile, and a password reset by e-mail lifts it. By the pair, not by address alone: a
+# class behind one NAT address shares it, and one learner's typos (or one attacker) must not
+# lock out the class. Not by username alone either, or anyone could lock out any teacher.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "quizsite.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "quizsite.accounts.lockout_response"
+# Failures are kept (the admin lists them); successful logins are not logged row by row.
+AXES_DISABLE_ACCESS_LOG = True
+
+# E-mail (password reset links). Development prints them on the console; production sends
+# them through the SMTP server named here.
+EMAIL_BACKEND = envstr(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT_SECONDS", 10, minimum=1)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = envstr("TIME_ZONE", "UTC")
@@ -125,10 +182,46 @@ STORAGES = {
 
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-# Inside an LMS's iframe our cookies are third-party: over HTTPS they must be SameSite=None
-# (with Secure) to be sent at all. Without HTTPS (development) browsers refuse None, so Lax.
-SESSION_COOKIE_SAMESITE = "None" if SESSION_COOKIE_SECURE else "Lax"
-CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
+# Lax for everyone. Inside an LMS's iframe our cookies are third-party and must be
+# SameSite=None (with Secure) to be sent at all: lti.middleware gives the session and CSRF
+# cookies of LTI sessions (and the launch-state cookie) SameSite=None; Partitioned over HTTPS.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# HTTPS. Production runs behind a reverse proxy that terminates TLS and says so in
+# PROXY_SSL_HEADER (X-Forwarded-Proto: https; the proxy must overwrite a client's) and appends
+# the client's address to X-Forwarded-For (TRUSTED_PROXY_COUNT proxies in a row).
+_PROXY_SSL_HEADER = envstr("PROXY_SSL_HEADER", "" if DEBUG else "X-Forwarded-Proto").strip()
+if _PROXY_SSL_HEADER:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", _PROXY_SSL_HEADER):
+        raise ImproperlyConfigured(
+            f"PROXY_SSL_HEADER must be a header name like X-Forwarded-Proto, not "
+            f"{_PROXY_SSL_HEADER!r}"
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0 if DEBUG else 1, minimum=0)
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+# Preloading binds the whole registrable domain to HTTPS for good: its owner opts in with
+# SECURE_HSTS_PRELOAD=true. Until then the deploy check's reminder (W021) is answered here.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Content-Security-Policy (django-csp): every asset is ours. Templates carry no inline script
+# or style; a third-party page that needs one (the API docs) gets the request's nonce.
+# frame-ancestors comes from X-Frame-Options, or from lti.middleware for LTI sessions.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "report-uri": envstr("CSP_REPORT_URI", "") or None,
+    }
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -230,12 +323,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "lti.tasks.rosters_sync_all",
         "schedule": envint("LTI_ROSTER_SYNC_SECONDS", 6 * 3600, minimum=60),
     },
+    "lti-launch-states-purge": {
+        "task": "lti.tasks.launch_states_purge",
+        "schedule": envint("LTI_STATE_PURGE_SECONDS", 600, minimum=60),
+    },
 }
 
 # LTI 1.3 (lti/). Seconds a login's state waits for its launch; clock skew forgiven on
 # exp/iat; the oldest id_token accepted; outgoing HTTP timeout; score passback retries
 # (exponential backoff from the base, capped, at most LTI_PASSBACK_MAX_TRIES tries).
 LTI_STATE_SECONDS = envint("LTI_STATE_SECONDS", 600, minimum=30)
+# Login initiations (anonymous GETs that each store a state) one client address may start.
+LTI_LOGINS_PER_MINUTE = envint("LTI_LOGINS_PER_MINUTE", 300, minimum=1)
 LTI_CLOCK_SKEW_SECONDS = envint("LTI_CLOCK_SKEW_SECONDS", 60, minimum=0)
 LTI_MAX_TOKEN_AGE = envint("LTI_MAX_TOKEN_AGE", 3600, minimum=60)
 LTI_HTTP_TIMEOUT_SECONDS = envint("LTI_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
@@ -293,5 +392,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING" if not DEBUG else "INFO"}},
+    "loggers": {
+        "django.server": {"level": "WARNING" if not DEBUG else "INFO"},
+        # Failed logins and lockouts are warnings; every successful login is not news.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -119,6 +119,9 @@ def server_env(database_url: str) -> dict[str, str]:
             "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SECURE_COOKIES": "false",
+            # Plain HTTP on loopback, no proxy in front: no HTTPS redirect, REMOTE_ADDR.
+            "SECURE_SSL_REDIRECT": "false",
+            "TRUSTED_PROXY_COUNT": "0",
             "DATABASE_URL": database_url,
             "LOG_LEVEL": env.get("LOG_LEVEL", "WARNING"),
             "PYTHONUNBUFFERED": "1",

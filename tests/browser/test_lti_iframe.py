@@ -55,10 +55,10 @@ def _answer_and_submit(frame: Any) -> None:
 def test_a_learner_launched_in_the_lms_iframe_takes_the_quiz_and_the_score_goes_back(
     lms: tuple[FakePlatform, Quiz], page: Any, settings: Any, celery_worker: Any
 ) -> None:
-    # Production cookies: SameSite=None; Secure; Partitioned (Chromium treats
-    # http://localhost as secure). Without Partitioned, Chromium keeps none of them here.
+    # Production cookies (Chromium treats http://localhost as secure): SameSite=Lax for
+    # everyone, and lti.middleware makes this LTI session's SameSite=None; Secure;
+    # Partitioned. Without Partitioned, Chromium keeps none of them here.
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
-    settings.SESSION_COOKIE_SAMESITE = settings.CSRF_COOKIE_SAMESITE = "None"
     settings.LTI_RETRY_BASE_SECONDS = 0
     platform, quiz = lms
     page.goto(platform.url("/course"))
@@ -70,6 +70,9 @@ def test_a_learner_launched_in_the_lms_iframe_takes_the_quiz_and_the_score_goes_
     page.screenshot(path=str(ARTIFACTS / "lti-iframe-results.png"))
     partitioned = [c for c in page.context.cookies() if c.get("partitionKey")]
     assert {"sessionid", "csrftoken"} <= {c["name"] for c in partitioned}
+    assert {c["sameSite"] for c in partitioned if c["name"] in ("sessionid", "csrftoken")} == {
+        "None"
+    }
     attempt = Attempt.objects.get(quiz=quiz)
     deadline = time.monotonic() + 30
     while not platform.scores and time.monotonic() < deadline:

@@ -16,6 +16,12 @@ TOOL = "http://testserver"
 LAUNCH_URL = TOOL + "/lti/launch/"
 
 
+@pytest.fixture(autouse=True)
+def _login_bound_out_of_the_way(settings: Any) -> None:
+    """The tests log in from one address, many a minute; the bound has tests of its own."""
+    settings.LTI_LOGINS_PER_MINUTE = 1_000_000
+
+
 @pytest.fixture
 def platform(transactional_db: None) -> Iterator[FakePlatform]:
     fake = FakePlatform().start().register()

@@ -3,12 +3,14 @@
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assessments.catalog import (
     DEMO_INSTRUCTOR,
     DEMO_LEARNERS,
     DEMO_PASSWORD,
+    DEMO_REFUSED,
     FIXTURES_DIR,
     catalog_load,
     demo_class_create,
@@ -21,9 +23,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--directory", type=Path, default=FIXTURES_DIR)
-        parser.add_argument("--demo-class", action="store_true", help="create demo accounts")
+        parser.add_argument(
+            "--demo-class",
+            action="store_true",
+            help="create demo accounts (development only: DEBUG=true)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["demo_class"] and not settings.DEBUG:
+            raise CommandError(f"--demo-class: {DEMO_REFUSED}")
         try:
             counts = catalog_load(options["directory"])
         except ApplicationError as error:
