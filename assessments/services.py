@@ -354,18 +354,28 @@ def _code_response_outcome(response: Response) -> Any:
     )
 
 
-def response_code_verdict_apply(*, response_id: int) -> None:
-    """Re-score a code question of a submitted attempt once its latest grading finished."""
+def response_code_verdict_apply(*, submission_id: int) -> None:
+    """Re-score the code question a graded submission answers, if its attempt is submitted
+    (an attempt submitted later is scored from the latest verdict then). Idempotent: the
+    slot is scored from its latest submission, whatever this one was."""
     with transaction.atomic():
-        response = (
-            Response.objects.select_related("attempt", "question")
-            .prefetch_related("submissions__misconceptions")
-            .filter(id=response_id, attempt__state=Attempt.State.SUBMITTED)
+        slot = (
+            Response.objects.filter(
+                submissions=submission_id, attempt__state=Attempt.State.SUBMITTED
+            )
+            .values_list("id", "attempt_id")
             .first()
         )
-        if response is None:
+        if slot is None:
             return
-        attempt = Attempt.objects.select_for_update().get(id=response.attempt_id)
+        # Lock first, then read the slot's submissions: two verdicts of one slot applied at
+        # once must not score from what the other saw before it committed.
+        attempt = Attempt.objects.select_for_update().get(id=slot[1])
+        response = (
+            Response.objects.select_related("question")
+            .prefetch_related("submissions__misconceptions")
+            .get(id=slot[0])
+        )
         outcome = _code_response_outcome(response)
         response.mark = None if outcome.fraction is None else outcome.fraction * response.max_mark
         response.is_correct = outcome.is_correct

@@ -95,13 +95,52 @@ def _unfinished(outcome: RunOutcome, limits: Limits) -> tuple[str, str]:
         name = SIGNAL_NAMES.get(outcome.signal, f"signal {outcome.signal}")
         return (
             Status.ERROR,
-            f"Your code's process was ended by {name} (a crash, or memory beyond the limit).",
+            f"Your code's process was ended by {name} (a crash, or memory beyond the "
+            f"{limits.memory_mb} MB limit).",
         )
     return (
         Status.ERROR,
         f"Your code ended the process (exit status {outcome.exit_code}) "
         "before returning its results.",
     )
+
+
+def _exhausted(report: Any, limits: Limits) -> str:
+    """Say which limit the code ran out of, and when (the child reported it itself)."""
+    report = report if isinstance(report, dict) else {}
+    when = "while your module was loading" if report.get("during") == "load" else ""
+    if report.get("kind") == "recursion":
+        cause = (
+            f"Recursion went deeper than {limits.recursion_frames} frames (the limit)"
+            f"{' ' + when if when else ''}."
+        )
+    else:
+        cause = (
+            f"Your code ran out of memory (limit {limits.memory_mb} MB)"
+            f"{' ' + when if when else ''}."
+        )
+    return f"{cause} No checks were run."
+
+
+def _missing(exercise: Exercise, header: dict[str, Any]) -> str:
+    """Name the exercise's functions the module lacks (and what it defines instead)."""
+    claimed = header.get("missing_functions")
+    names = [n for n in exercise.functions if isinstance(claimed, list) and n in claimed]
+    if not names:  # a report that names none of ours: the code forged it, or a bug
+        return "Your code's results could not be read."
+    defined = header.get("defined")
+    others = [
+        n
+        for n in (defined if isinstance(defined, list) else [])[:20]
+        if isinstance(n, str) and n.isidentifier() and len(n) <= 60
+    ]
+    message = (
+        f"Your code defines no function named {' or '.join(names)}; the exercise calls "
+        f"{exercise.signature}."
+    )
+    if others:
+        message += f" Your code defines: {', '.join(others)}."
+    return message + " No checks were run."
 
 
 def grade(
@@ -134,6 +173,10 @@ def _judge(exercise: Exercise, plan: Any, outcome: RunOutcome, limits: Limits) -
         raise SandboxUnavailable(
             f"The sandbox could not isolate the child: {header['isolation_error']}"
         )
+    if "exhausted" in header:
+        return GradeReport(Status.ERROR, 0.0, [], _exhausted(header["exhausted"], limits))
+    if "missing_functions" in header:
+        return GradeReport(Status.ERROR, 0.0, [], _missing(exercise, header))
     if "load_error" in header:
         error = header["load_error"] if isinstance(header["load_error"], dict) else {}
         return GradeReport(

@@ -73,3 +73,40 @@ class Submission(models.Model):
     def is_finished(self) -> bool:
         """Return whether the submission has its verdict."""
         return self.status in self.FINISHED
+
+
+class VerdictDelivery(models.Model):
+    """What must follow one verdict for one consumer (a quiz slot, a practice step).
+
+    Written in the transaction that commits the verdict; marked applied in the one that
+    applies it (see grader/verdicts.py).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPLIED = "applied", "Applied"
+        GIVEN_UP = "given_up", "Given up"
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="deliveries")
+    consumer = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    tries = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times its consumer took it."
+    )
+    last_error = models.CharField(max_length=500, blank=True)
+    # Pending only: when the sweep may send it again. A consumer that takes it pushes it
+    # past the try's longest duration; a failed try, to the end of its backoff.
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "verdict deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "consumer"], name="verdict_delivery_once")
+        ]
+        indexes = [models.Index(fields=["state", "next_try_at"], name="verdict_delivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} of submission {self.submission_id} ({self.state})"

@@ -15,12 +15,12 @@ from django.utils import timezone
 
 from assessments.errors import ApplicationError, NotFoundError
 from assessments.models import Attempt, Misconception, QuestionType, Response
-from assessments.services import attempt_refuse_late, response_code_verdict_apply
+from assessments.services import attempt_refuse_late
 from grader.exercises import EXERCISES
 from grader.grading import GradeReport, grade
 from grader.models import Submission
 from grader.sandbox.parent import Limits, process_sandbox
-from grader.signals import submission_graded_on_commit
+from grader.verdicts import verdict_deliveries_create
 
 
 def worker_name() -> str:
@@ -173,7 +173,8 @@ def _report_save(submission_id: int, worker: str, report: GradeReport) -> bool:
                 ignore_conflicts=True,
             )
         if saved:
-            submission_graded_on_commit(submission_id)
+            # What must follow the verdict commits with it (grader/verdicts.py).
+            verdict_deliveries_create(submission_id=submission_id)
     return saved == 1
 
 
@@ -182,9 +183,7 @@ def submission_grade(*, submission_id: int, worker: str | None = None) -> str:
     worker = worker or worker_name()
     if not submission_claim(submission_id=submission_id, worker=worker):
         return "not claimed"
-    submission = Submission.objects.only("exercise", "code", "seed", "response_id").get(
-        id=submission_id
-    )
+    submission = Submission.objects.only("exercise", "code", "seed").get(id=submission_id)
     parent = process_sandbox(allow_unsandboxed=settings.GRADER_ALLOW_UNSANDBOXED)
     report = grade(
         exercise=EXERCISES[submission.exercise],
@@ -195,8 +194,6 @@ def submission_grade(*, submission_id: int, worker: str | None = None) -> str:
     )
     if not _report_save(submission_id, worker, report):
         return "lost the claim"
-    if submission.response_id is not None:
-        response_code_verdict_apply(response_id=submission.response_id)
     return report.status
 
 
@@ -207,6 +204,7 @@ def submission_release(*, submission_id: int, worker: str) -> None:
     ).update(status=Submission.Status.QUEUED, worker="")
 
 
+@transaction.atomic
 def submission_fail(*, submission_id: int, message: str) -> None:
     """Record that a submission could not be graded at all (not the learner's fault)."""
     failed = (
@@ -215,7 +213,7 @@ def submission_fail(*, submission_id: int, message: str) -> None:
         .update(status=Submission.Status.ERROR, message=message, finished_at=timezone.now())
     )
     if failed:
-        submission_graded_on_commit(submission_id)
+        verdict_deliveries_create(submission_id=submission_id)
 
 
 def submissions_requeue_stuck(*, now: datetime | None = None) -> int:

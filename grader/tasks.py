@@ -8,7 +8,7 @@ from celery import shared_task
 from celery.signals import worker_process_shutdown
 from django.db import OperationalError
 
-from grader import services
+from grader import services, verdicts
 from grader.sandbox.parent import SandboxBroken, SandboxUnavailable, process_sandbox_stop
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,13 @@ def grade_submission(self, submission_id: int) -> str:  # type: ignore[no-untype
 def submissions_requeue_stuck() -> int:
     """Re-enqueue submissions stuck in queued or running past their deadline."""
     return services.submissions_requeue_stuck()
+
+
+# Memory: at most SWEEP_BATCH (500) rows of ids per run; the rest wait for the next run.
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=60, time_limit=90)
+def verdict_deliveries_resend() -> int:
+    """Send again the verdict deliveries whose consumer's task was lost (or whose worker died)."""
+    return verdicts.verdict_deliveries_resend_overdue()
 
 
 @worker_process_shutdown.connect

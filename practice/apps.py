@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models import Q
 
 
 class PracticeConfig(AppConfig):
@@ -6,4 +7,12 @@ class PracticeConfig(AppConfig):
     name = "practice"
 
     def ready(self) -> None:
-        from practice import receivers  # noqa: F401 - connects the grader's signal
+        from grader.verdicts import verdict_consumer_register
+        from practice.tasks import VERDICT_CONSUMER, step_verdict_apply
+
+        # A code step moves on when its submission's verdict is in.
+        verdict_consumer_register(
+            name=VERDICT_CONSUMER,
+            task=step_verdict_apply.name,
+            wants=Q(practice_steps__isnull=False),
+        )

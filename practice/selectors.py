@@ -197,6 +197,8 @@ class ShownStep:
     exercise_title: str = ""
     starter_code: str = ""
     key_ideas: list[str] = field(default_factory=list)
+    # A code step given back after its verdict could not be applied: the code sent.
+    ungraded_code: str | None = None
 
 
 def _ordered_choices(step: PracticeStep) -> list[Choice]:
@@ -217,6 +219,8 @@ def step_shown(
     question = step.prompt
     chosen = set(selected)
     exercise = EXERCISES.get(question.exercise) if question.exercise else None
+    # An open step with a submission: its code came back without a verdict.
+    ungraded = step.submission if step.state == StepState.OPEN and step.submission_id else None
     return ShownStep(
         id=step.id,
         number=step.number,
@@ -239,6 +243,7 @@ def step_shown(
         exercise_title=exercise.title if exercise else question.exercise,
         starter_code=exercise.starter_code if exercise else "",
         key_ideas=list(question.key_ideas),
+        ungraded_code=None if ungraded is None else ungraded.code,
     )
 
 
@@ -749,8 +754,13 @@ def step_feedback(*, step: PracticeStep) -> StepFeedback:
 
 
 def step_status(*, step: PracticeStep) -> dict[str, Any]:
-    """Return the step's state as the grading page polls it."""
-    return {"state": step.state, "finished": step.state == StepState.DONE}
+    """Return the step's state as the grading page polls it; `could_not_grade` when its
+    code came back without a verdict (the step takes code again)."""
+    return {
+        "state": step.state,
+        "finished": step.state == StepState.DONE,
+        "could_not_grade": step.state == StepState.OPEN and step.submission_id is not None,
+    }
 
 
 # Summary

@@ -663,6 +663,15 @@ def step_code_verdict_apply(*, submission_id: int) -> None:
     )
 
 
+@transaction.atomic
+def step_code_verdict_lost(*, submission_id: int) -> None:
+    """Give a code step whose verdict could not be applied back to the learner: it takes
+    code again, and what was sent counts for nothing (the step page says so)."""
+    PracticeStep.objects.filter(submission_id=submission_id, state=StepState.GRADING).update(
+        state=StepState.OPEN
+    )
+
+
 @dataclass(frozen=True)
 class ExplainCredit:
     """What an explain-back is credited with: the learner's ticks, checked by the reading."""

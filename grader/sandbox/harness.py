@@ -18,6 +18,10 @@ with ARG one of
                                      a stochastic forward(x, training, rng) function
                                      (a one-hidden-layer ReLU network with inverted
                                      dropout on the hidden layer); its calls are logged
+Before any call, `missing_functions` names the plan's functions the module lacks, so that
+the child can report those instead of running anything. A MemoryError or RecursionError
+is not a call's result: it ends the plan (run_plan lets it through) and the child reports
+that the code exhausted the limit.
 Each call's result is
   {"returned": TREE} or {"raised": {"type": name, "message": text}}
   plus "inputs_after": [TREE, ...] when return_inputs is set, and
@@ -30,6 +34,7 @@ TREE is {"kind": "array", "index": k, "type": "ndarray"} (k into the output arra
 from __future__ import annotations
 
 import math
+import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,15 +44,32 @@ MAX_TREE_DEPTH = 3
 MAX_SEQUENCE_ITEMS = 16
 MAX_MESSAGE = 500
 ALLOWED_DTYPE_KINDS = "biuf"
+MAX_DEFINED_NAMES = 20
+# Running out of these is not an answer the code gave: it ends the plan.
+EXHAUSTION = (MemoryError, RecursionError)
+
+
+class ResultTooLarge(Exception):
+    """The calls returned more array bytes than the job area has room for."""
+
+    def __init__(self, nbytes: int) -> None:
+        super().__init__(nbytes)
+        self.nbytes = nbytes
 
 
 class _Outputs:
-    """The arrays a plan's results refer to, in order."""
+    """The arrays a plan's results refer to, in order, within a budget of bytes."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_bytes: int | None) -> None:
         self.arrays: list[np.ndarray] = []
+        self.max_bytes = max_bytes
+        self.nbytes = 0
 
     def add(self, array: np.ndarray) -> int:
+        # Refused as they come, before holding them all exhausts the memory.
+        self.nbytes += array.nbytes
+        if self.max_bytes is not None and self.nbytes > self.max_bytes:
+            raise ResultTooLarge(self.nbytes)
         self.arrays.append(array)
         return len(self.arrays) - 1
 
@@ -102,11 +124,32 @@ def _network(
     return forward
 
 
+def missing_functions(namespace: dict[str, Any], plan: dict[str, Any]) -> list[str]:
+    """Return the functions the plan calls that the learner's module does not define."""
+    names = dict.fromkeys(call["function"] for call in plan["calls"])
+    return [name for name in names if not callable(namespace.get(name))]
+
+
+def defined_functions(namespace: dict[str, Any]) -> list[str]:
+    """Return the names of the functions the learner's module defines (a few)."""
+    return [
+        name
+        for name, value in namespace.items()
+        if isinstance(value, types.FunctionType) and not name.startswith("_")
+    ][:MAX_DEFINED_NAMES]
+
+
 def run_plan(
-    namespace: dict[str, Any], plan: dict[str, Any], arrays: Sequence[np.ndarray]
+    namespace: dict[str, Any],
+    plan: dict[str, Any],
+    arrays: Sequence[np.ndarray],
+    max_output_bytes: int | None = None,
 ) -> tuple[list[dict[str, Any]], list[np.ndarray]]:
-    """Run every call of the plan; return the encoded results and the output arrays."""
-    outputs = _Outputs()
+    """Run every call of the plan; return the encoded results and the output arrays.
+
+    A MemoryError or RecursionError from a call is raised, not recorded (see above), and
+    so is ResultTooLarge once the output arrays pass `max_output_bytes`."""
+    outputs = _Outputs(max_output_bytes)
     rngs: dict[str, np.random.Generator] = {}
     results: list[dict[str, Any]] = []
     for call in plan["calls"]:
@@ -137,6 +180,8 @@ def run_plan(
         else:
             try:
                 result["returned"] = _encode(function(*args), outputs)
+            except (*EXHAUSTION, ResultTooLarge):
+                raise
             except BaseException as error:  # the learner's code may raise anything, even SystemExit
                 result["raised"] = {"type": type(error).__name__, "message": _message(error)}
         if call.get("return_inputs"):

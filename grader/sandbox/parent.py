@@ -61,6 +61,12 @@ class Limits:
     file_bytes: int = 16 * 1024 * 1024
     output_bytes: int = 1024 * 1024
     result_bytes: int = 64 * 1024 * 1024
+    # Python's own default depth; the learner's code cannot raise it. With Python calls
+    # kept off the C stack (3.11+), only this limit stops runaway recursion quickly: the
+    # memory limit would take seconds. The stack limit keeps C recursion from depending
+    # on the host's `ulimit -s`.
+    recursion_frames: int = 1000
+    stack_bytes: int = 8 * 1024 * 1024
 
     def as_dict(self) -> dict[str, float]:
         """Return the limits as the zygote reads them."""
@@ -71,7 +77,14 @@ class Limits:
             "file_bytes": self.file_bytes,
             "output_bytes": self.output_bytes,
             "result_bytes": self.result_bytes,
+            "recursion_frames": self.recursion_frames,
+            "stack_bytes": self.stack_bytes,
         }
+
+    @property
+    def memory_mb(self) -> int:
+        """Return the memory limit in MB, as messages state it."""
+        return self.memory_bytes // (1024 * 1024)
 
 
 @dataclass

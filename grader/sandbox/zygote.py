@@ -176,6 +176,12 @@ def _child(
         resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+        _, stack_hard = resource.getrlimit(resource.RLIMIT_STACK)
+        stack = int(limits["stack_bytes"])
+        if stack_hard != resource.RLIM_INFINITY:
+            stack = min(stack, stack_hard)
+        resource.setrlimit(resource.RLIMIT_STACK, (stack, stack))
+        _recursion_cap(int(limits["recursion_frames"]))
         me = os.getpid()  # seccomp: this child's copy of the zygote's prepared filter
         for name in SIGNAL_SYSCALLS:  # signals to itself only
             seccomp.add_rule(pyseccomp.ERRNO(errno.EPERM), name, pyseccomp.Arg(0, pyseccomp.NE, me))
@@ -183,10 +189,21 @@ def _child(
     except BaseException as error:  # isolation failed: say so and run nothing
         _write_all(3, _frame({"isolation_error": repr(error)}))
         os._exit(70)
+    # Built now: with the memory exhausted there may be no room to build them then.
+    exhausted = {
+        (kind, during): _frame({"exhausted": {"kind": kind, "during": during}})
+        for kind in ("memory", "recursion")
+        for during in ("load", "run")
+    }
+    namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": builtins}
+    ran_out = ""
     try:
         code = compile(job["code"], "submission.py", "exec")
-        namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": builtins}
         exec(code, namespace)  # noqa: S102 - the sandbox exists to do exactly this
+    except MemoryError:
+        ran_out = "memory"
+    except RecursionError:
+        ran_out = "recursion"
     except BaseException as error:  # syntax errors, import-time crashes, SystemExit...
         _write_all(
             3,
@@ -195,12 +212,53 @@ def _child(
             ),
         )
         os._exit(0)
-    results, outputs = harness.run_plan(namespace, job["plan"], arrays)
+    if ran_out:  # reported outside the except clause, whose traceback holds the memory
+        _exhausted(exhausted[(ran_out, "load")], namespace)
+    missing = harness.missing_functions(namespace, job["plan"])
+    if missing:  # checked before any call: a missing function is not a wrong answer
+        header = {"missing_functions": missing, "defined": harness.defined_functions(namespace)}
+        _write_all(3, _frame(header))
+        os._exit(0)
+    results: list[dict[str, Any]] = []
+    outputs: list[np.ndarray] = []
+    room = len(area) - job["area"]["output_offset"]
+    try:
+        results, outputs = harness.run_plan(namespace, job["plan"], arrays, room)
+    except harness.ResultTooLarge as error:
+        _write_all(3, _frame({"result_too_large": error.nbytes}))
+        os._exit(0)
+    except MemoryError:
+        ran_out = "memory"
+    except RecursionError:
+        ran_out = "recursion"
+    if ran_out:
+        _exhausted(exhausted[(ran_out, "run")], namespace)
     headers = _outputs_write(outputs, area, job["area"]["output_offset"])
     if headers is None:
         _write_all(3, _frame({"result_too_large": sum(a.nbytes for a in outputs)}))
     else:
         _write_all(3, _frame({"results": results, "arrays": headers}))
+    os._exit(0)
+
+
+def _recursion_cap(frames: int) -> None:
+    """Set the recursion limit, and keep the learner's code from raising it: deep recursion
+    then ends in a RecursionError at once, not in seconds of filling memory with frames."""
+    set_limit = sys.setrecursionlimit
+    set_limit(frames)
+
+    def capped(limit: int) -> None:
+        """Set the recursion limit, at most to the grader's."""
+        set_limit(min(limit, frames))
+
+    sys.setrecursionlimit = capped
+
+
+def _exhausted(frame: bytes, namespace: dict[str, Any]) -> None:
+    """Send the prepared report that the code ran out of memory or recursion depth (its
+    module's globals dropped first, to make room), and end the child."""
+    namespace.clear()
+    _write_all(3, frame)
     os._exit(0)
 
 

@@ -390,6 +390,7 @@ def test_the_status_of_an_open_step(client_in, course):
     assert client_in.get(f"/practice/steps/{step.id}/status/").json() == {
         "state": "open",
         "finished": False,
+        "could_not_grade": False,
     }
     # and its feedback page sends the learner back to the question
     response = client_in.get(f"/practice/steps/{step.id}/feedback/")
@@ -770,6 +771,7 @@ def test_a_code_step_is_graded_while_its_page_waits(celery_worker, client, learn
     assert client.get(f"/practice/steps/{step.id}/status/").json() == {
         "state": "done",
         "finished": True,
+        "could_not_grade": False,
     }
     html = _html(client.get(sent["Location"]))
     assert "Grader's verdict:</strong> Passed, 100% of checks passed" in html

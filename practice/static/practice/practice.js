@@ -92,6 +92,11 @@
             clearInterval(tick);
             status.textContent = "Graded. Opening the verdict…";
             window.location.replace(grading.dataset.feedbackUrl);
+          } else if (step.state !== "grading") {
+            // The code came back without a verdict: the step asks for it again.
+            clearInterval(tick);
+            status.textContent = "Your code could not be graded. Opening the step again…";
+            window.location.replace(grading.dataset.feedbackUrl);
           } else {
             setTimeout(poll, 1000);
           }
