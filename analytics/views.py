@@ -2,7 +2,7 @@
 profile, and a CSV download of every table on them.
 
 The numbers come from analytics.statistics and analytics.misconceptions; this module only
-checks access (a course's instructors and staff; anyone else gets 404), parses the query
+checks access (a course's instructors and superusers; anyone else gets 404), parses the query
 string (a bad value is a 400 that names the parameter), formats numbers for reading and
 draws the charts (analytics.charts).
 """
@@ -194,7 +194,7 @@ def _course_quiz(request: HttpRequest, course: Course) -> Quiz | None:
 @login_required
 @require_GET
 def course_list(request: AuthenticatedRequest) -> HttpResponse:
-    """The courses the user teaches (staff: every course), with learner and quiz counts."""
+    """The courses the user teaches (superusers: every course), with learner and quiz counts."""
     courses: QuerySet[Course] = (
         courses_taught(request.user)
         .annotate(

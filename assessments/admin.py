@@ -1,4 +1,5 @@
-"""Instructors manage misconceptions, banks, questions and quizzes here."""
+"""Bank authors manage misconceptions, banks, questions and quizzes here; instructors read
+their courses' attempts and explanations (only theirs: see courses.admin.CourseDataAdmin)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from assessments.models import (
     Response,
 )
 from assessments.selectors import quiz_blueprint_problem
+from courses.admin import CourseDataAdmin
 
 
 @admin.register(Misconception)
@@ -196,7 +198,10 @@ class BlueprintRuleInline(admin.TabularInline[BlueprintRule, Quiz]):
 
 
 @admin.register(Quiz)
-class QuizAdmin(admin.ModelAdmin[Quiz]):
+class QuizAdmin(CourseDataAdmin[Quiz]):
+    # The catalogue's quizzes are every author's; a course's, its instructors'.
+    catalogue_rows = True
+    superusers_delete = False  # a quiz with attempts is protected by its attempts
     list_display = [
         "slug",
         "title",
@@ -251,7 +256,8 @@ class ResponseInline(admin.TabularInline[Response, Attempt]):
 
 
 @admin.register(Attempt)
-class AttemptAdmin(admin.ModelAdmin[Attempt]):
+class AttemptAdmin(CourseDataAdmin[Attempt]):
+    course_path = "quiz__course"
     list_display = [
         "id",
         "quiz",
@@ -263,7 +269,7 @@ class AttemptAdmin(admin.ModelAdmin[Attempt]):
         "started_at",
         "submitted_at",
     ]
-    list_filter = ["quiz", "state"]
+    list_filter = [("quiz", admin.RelatedOnlyFieldListFilter), "state"]
     readonly_fields = [
         "quiz",
         "learner",
@@ -280,7 +286,8 @@ class AttemptAdmin(admin.ModelAdmin[Attempt]):
 
 
 @admin.register(Explanation)
-class ExplanationAdmin(admin.ModelAdmin[Explanation]):
+class ExplanationAdmin(CourseDataAdmin[Explanation]):
+    course_path = "attempt__quiz__course"
     list_display = ["attempt", "misconception", "updated_at"]
     list_filter = ["misconception"]
     readonly_fields = ["attempt", "misconception", "text"]

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from assessments.bank_format import bank_import
@@ -23,12 +22,12 @@ from assessments.models import (
     QuizSection,
 )
 from assessments.selectors import quiz_blueprint_problem
+from courses.roles import BANK_AUTHORS, INSTRUCTORS, role_group
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
 DEMO_PASSWORD = "dropout-demo"  # noqa: S105 - published demo accounts for a local run
 DEMO_INSTRUCTOR = "teacher"
 DEMO_LEARNERS = ("ada", "grace", "alan")
-INSTRUCTORS_GROUP = "Instructors"
 
 
 def _read(path: Path) -> Any:
@@ -153,14 +152,6 @@ def quizzes_load(items: list[dict[str, Any]]) -> int:
     return len(items)
 
 
-def instructors_group() -> Group:
-    """Return the group whose members manage banks and quizzes in the admin."""
-    group, created = Group.objects.get_or_create(name=INSTRUCTORS_GROUP)
-    if created or not group.permissions.exists():
-        group.permissions.set(Permission.objects.filter(content_type__app_label="assessments"))
-    return group
-
-
 DEMO_REFUSED = (
     "Demo accounts have a published password (a staff account among them): they are made "
     "only in development (DEBUG=true)."
@@ -176,10 +167,12 @@ def demo_class_create() -> None:
     teacher, _ = users.objects.get_or_create(
         username=DEMO_INSTRUCTOR, defaults={"first_name": "Tess", "last_name": "Teacher"}
     )
-    teacher.is_staff = True
+    teacher.is_staff = True  # only what Django's admin needs to let them log in
     teacher.set_password(DEMO_PASSWORD)
     teacher.save()
-    teacher.groups.add(instructors_group())
+    # They author banks and read their courses' learners' work in the admin; which courses
+    # they teach is the courses' business (simulate_class --instructor teacher).
+    teacher.groups.add(role_group(BANK_AUTHORS), role_group(INSTRUCTORS))
     names = {"ada": ("Ada", "Lovelace"), "grace": ("Grace", "Hopper"), "alan": ("Alan", "Turing")}
     for username in DEMO_LEARNERS:
         first, last = names[username]

@@ -1,14 +1,17 @@
+"""API clients and webhooks in the admin: superusers only, as a client spans courses."""
+
 from typing import Any
 
 from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils import timezone
 
+from courses.admin import SuperusersOnlyAdmin
 from lms.models import ApiClient, LmsIdentity, WebhookDelivery, WebhookEndpoint, WebhookTry
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin[ApiClient]):
+class ApiClientAdmin(SuperusersOnlyAdmin[ApiClient]):
     list_display = ["name", "token_prefix", "created_at", "last_used_at", "revoked_at"]
     filter_horizontal = ["courses"]
     readonly_fields = ["token_prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
@@ -33,7 +36,7 @@ class ApiClientAdmin(admin.ModelAdmin[ApiClient]):
 
 
 @admin.register(LmsIdentity)
-class LmsIdentityAdmin(admin.ModelAdmin[LmsIdentity]):
+class LmsIdentityAdmin(SuperusersOnlyAdmin[LmsIdentity]):
     list_display = ["lms_user_id", "issuer", "user", "created_at"]
     search_fields = ["lms_user_id", "user__username"]
 
@@ -49,7 +52,7 @@ class WebhookTryInline(admin.TabularInline[WebhookTry, WebhookDelivery]):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
+class WebhookEndpointAdmin(SuperusersOnlyAdmin[WebhookEndpoint]):
     list_display = ["url", "client", "is_active", "created_at"]
     list_filter = ["is_active"]
     # The secret is neither shown nor set here: the client gets it once, from the API.
@@ -66,7 +69,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
+class WebhookDeliveryAdmin(SuperusersOnlyAdmin[WebhookDelivery]):
     list_display = ["event", "event_id", "endpoint", "state", "tries", "last_status_code"]
     list_filter = ["state", "event"]
     search_fields = ["event_id"]

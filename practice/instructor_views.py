@@ -2,7 +2,7 @@
 course's practice settings (confused pairs, the order and choice of items, the post-test's
 items).
 
-Access as on the analytics pages: the course's instructors and staff; anyone else gets a
+Access as on the analytics pages: the course's instructors and superusers; anyone else gets a
 404, as does an id of another course's object. Every write goes through practice.services;
 a refused form is shown again with its errors (the service's status, 400 for bad input) and
 changes nothing; a saved one redirects with a message.

@@ -1,5 +1,6 @@
-"""Analytics over REST: the course's instructors (session or token), or an LMS's API
-client holding `analytics:read` and bound to the course."""
+"""Analytics over REST: the course's instructors (session or token) and superusers, or an
+LMS's API client holding `analytics:read` and bound to the course (see analytics.access
+for catalogue quizzes)."""
 
 from __future__ import annotations
 
@@ -60,10 +61,10 @@ def _scoped(client: ApiClient) -> ApiClient:
     return client
 
 
-def _quiz(request: Request, quiz_id: int) -> Quiz:
+def _quiz(request: Request, quiz_id: int, *, learners: bool = False) -> Quiz:
     client = api_client(request)
     if client is None:
-        return quiz_for_instructor(user=request.user, quiz_id=quiz_id)
+        return quiz_for_instructor(user=request.user, quiz_id=quiz_id, learners=learners)
     quiz = Quiz.objects.filter(id=quiz_id, course__in=_scoped(client).courses.all()).first()
     if quiz is None:
         raise NotFoundError("No such quiz.")
@@ -134,7 +135,7 @@ class QuizResponsesApi(AnalyticsApi):
         },
     )
     def get(self, request: Request, quiz_id: int) -> HttpResponseBase:
-        quiz = _quiz(request, quiz_id)
+        quiz = _quiz(request, quiz_id, learners=True)
         attempts = _choice(request, "attempts", POLICIES, "first")
         output = _choice(request, "format", ("json", "csv"), "json")
         paginator = self.pagination_class()

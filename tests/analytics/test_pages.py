@@ -17,6 +17,7 @@ from analytics.statistics import quiz_statistics
 from analytics.views import _gain_shown
 from assessments.models import Attempt, Choice, Question, Quiz, Response
 from courses.models import Course, Enrollment
+from courses.roles import BANK_AUTHORS, INSTRUCTORS, role_group
 from tests.factories import UserFactory, choice, quiz_of, single, true_false
 
 pytestmark = pytest.mark.django_db
@@ -160,11 +161,22 @@ def test_a_learner_of_the_course_gets_404_and_no_courses(client, course):
     assert "You do not teach any course yet" in client.get("/instructor/").content.decode()
 
 
-def test_staff_see_every_course(client, course):
-    client.force_login(UserFactory.create(username="root", is_staff=True))
+def test_superusers_see_every_course(client, course):
+    client.force_login(UserFactory.create(username="root", is_staff=True, is_superuser=True))
     assert "Dropout 101" in client.get("/instructor/").content.decode()
     for url in _urls(course):
         assert client.get(url).status_code == 200, url
+
+
+def test_staff_who_author_banks_see_no_course_they_do_not_teach(client, course):
+    # given staff in both roles' groups, teaching nothing
+    staff = UserFactory.create(username="staff", is_staff=True)
+    staff.groups.add(role_group(BANK_AUTHORS), role_group(INSTRUCTORS))
+    client.force_login(staff)
+    # then
+    assert "Dropout 101" not in client.get("/instructor/").content.decode()
+    for url in _urls(course):
+        assert client.get(url).status_code == 404, url
 
 
 def test_a_learner_outside_the_course_has_no_profile(client_in, course):
@@ -203,13 +215,15 @@ def test_my_courses_lists_courses_with_learner_counts(client_in, course):
     assert f'href="/instructor/courses/{course.id}/"' in html
 
 
-def test_the_nav_links_to_my_courses_for_instructors_and_staff_only(client, course, teacher):
+def test_the_nav_links_to_my_courses_for_instructors_and_superusers_only(client, course, teacher):
     link = 'href="/instructor/">My courses</a>'
     client.force_login(teacher)
     assert link in client.get("/").content.decode()
     client.force_login(Enrollment.objects.get(course=course, learner__username="ada").learner)
     assert link not in client.get("/").content.decode()
-    client.force_login(UserFactory.create(username="root", is_staff=True))
+    client.force_login(UserFactory.create(username="staff", is_staff=True))
+    assert link not in client.get("/").content.decode()
+    client.force_login(UserFactory.create(username="root", is_staff=True, is_superuser=True))
     assert link in client.get("/").content.decode()
 
 

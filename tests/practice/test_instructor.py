@@ -25,6 +25,7 @@ from assessments.catalog import FIXTURES_DIR, catalog_load
 from assessments.models import Question, QuestionType
 from assessments.services import MAX_TEXT_LENGTH, AnswerInput
 from courses.models import Course, Enrollment
+from courses.roles import BANK_AUTHORS, INSTRUCTORS, role_group
 from practice import instructor_views
 from practice.analytics import practice_summary
 from practice.bkt import DEFAULT_PARAMS, bkt_trace, bkt_update
@@ -851,14 +852,16 @@ def test_anonymous_visitors_are_sent_to_log_in(client, reviewable):
         assert response["Location"].startswith("/accounts/login/"), url
 
 
-@pytest.mark.parametrize("who", ["learner", "other instructor"])
+@pytest.mark.parametrize("who", ["learner", "other instructor", "staff author of another course"])
 def test_anyone_but_the_courses_instructors_gets_404_and_changes_nothing(client, reviewable, who):
     course, step, pair = reviewable
     if who == "learner":
         user = Enrollment.objects.get(course=course, learner__username="ada").learner
     else:
-        user = UserFactory.create(username="other-teacher")
+        user = UserFactory.create(username="other-teacher", is_staff=who.startswith("staff"))
         Course.objects.create(slug="theirs", title="Theirs").instructors.add(user)
+    if who.startswith("staff"):
+        user.groups.add(role_group(BANK_AUTHORS), role_group(INSTRUCTORS))
     client.force_login(user)
     for url in _pages(course):
         assert client.get(url).status_code == 404, url
@@ -876,9 +879,9 @@ def test_anyone_but_the_courses_instructors_gets_404_and_changes_nothing(client,
     assert not PracticeSettings.objects.exists()
 
 
-def test_staff_may_use_every_page(client, reviewable):
+def test_superusers_may_use_every_page(client, reviewable):
     course, step, _ = reviewable
-    client.force_login(UserFactory.create(username="root", is_staff=True))
+    client.force_login(UserFactory.create(username="root", is_staff=True, is_superuser=True))
     for url in _pages(course):
         assert client.get(url).status_code == 200, url
     assert client.post(f"{_queue(course)}{step.id}/review/", {"ideas": ["0"]}).status_code == 302
