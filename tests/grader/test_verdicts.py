@@ -89,6 +89,13 @@ def flaky_practice_consumer() -> Iterator[None]:
         verdicts.verdict_consumer_register(name=own.name, task=own.task, wants=own.wants)
 
 
+@pytest.fixture
+def empty_broker() -> None:
+    """Start with no task of an earlier test (or run) in the queues: one sent for a
+    submission id this test reuses would count as a try of this test's delivery."""
+    _redis().delete("default", "grader", "unacked", "unacked_index")
+
+
 def _code_step(learner: Any) -> tuple[Course, PracticeStep]:
     course = Course.objects.create(slug="verdicts", title="Verdicts")
     _, step = _to_the_code_step(course, learner)
@@ -160,7 +167,7 @@ def test_a_consumer_name_is_registered_once():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_consumer_that_raises_once_is_retried_and_the_step_moves_on(
-    celery_worker, learner, settings, flaky_practice_consumer
+    empty_broker, celery_worker, learner, settings, flaky_practice_consumer
 ):
     # given: a practice code step that practice hears of through a consumer failing once
     settings.VERDICT_RETRY_BASE_SECONDS = 1  # the retry comes 0.5 to 1 s later
@@ -282,7 +289,9 @@ def _redeliver_unacknowledged() -> None:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.timeout(400)
-def test_a_worker_killed_between_the_verdict_and_its_consumers_is_healed_by_the_sweep(learner):
+def test_a_worker_killed_between_the_verdict_and_its_consumers_is_healed_by_the_sweep(
+    empty_broker, learner
+):
     # given: a practice code step and a quiz code slot, both sent for grading; the quiz is
     # submitted while its slot is graded; the course's LMS hears of every scored attempt
     catalog_load()
@@ -307,7 +316,6 @@ def test_a_worker_killed_between_the_verdict_and_its_consumers_is_healed_by_the_
         client=lms, url="https://192.0.2.1/hook", secret="s", events=["attempt.scored"]
     )
     broker = _redis()
-    broker.delete("default")  # nothing of earlier tests in the consumers' way
     submission_ids = [quiz_submission.id, step.submission_id]
     # and the verdicts are committed by a grader worker of its own
     grader = _worker("grader", "grader", 1)
@@ -373,7 +381,7 @@ def test_a_worker_killed_between_the_verdict_and_its_consumers_is_healed_by_the_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_submission_the_sweep_fails_rescores_its_quiz_slot(celery_worker, learner):
+def test_a_submission_the_sweep_fails_rescores_its_quiz_slot(empty_broker, celery_worker, learner):
     # given: a submitted attempt whose code slot's submission is stuck in a dead worker
     catalog_load()
     attempt = attempt_start(quiz=Quiz.objects.get(slug="dropout-code"), learner=learner)
