@@ -100,6 +100,9 @@ def submission_create(
         raise ApplicationError(
             "The submission was not accepted: " + " ".join(errors.values()), fields=errors
         )
+    # Count and insert under a lock on the learner's row, so that simultaneous submissions
+    # are counted one after another (no_key: it does not block rows that refer to the user).
+    User.objects.select_for_update(no_key=True).filter(id=learner.id).exists()
     window = now - timedelta(seconds=60)
     recent = Submission.objects.filter(learner=learner, queued_at__gte=window).count()
     if recent >= settings.GRADER_SUBMISSIONS_PER_MINUTE:
