@@ -100,11 +100,16 @@ class LmsIdentity(models.Model):
         return f"{self.lms_user_id} at {self.issuer}"
 
 
+def idempotency_key_hash(key: str) -> str:
+    """The stored form of an Idempotency-Key: fixed length, however long the key."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 class IdempotentWrite(models.Model):
     """The answer to a write sent with an Idempotency-Key, replayed if the key returns."""
 
     client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="writes")
-    key = models.CharField(max_length=255)
+    key_hash = models.CharField(max_length=64, help_text="SHA-256 of the Idempotency-Key.")
     request_hash = models.CharField(max_length=64)
     status = models.PositiveSmallIntegerField()
     body = models.JSONField()
@@ -112,11 +117,11 @@ class IdempotentWrite(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["client", "key"], name="idempotency_key_once"),
+            models.UniqueConstraint(fields=["client", "key_hash"], name="idempotency_key_once"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.key} ({self.client})"
+        return f"{self.key_hash[:12]} ({self.client})"
 
 
 # What a webhook endpoint may subscribe to. `ping` (the test event) is sent on request only.

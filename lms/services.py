@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from assessments.errors import ConflictError
 from courses.models import Course, Enrollment
-from lms.models import ApiClient, IdempotentWrite, LmsIdentity
+from lms.models import ApiClient, IdempotentWrite, LmsIdentity, idempotency_key_hash
 
 
 @dataclass
@@ -26,12 +26,53 @@ class RosterResult:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
 
-def _username(prefix: str, lms_user_id: str) -> str:
-    """A unique username for the LMS's id; long ids are hashed rather than truncated."""
+def lms_username(prefix: str, lms_user_id: str) -> str:
+    """Return the username of the LMS's id: `<prefix>-<id>`, or `<prefix>_<SHA-256 of the id>`
+    when that is too long.
+
+    Prefixes (`lms<client id>`, `lti<platform id>`) end in a digit, so the character after
+    the prefix tells the two forms (and the prefixes) apart: no two ids get one name."""
     name = f"{prefix}-{lms_user_id}"
     if len(name) <= 150:
         return name
-    return f"{prefix}-h{hashlib.sha256(lms_user_id.encode()).hexdigest()}"
+    return f"{prefix}_{hashlib.sha256(lms_user_id.encode()).hexdigest()}"
+
+
+def _identity_get_or_create(
+    issuer: str, username_prefix: str, member: dict[str, Any]
+) -> tuple[LmsIdentity, bool]:
+    """Return the member's identity, made with its user unless a simultaneous request made
+    it first (then that one, found once its transaction has committed)."""
+    users = get_user_model()
+    username = lms_username(username_prefix, member["lms_user_id"])
+    user = users(
+        username=username,
+        first_name=member.get("given_name", "")[:150],
+        last_name=member.get("family_name", "")[:150],
+        email=member.get("email", ""),
+    )
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+            identity = LmsIdentity.objects.create(
+                issuer=issuer, lms_user_id=member["lms_user_id"], user=user
+            )
+        return identity, True
+    except IntegrityError:
+        # On PostgreSQL the insert waited for the other transaction, which has committed.
+        theirs = (
+            LmsIdentity.objects.select_related("user")
+            .filter(issuer=issuer, lms_user_id=member["lms_user_id"])
+            .first()
+        )
+        if theirs is None:
+            raise ConflictError(
+                f"The username {username!r} of LMS user {member['lms_user_id'][:80]!r} is "
+                "taken by an account that is not theirs; rename that account.",
+                code="username_taken",
+            ) from None
+        return theirs, False
 
 
 def client_issuer(client: ApiClient) -> str:
@@ -58,7 +99,6 @@ def members_upsert(
     twice changes nothing. Learners are enrolled (source lms, external_id = the LMS id);
     instructors join the course's instructors. Members absent from the payload are left
     alone. Used by API clients' roster upserts, LTI launches and LTI roster syncs."""
-    users = get_user_model()
     result = RosterResult()
     identities = {
         identity.lms_user_id: identity
@@ -72,21 +112,10 @@ def members_upsert(
         changed = created = False
         identity = identities.get(member["lms_user_id"])
         if identity is None:
-            user = users.objects.create(
-                username=_username(username_prefix, member["lms_user_id"]),
-                first_name=member.get("given_name", "")[:150],
-                last_name=member.get("family_name", "")[:150],
-                email=member.get("email", ""),
-            )
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
-            identity = LmsIdentity.objects.create(
-                issuer=issuer, lms_user_id=member["lms_user_id"], user=user
-            )
+            identity, created = _identity_get_or_create(issuer, username_prefix, member)
             identities[member["lms_user_id"]] = identity
-            created = True
-        else:
-            user = identity.user
+        user = identity.user
+        if not created:
             fields = {
                 "first_name": member.get("given_name", user.first_name)[:150],
                 "last_name": member.get("family_name", user.last_name)[:150],
@@ -104,11 +133,17 @@ def members_upsert(
                 instructors.add(user.id)
                 changed = True
         elif user.id not in enrolled:
-            Enrollment.objects.create(
-                course=course,
-                learner=user,
-                source=Enrollment.Source.LMS,
-                external_id=member["lms_user_id"],
+            # Conflicts ignored: a simultaneous upsert may have enrolled them since `enrolled`.
+            Enrollment.objects.bulk_create(
+                [
+                    Enrollment(
+                        course=course,
+                        learner=user,
+                        source=Enrollment.Source.LMS,
+                        external_id=member["lms_user_id"],
+                    )
+                ],
+                ignore_conflicts=True,
             )
             enrolled.add(user.id)
             changed = True
@@ -125,24 +160,30 @@ def idempotent(
     *, client: ApiClient, key: str | None, payload: Any, write: Callable[[], tuple[int, Any]]
 ) -> tuple[int, Any]:
     """Run `write` once per Idempotency-Key: a repeated key with the same payload gets the
-    first answer again; with a different payload it is a 409."""
+    first answer again; with a different payload it is a 409.
+
+    The key's row is inserted first and committed with the write and its answer, so a
+    simultaneous request with the same key waits on the key's unique index (PostgreSQL) or
+    the write lock (SQLite) until the first has committed, then replays it; if the first
+    fails, nothing of it stays and the second runs."""
     if not key:
         return write()
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-    previous = IdempotentWrite.objects.filter(client=client, key=key).first()
-    if previous is not None:
-        if previous.request_hash != digest:
-            raise ConflictError(
-                "This Idempotency-Key was used with a different request.",
-                code="idempotency_key_reused",
-            )
-        return previous.status, previous.body
-    status, body = write()
-    try:
-        with transaction.atomic():
-            IdempotentWrite.objects.create(
-                client=client, key=key[:255], request_hash=digest, status=status, body=body
-            )
-    except IntegrityError:
-        pass  # a concurrent request with the same key stored its answer first
-    return status, body
+    key_hash = idempotency_key_hash(key)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = IdempotentWrite.objects.create(
+                    client=client, key_hash=key_hash, request_hash=digest, status=0, body={}
+                )
+        except IntegrityError:
+            previous = IdempotentWrite.objects.get(client=client, key_hash=key_hash)
+            if previous.request_hash != digest:
+                raise ConflictError(
+                    "This Idempotency-Key was used with a different request.",
+                    code="idempotency_key_reused",
+                ) from None
+            return previous.status, previous.body
+        record.status, record.body = write()
+        record.save(update_fields=["status", "body"])
+    return record.status, record.body
