@@ -15,7 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from assessments.models import Quiz
 from assessments.services import quiz_structure_copy
 from courses.models import Course
 from lti import claims, keys
-from lti.models import Context, DeepLinkRequest
+from lti.models import Context, DeepLinkRequest, QuizCopy
 from lti.validation import Launch, LaunchError
 
 REQUEST_SECONDS = 3600
@@ -65,24 +65,34 @@ def quiz_for_course(quiz: Quiz, course: Course) -> Quiz:
     """The course's own quiz: `quiz` itself, or its copy in the course (made once)."""
     if quiz.course_id == course.id:
         return quiz
-    slug = f"{quiz.slug[:60]}-c{course.id}"
-    existing = Quiz.objects.filter(slug=slug, course=course).first()
+    made = QuizCopy.objects.select_related("copy").filter(source=quiz, course=course)
+    existing = made.first()
     if existing is not None:
-        return existing
-    copy = Quiz.objects.create(
-        slug=slug,
-        title=quiz.title,
-        description=quiz.description,
-        shuffle_questions=quiz.shuffle_questions,
-        shuffle_choices=quiz.shuffle_choices,
-        time_limit=quiz.time_limit,
-        attempts_allowed=quiz.attempts_allowed,
-        opens_at=quiz.opens_at,
-        closes_at=quiz.closes_at,
-        course=course,
-        role=quiz.role,
-    )
-    quiz_structure_copy(source=quiz, target=copy)
+        return existing.copy
+    slug = f"{quiz.slug[:60]}-c{course.id}"
+    if Quiz.objects.filter(slug=slug).exists():
+        slug = f"{slug}-{secrets.token_hex(4)}"  # another quiz has it; the record finds ours
+    try:
+        with transaction.atomic():
+            copy = Quiz.objects.create(
+                slug=slug,
+                title=quiz.title,
+                description=quiz.description,
+                shuffle_questions=quiz.shuffle_questions,
+                shuffle_choices=quiz.shuffle_choices,
+                time_limit=quiz.time_limit,
+                attempts_allowed=quiz.attempts_allowed,
+                opens_at=quiz.opens_at,
+                closes_at=quiz.closes_at,
+                course=course,
+                role=quiz.role,
+            )
+            quiz_structure_copy(source=quiz, target=copy)
+            QuizCopy.objects.create(source=quiz, course=course, copy=copy)
+    except IntegrityError:
+        # A simultaneous choice made the copy (on PostgreSQL our insert waited for it to
+        # commit): use theirs; ours went with the savepoint.
+        return made.get().copy
     return copy
 
 

@@ -15,18 +15,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from assessments.errors import ApplicationError
 from assessments.models import Quiz
 from courses.models import Course
 from lms.models import LmsIdentity
 from lms.services import members_upsert
 from lti import claims
 from lti.models import Context, LaunchState, LinkLearner, ResourceLink
-from lti.validation import Launch
+from lti.validation import Launch, LaunchError
 
 HANDOFF_SECONDS = 120
 
@@ -49,25 +50,30 @@ def _context(launch: Launch) -> Context:
         )
     if isinstance(nrps, dict):
         services["memberships_url"] = _text(nrps.get("context_memberships_url"), 1000)
-    context = (
-        Context.objects.select_for_update()
-        .filter(deployment=launch.deployment, context_id=claim["id"])
-        .first()
+    found = Context.objects.select_for_update().filter(
+        deployment=launch.deployment, context_id=claim["id"]
     )
+    context = found.first()
     if context is None:
         course_title = title or f"LMS course {claim['id'][:40]}"
-        course = Course.objects.create(
-            slug=(slugify(course_title)[:60] or "lms-course") + "-" + secrets.token_hex(4),
-            title=course_title,
-        )
-        return Context.objects.create(
-            deployment=launch.deployment,
-            context_id=claim["id"],
-            course=course,
-            title=title,
-            label=_text(claim.get("label"), 255),
-            **services,
-        )
+        try:
+            with transaction.atomic():
+                course = Course.objects.create(
+                    slug=(slugify(course_title)[:60] or "lms-course") + "-" + secrets.token_hex(4),
+                    title=course_title,
+                )
+                return Context.objects.create(
+                    deployment=launch.deployment,
+                    context_id=claim["id"],
+                    course=course,
+                    title=title,
+                    label=_text(claim.get("label"), 255),
+                    **services,
+                )
+        except IntegrityError:
+            # A simultaneous first launch made the context (on PostgreSQL this insert waited
+            # for it to commit): use theirs; our course went with the savepoint.
+            context = found.get()
     changes = {"title": title or context.title, **services}
     stale = [name for name, value in changes.items() if getattr(context, name) != value]
     if stale:
@@ -88,12 +94,15 @@ def _person(launch: Launch, context: Context) -> User:
             member[ours] = _text(body.get(theirs))
     if _text(body.get("email"), 254) and "@" in body["email"]:
         member["email"] = _text(body.get("email"), 254)
-    members_upsert(
-        issuer=launch.platform.issuer,
-        username_prefix=f"lti{launch.platform.id}",
-        course=context.course,
-        members=[member],
-    )
+    try:
+        members_upsert(
+            issuer=launch.platform.issuer,
+            username_prefix=f"lti{launch.platform.id}",
+            course=context.course,
+            members=[member],
+        )
+    except ApplicationError as error:
+        raise LaunchError(error.status, error.code, error.message) from None
     identity = LmsIdentity.objects.select_related("user").get(
         issuer=launch.platform.issuer, lms_user_id=body["sub"]
     )

@@ -217,3 +217,20 @@ class DeepLinkRequest(models.Model):
 
     def __str__(self) -> str:
         return f"deep link for {self.context}"
+
+
+class QuizCopy(models.Model):
+    """A catalogue quiz's copy in a course, made when deep linking first linked it there."""
+
+    source = models.ForeignKey("assessments.Quiz", on_delete=models.CASCADE, related_name="+")
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="+")
+    copy = models.OneToOneField("assessments.Quiz", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "course"], name="lti_quiz_copy_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.copy_id} copies {self.source_id} in {self.course_id}"
