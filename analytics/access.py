@@ -18,8 +18,7 @@ from assessments.models import Quiz
 from courses.access import courses_taught
 from courses.models import Course
 from courses.roles import is_bank_author
-
-MAX_ID = 2**63 - 1  # larger ids exist nowhere (and overflow SQLite's integers)
+from quizsite.inputs import MAX_ID, int_field
 
 # courses_taught and MAX_ID are imported from here too.
 __all__ = [
@@ -62,9 +61,10 @@ def course_quiz(course: Course, raw: str) -> Quiz:
     """One of `course`'s quizzes by the id in `raw` (a query-string value); otherwise an
     ApplicationError naming the `quiz` field."""
     raw = raw.strip()
-    # Beyond 19 digits no id exists, and int() refuses strings of thousands of digits.
-    valid = raw.isascii() and raw.isdigit() and len(raw) <= 19 and int(raw) <= MAX_ID
-    quiz = course.quizzes.filter(id=int(raw)).first() if valid else None
+    try:
+        quiz = course.quizzes.filter(id=int_field(raw, field="quiz")).first()
+    except ApplicationError:
+        quiz = None
     if quiz is None:
         raise ApplicationError(
             f"{raw[:40]!r} is not a quiz of this course.",

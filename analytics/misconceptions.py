@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from analytics.access import MAX_ID
 from analytics.cache import cached, course_fingerprint
 from analytics.counted import counted_attempts_cte, query_rows
 from assessments.diagnosis import CRI_THRESHOLD, Quadrant, diagnose, quadrant_from_tally
@@ -31,6 +30,7 @@ from assessments.models import Attempt, Misconception, Question, Quiz, Response
 from assessments.selectors import response_evidence
 from courses.models import Course, Enrollment
 from grader.models import Submission
+from quizsite.inputs import MAX_ID
 
 CODE_CONFIDENCE = 3
 HAKE_BANDS = ((0.7, "high"), (0.3, "medium"), (float("-inf"), "low"))

@@ -39,6 +39,7 @@ from assessments.models import Attempt, Quiz
 from assessments.selectors import quiz_blueprint
 from courses.models import Course
 from practice.analytics import practice_summary
+from quizsite.inputs import int_field
 
 
 class AuthenticatedRequest(HttpRequest):
@@ -326,7 +327,13 @@ def _heatmap(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _page_number(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else 1
+    """The heatmap's page (1 when not given); past the last shows the last."""
+    if not raw:
+        return 1
+    try:
+        return int_field(raw, field="page", minimum=1)
+    except ApplicationError as error:
+        raise BadParameter("page", error.fields["page"]) from error
 
 
 def _matrix_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -391,14 +398,12 @@ def course_dashboard(request: AuthenticatedRequest, course_id: int) -> HttpRespo
     }
     try:
         quiz = _course_quiz(request, course)
+        page_number = _page_number(request.GET.get("page"))
     except BadParameter as error:
         context["error"] = error
         return render(request, "analytics/course_dashboard.html", context, status=400)
     data = course_misconceptions(
-        course=course,
-        quiz=quiz,
-        page=_page_number(request.GET.get("page")),
-        page_size=LEARNERS_PER_PAGE,
+        course=course, quiz=quiz, page=page_number, page_size=LEARNERS_PER_PAGE
     )
     page = Paginator(range(data["learners_total"]), LEARNERS_PER_PAGE).get_page(data["page"])
     heatmap_rows = _heatmap(data)

@@ -32,6 +32,7 @@ from assessments.models import (
 )
 from assessments.selectors import quiz_blueprint_problem
 from courses.admin import CourseDataAdmin
+from quizsite.inputs import JSONTooDeep, json_loads
 
 
 @admin.register(Misconception)
@@ -106,9 +107,9 @@ class QuestionBankAdmin(admin.ModelAdmin[QuestionBank]):
         status = 200
         if request.method == "POST" and form.is_valid():
             try:
-                data: Any = json.loads(form.cleaned_data["file"].read().decode("utf-8"))
+                data: Any = json_loads(form.cleaned_data["file"].read().decode("utf-8"))
                 bank = bank_import(data)
-            except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            except (UnicodeDecodeError, json.JSONDecodeError, JSONTooDeep) as error:
                 form.add_error("file", f"Not a JSON file: {error}")
                 status = 400
             except ApplicationError as error:

@@ -32,6 +32,7 @@ from assessments.models import (
     QuestionType,
 )
 from assessments.numeric import ExpressionError, expression_evaluate, stem_placeholders
+from quizsite.inputs import int_field
 
 FORMAT = "dropout-quiz-bank/1"
 
@@ -433,8 +434,12 @@ def _with_slug(data: Mapping[str, Any], path: str) -> str:
     index_text, _, rest = path[len("questions[") :].partition("]")
     questions = data.get("questions")
     slug = None
-    if index_text.isdigit() and isinstance(questions, list) and int(index_text) < len(questions):
-        item = questions[int(index_text)]
+    try:
+        index = int_field(index_text, field="questions")
+    except ApplicationError:
+        index = -1
+    if isinstance(questions, list) and 0 <= index < len(questions):
+        item = questions[index]
         slug = item.get("slug") if isinstance(item, Mapping) else None
     label = f"questions[{index_text}]" + (f" {slug!r}" if isinstance(slug, str) else "")
     return label + (f" {rest.lstrip('.')}" if rest else "")

@@ -5,45 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-
-class ApplicationError(Exception):
-    """A request the domain refuses, with a stable code, a message and per-field messages."""
-
-    status = 400
-    default_code = "invalid"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str | None = None,
-        fields: dict[str, str] | None = None,
-        status: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.default_code
-        self.fields = fields or {}
-        if status is not None:
-            self.status = status
-
-    def as_dict(self) -> dict[str, object]:
-        """Return the error in the API's shape."""
-        return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
-
-
-class NotFoundError(ApplicationError):
-    """The thing does not exist, or the caller may not see it (both look the same)."""
-
-    status = 404
-    default_code = "not_found"
-
-
-class ConflictError(ApplicationError):
-    """The request is valid but the resource's state does not allow it now."""
-
-    status = 409
-    default_code = "conflict"
+# Defined in the shared base, where the rules for request input raise them too.
+from quizsite.errors import ApplicationError as ApplicationError
+from quizsite.errors import ConflictError as ConflictError
+from quizsite.errors import NotFoundError as NotFoundError
 
 
 def error_fields(detail: Any, prefix: str = "") -> dict[str, str]:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from assessments import selectors, services
 from assessments.errors import ApplicationError, NotFoundError
 from assessments.models import Attempt, Quiz, Response
+from quizsite.inputs import int_field, int_fields, text_field
 
 
 class AuthenticatedRequest(HttpRequest):
@@ -60,10 +61,11 @@ def answer_parse(request: HttpRequest) -> tuple[services.AnswerInput, dict[str, 
         for raw in request.POST.getlist(name)
     ]
     for raw in raw_choices:
-        if not raw.isdigit():
-            errors["choices"] = f"{raw!r} is not an option of this question."
-        else:
-            choice_ids.append(int(raw))
+        message = f"{raw[:20]!r} is not an option of this question."
+        try:
+            choice_ids.append(int_field(raw, field="choices", message=message))
+        except ApplicationError as error:
+            errors.update(error.fields)
     numeric_value: float | None = None
     raw_number = request.POST.get("numeric_value", "").strip().replace(",", ".")
     if raw_number:
@@ -71,7 +73,7 @@ def answer_parse(request: HttpRequest) -> tuple[services.AnswerInput, dict[str, 
             numeric_value = float(raw_number)
         except ValueError:
             errors["numeric_value"] = (
-                f"{raw_number!r} is not a number; enter digits, e.g. 800 or 0.8."
+                f"{raw_number[:40]!r} is not a number; enter digits, e.g. 800 or 0.8."
             )
         else:
             if not math.isfinite(numeric_value):
@@ -79,16 +81,31 @@ def answer_parse(request: HttpRequest) -> tuple[services.AnswerInput, dict[str, 
     confidence: int | None = None
     raw_confidence = request.POST.get("confidence", "").strip()
     if raw_confidence:
-        if raw_confidence.isdigit() and 0 <= int(raw_confidence) <= 5:
-            confidence = int(raw_confidence)
-        else:
-            errors["confidence"] = services.CONFIDENCE_MESSAGE
-    raw_seconds = request.POST.get("seconds_spent", "0").strip() or "0"
-    seconds = min(int(raw_seconds), services.MAX_SECONDS_PER_SAVE) if raw_seconds.isdigit() else 0
+        try:
+            confidence = int_field(
+                raw_confidence, field="confidence", maximum=5, message=services.CONFIDENCE_MESSAGE
+            )
+        except ApplicationError as error:
+            errors.update(error.fields)
+    seconds = 0
+    raw_seconds = request.POST.get("seconds_spent", "").strip()
+    if raw_seconds:
+        try:
+            # A page left open longer than a save may count is cut to the most it may count.
+            seconds = min(
+                int_field(raw_seconds, field="seconds_spent"), services.MAX_SECONDS_PER_SAVE
+            )
+        except ApplicationError as error:
+            errors.update(error.fields)
+    text = request.POST.get("text", "")
+    try:
+        text_field(text, field="text")
+    except ApplicationError as error:
+        errors.update(error.fields)
     answer = services.AnswerInput(
         choice_ids=choice_ids,
         numeric_value=numeric_value,
-        text=request.POST.get("text", ""),
+        text=text,
         confidence=confidence,
         seconds_spent=seconds,
     )
@@ -96,12 +113,15 @@ def answer_parse(request: HttpRequest) -> tuple[services.AnswerInput, dict[str, 
 
 
 def _next_url(attempt: Attempt, slot: int, count: int, action: str) -> str:
+    """Where the form's button goes; a `goto-N` past the questions is an ApplicationError."""
     if action == "back" and slot > 1:
         return reverse("assessments:question", args=[attempt.id, slot - 1])
     if action == "next" and slot < count:
         return reverse("assessments:question", args=[attempt.id, slot + 1])
-    if action.startswith("goto-") and action[5:].isdigit() and 1 <= int(action[5:]) <= count:
-        return reverse("assessments:question", args=[attempt.id, int(action[5:])])
+    if action.startswith("goto-"):
+        message = f"Go to a question from 1 to {count}."
+        target = int_field(action[5:], field="action", minimum=1, maximum=count, message=message)
+        return reverse("assessments:question", args=[attempt.id, target])
     return reverse("assessments:review", args=[attempt.id])
 
 
@@ -120,6 +140,11 @@ def question(request: AuthenticatedRequest, attempt_id: int, slot: int) -> HttpR
     status = 200
     if request.method == "POST":
         answer, errors = answer_parse(request)
+        next_url = ""
+        try:
+            next_url = _next_url(attempt, slot, shown.count, request.POST.get("action", "next"))
+        except ApplicationError as error:
+            errors.update(error.fields)
         if not errors:
             try:
                 services.response_save(
@@ -129,9 +154,7 @@ def question(request: AuthenticatedRequest, attempt_id: int, slot: int) -> HttpR
                 errors = error.fields or {"": error.message}
                 status = error.status
             else:
-                return HttpResponseRedirect(
-                    _next_url(attempt, slot, shown.count, request.POST.get("action", "next"))
-                )
+                return HttpResponseRedirect(next_url)
         status = status if status != 200 else 400
         shown = selectors.attempt_question(attempt=attempt, slot=slot)
     code, submission = ("", None)
@@ -206,8 +229,8 @@ def explanation(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
         services.explanation_save(
             attempt_id=attempt_id,
             learner=request.user,
-            code=request.POST.get("misconception", ""),
-            text=request.POST.get("text", ""),
+            code=text_field(request.POST.get("misconception", ""), field="misconception"),
+            text=text_field(request.POST.get("text", ""), field="text"),
         )
     except NotFoundError as error:
         return _not_found(error)
@@ -222,14 +245,11 @@ def explanation(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
 @require_POST
 def self_assessment(request: AuthenticatedRequest, attempt_id: int, slot: int) -> HttpResponse:
     """Save which key ideas the learner's written answer contains."""
-    raw = request.POST.getlist("idea")
     try:
-        if not all(item.isdigit() for item in raw):
-            raise ApplicationError(
-                "Tick key ideas from the list.", fields={"ideas": "Unknown key idea."}
-            )
+        message = "Tick key ideas from the list."
+        ideas = int_fields(request.POST.getlist("idea"), field="ideas", message=message)
         services.self_assessment_save(
-            attempt_id=attempt_id, learner=request.user, slot=slot, ideas=[int(i) for i in raw]
+            attempt_id=attempt_id, learner=request.user, slot=slot, ideas=ideas
         )
     except NotFoundError as error:
         return _not_found(error)

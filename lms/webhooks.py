@@ -27,7 +27,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from analytics.access import MAX_ID
 from assessments.errors import ApplicationError, ConflictError, NotFoundError
 from assessments.models import Attempt
 from lms import outbound
@@ -41,6 +40,7 @@ from lms.models import (
 )
 from lms.services import client_issuer
 from quizsite.backoff import backoff_seconds as retry_backoff
+from quizsite.inputs import MAX_ID, int_field
 
 log = logging.getLogger(__name__)
 
@@ -226,9 +226,11 @@ class TryOutcome:
 
 
 def _retry_after(raw: str | None) -> float:
-    if raw is None or not raw.strip().isdigit():
-        return 0.0  # an HTTP date, or nonsense: our own backoff decides
-    return float(min(int(raw.strip()), settings.WEBHOOK_BACKOFF_MAX_SECONDS))
+    try:
+        seconds = int_field(raw or "", field="Retry-After")
+    except ApplicationError:
+        return 0.0  # absent, an HTTP date, or nonsense: our own backoff decides
+    return float(min(seconds, settings.WEBHOOK_BACKOFF_MAX_SECONDS))
 
 
 def _post(delivery: WebhookDelivery) -> TryOutcome:

@@ -32,6 +32,7 @@ from lti.models import Deployment, LaunchState, Platform
 from lti.tasks import roster_sync
 from lti.validation import LaunchError, launch_validate, state_cookie_name
 from quizsite.client_address import client_address
+from quizsite.inputs import int_field, text_field
 
 
 def _refuse(request: HttpRequest, error: LaunchError) -> HttpResponse:
@@ -60,6 +61,21 @@ def jwks(request: HttpRequest) -> JsonResponse:
     response = JsonResponse(keys.jwks())
     response["Cache-Control"] = "public, max-age=300"
     return response
+
+
+# The hints go back to the platform in the redirect's URL, which Django caps at 16,384
+# characters (a longer one is a 400 after the state was stored).
+MAX_HINT_LENGTH = 4096
+
+
+def _params_check(params: Any) -> None:
+    """Refuse a parameter with a NUL character, as forms and the API do (quizsite.inputs)."""
+    for name in params:
+        for value in params.getlist(name):
+            try:
+                text_field(value, field=name)
+            except ApplicationError as error:
+                raise LaunchError(400, "invalid_parameter", error.message) from None
 
 
 def _platform_for_login(params: Any) -> Platform:
@@ -113,6 +129,12 @@ def login_initiation(request: HttpRequest) -> HttpResponse:
         return response
     params = request.POST if request.method == "POST" else request.GET
     try:
+        _params_check(params)
+        for name in ("login_hint", "lti_message_hint"):
+            if len(params.get(name, "")) > MAX_HINT_LENGTH:
+                raise LaunchError(
+                    400, "hint_too_long", f"`{name}` is longer than {MAX_HINT_LENGTH} characters."
+                )
         platform = _platform_for_login(params)
         target = params.get("target_link_uri", "")
         if not target:
@@ -161,6 +183,7 @@ def login_initiation(request: HttpRequest) -> HttpResponse:
 def launch(request: HttpRequest) -> HttpResponse:
     """The platform posts the id_token here; every check passes before anything is made."""
     try:
+        _params_check(request.POST)
         valid = launch_validate(request)
         user, context, link = launch_apply(valid)
         token = None
@@ -219,10 +242,13 @@ def deep_link_choose(request: HttpRequest, token: str) -> HttpResponse:
             request,
             LaunchError(400, "deep_link_expired", "This choice expired; add the activity again."),
         )
-    raw = request.POST.get("quiz", "")
+    try:
+        quiz_id = int_field(request.POST.get("quiz", ""), field="quiz")
+    except ApplicationError:
+        quiz_id = None
     quiz = None
-    if raw.isdigit() and len(raw) < 19:
-        quiz = deep_linking.quizzes_offered(row.context.course).filter(id=int(raw)).first()
+    if quiz_id is not None:
+        quiz = deep_linking.quizzes_offered(row.context.course).filter(id=quiz_id).first()
     if quiz is None:
         return _picker(request, token, error="Choose one of the quizzes listed.", status=400)
     try:

@@ -23,7 +23,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from analytics.access import MAX_ID, course_for_instructor
+from analytics.access import course_for_instructor
 from assessments.errors import ApplicationError, NotFoundError
 from assessments.models import Misconception
 from courses.models import Course
@@ -35,6 +35,7 @@ from practice.analytics import (
     practice_settings_summary,
 )
 from practice.models import ConfusedPair, PracticeItem
+from quizsite.inputs import MAX_ID, int_field, int_fields, text_field
 
 EXPLANATIONS_PER_PAGE = 20
 STATE_LABELS = {"": "All", "awaiting": "Awaiting review", "reviewed": "Reviewed"}
@@ -71,7 +72,8 @@ def _state(raw: str) -> str:
 
 
 def _page_number(raw: str | None) -> int:
-    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 10 else 1
+    """The queue's page (1 when not given); past the last shows the last."""
+    return 1 if not raw else int_field(raw, field="page", minimum=1)
 
 
 def _queue_query(state: str, page: int | None = None) -> str:
@@ -121,24 +123,20 @@ def explanation_queue(request: AuthenticatedRequest, course_id: int) -> HttpResp
         return _not_found(error)
     try:
         state = _state(request.GET.get("state", ""))
+        page_number = _page_number(request.GET.get("page"))
     except ApplicationError as error:
         context = _queue_context(course, "", 1)
         context["error"] = error
         return render(request, "practice/instructor/explanations.html", context, status=400)
-    context = _queue_context(course, state, _page_number(request.GET.get("page")))
+    context = _queue_context(course, state, page_number)
     return render(request, "practice/instructor/explanations.html", context)
 
 
 def _ideas(post: QueryDict) -> tuple[list[int], dict[str, str]]:
-    ideas, bad = [], []
-    for raw in post.getlist("ideas"):
-        if raw.isascii() and raw.isdigit() and len(raw) < 10:
-            ideas.append(int(raw))
-        else:
-            bad.append(raw[:20])
-    if bad:
-        return ideas, {"ideas": f"Not a key idea: {', '.join(map(repr, bad))}."}
-    return ideas, {}
+    try:
+        return int_fields(post.getlist("ideas"), field="ideas", message="Not a key idea."), {}
+    except ApplicationError as error:
+        return [], error.fields
 
 
 @login_required
@@ -153,11 +151,16 @@ def explanation_review_submit(
         return _not_found(error)
     state = request.POST.get("state", "")
     state = state if state in STATE_LABELS else ""
-    page_number = _page_number(request.POST.get("page"))
     if step_id > MAX_ID:
         return _not_found(NotFoundError("No such explanation."))
     ideas, errors = _ideas(request.POST)
     comment = request.POST.get("comment", "")
+    page_number = 1
+    try:
+        page_number = _page_number(request.POST.get("page"))
+        text_field(comment, field="comment")
+    except ApplicationError as error:
+        errors.update(error.fields)
     status = 400
     if not errors:
         try:
@@ -262,6 +265,11 @@ def confused_pair_create(request: AuthenticatedRequest, course_id: int) -> HttpR
         for name, value in (("first", first), ("second", second))
         if not value
     }
+    for name, value in (("first", first), ("second", second)):
+        try:
+            text_field(value, field=name)
+        except ApplicationError as error:
+            errors.update(error.fields)
     status = 400
     if not errors:
         try:
@@ -342,10 +350,11 @@ def _items_order(post: QueryDict) -> tuple[list[tuple[int, bool]], dict[str, str
     if not ids:
         errors["order"] = "No items were sent; reload the page and try again."
     for index, raw in enumerate(ids):
-        if not (raw.isascii() and raw.isdigit() and len(raw) < 19):
-            errors["order"] = f"{raw[:20]!r} is not a question id; reload the page."
+        try:
+            question_id = int_field(raw, field="order", message="Reload the page: not a question.")
+        except ApplicationError as error:
+            errors.update(error.fields)
             continue
-        question_id = int(raw)
         name = f"position-{question_id}"
         typed = post.get(name, "").strip().replace(",", ".")
         try:

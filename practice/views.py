@@ -22,6 +22,7 @@ from assessments.views import CONFIDENCE_LABELS, AuthenticatedRequest, answer_pa
 from courses.models import Course
 from practice import selectors, services
 from practice.models import PracticeSession, PracticeStep
+from quizsite.inputs import int_fields, ints_valid, text_field
 
 StepState = PracticeStep.State
 EXPLAIN_LABEL = "Your explanation, in your own words (next, you check it against the key ideas)"
@@ -90,12 +91,8 @@ def _step_page(
     selected: list[int] = []
     confidence: int | None = None
     if posted is not None:
-        selected = [
-            int(raw) for name in CHOICE_FIELDS for raw in posted.getlist(name) if raw.isdigit()
-        ]
-        raw_confidence = posted.get("confidence", "")
-        if raw_confidence.isdigit() and int(raw_confidence) <= 5:
-            confidence = int(raw_confidence)
+        selected = ints_valid(raw for name in CHOICE_FIELDS for raw in posted.getlist(name))
+        confidence = next(iter(ints_valid([posted.get("confidence", "")], maximum=5)), None)
     session = step.session
     template = (
         "practice/self_check.html" if step.state == StepState.CHECKING else "practice/step.html"
@@ -110,9 +107,7 @@ def _step_page(
             "progress": selectors.session_progress(session=session),
             "errors": errors or {},
             "posted": posted,
-            "ticked": [int(raw) for raw in posted.getlist("idea") if raw.isdigit()]
-            if posted is not None
-            else [],
+            "ticked": ints_valid(posted.getlist("idea")) if posted is not None else [],
             "confidence_labels": CONFIDENCE_LABELS,
             "explain_label": EXPLAIN_LABEL,
             "code_hint": CODE_HINT,
@@ -197,14 +192,16 @@ def step_code(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
     except NotFoundError as error:
         return _refusal(request, error)
     answer, errors = answer_parse(request)
+    code = request.POST.get("code", "")
+    try:
+        text_field(code, field="code")
+    except ApplicationError as error:
+        errors.update(error.fields)
     if errors:
         return _bad_form(request, step, errors, StepState.OPEN)
     try:
         services.step_code_submit(
-            step_id=step.id,
-            learner=request.user,
-            code=request.POST.get("code", ""),
-            confidence=answer.confidence,
+            step_id=step.id, learner=request.user, code=code, confidence=answer.confidence
         )
     except ApplicationError as error:
         return _refused(request, step, error, form_statuses=(400, 429))
@@ -230,14 +227,13 @@ def step_self_check(request: AuthenticatedRequest, step_id: int) -> HttpResponse
         step = selectors.step_for_learner(step_id=step_id, learner=request.user)
     except NotFoundError as error:
         return _refusal(request, error)
-    raw = request.POST.getlist("idea")
-    if not all(item.isdigit() for item in raw):
-        errors = {"ideas": "Tick key ideas from the list."}
-        return _bad_form(request, step, errors, StepState.CHECKING)
     try:
-        services.step_self_check(
-            step_id=step.id, learner=request.user, ideas=[int(item) for item in raw]
-        )
+        message = "Tick key ideas from the list."
+        ideas = int_fields(request.POST.getlist("idea"), field="ideas", message=message)
+    except ApplicationError as error:
+        return _bad_form(request, step, error.fields, StepState.CHECKING)
+    try:
+        services.step_self_check(step_id=step.id, learner=request.user, ideas=ideas)
     except ApplicationError as error:
         return _refused(request, step, error)
     return redirect("practice:step_feedback", step_id=step.id)

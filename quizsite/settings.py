@@ -64,6 +64,8 @@ MIDDLEWARE = [
     # Before sessions, CSRF and XFrameOptions, so that it sees the response after them: LTI
     # sessions may be framed by the LMS that launched them, with partitioned cookies.
     "lti.middleware.LtiEmbeddingMiddleware",
+    # A NUL in a URL is a 400 naming the parameter before any view queries with it.
+    "quizsite.inputs.NulRefusalMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -231,7 +233,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Every client sends JSON; a form body cannot say "a list" or "null", so it is a 415.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["assessments.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "assessments.api.errors.exception_handler",

@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
-from assessments.errors import ApplicationError
+from quizsite.inputs import int_field
 
 
 def positive_param(request: Request, name: str, *, default: int, largest: int) -> int:
@@ -16,16 +16,7 @@ def positive_param(request: Request, name: str, *, default: int, largest: int) -
     `default` when it is absent; anything else (`0`, `-1`, `abc`, empty) is a 400."""
     if name not in request.query_params:
         return default
-    raw = request.query_params[name]
-    # isascii: str.isdigit() also accepts digits such as "²" that int() refuses, and a
-    # string of thousands of digits is more than int() will parse.
-    valid = raw.isascii() and raw.isdigit() and len(raw) <= 18
-    if not valid or not 1 <= int(raw) <= largest:
-        raise ApplicationError(
-            f"{name} must be a whole number from 1 to {largest}; got {raw[:20]!r}.",
-            fields={name: f"A whole number from 1 to {largest}."},
-        )
-    return int(raw)
+    return int_field(request.query_params[name], field=name, minimum=1, maximum=largest)
 
 
 class StrictPages(PageNumberPagination):

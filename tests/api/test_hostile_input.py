@@ -4,8 +4,11 @@ bad input gets a 4xx in the API's error shape, naming the field, and changes not
 from __future__ import annotations
 
 import pytest
+from django.urls import get_resolver
 from rest_framework.test import APIClient
+from rest_framework.views import APIView
 
+from assessments.api.parsers import JSONParser
 from assessments.services import attempt_start
 from courses.models import Course, Enrollment
 from lms.models import SCOPES, ApiClient
@@ -155,3 +158,87 @@ def test_an_empty_lms_filter_is_a_400_naming_it_not_no_filter(path: str, field: 
     response = api.get(f"/api/v1/courses/{course.id}/{path}")
     assert response.status_code == 400, response.content
     assert field in response.json()["error"]["fields"]
+
+
+# Deeply nested JSON: json.load raises RecursionError past about a thousand levels, which
+# DRF's JSONParser let through as a 500 (with DEBUG off too).
+DEEP = "[" * 100_000
+
+
+def test_every_api_view_parses_json_with_the_parser_that_bounds_nesting():
+    # given: every view the URLconf routes to
+    views = []
+
+    def walk(patterns):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                walk(pattern.url_patterns)
+            else:
+                view = getattr(pattern.callback, "cls", None)
+                if view is not None and issubclass(view, APIView):
+                    views.append(view)
+
+    walk(get_resolver().url_patterns)
+    # then: each DRF view reads JSON with ours, and only JSON
+    assert len(views) > 20
+    for view in views:
+        assert [type(p) for p in view().get_parsers()] == [JSONParser], view
+
+
+@pytest.fixture
+def debug_off(settings):
+    settings.DEBUG = False
+
+
+def _deep(client, method, url):
+    return client.generic(method, url, DEEP, content_type="application/json")
+
+
+def test_deep_json_in_an_answer_is_a_400_in_the_error_shape(debug_off, learner, course):
+    # given
+    Enrollment.objects.create(course=course, learner=learner)
+    attempt = attempt_start(quiz=course.quizzes.get(), learner=learner)
+    api = APIClient(raise_request_exception=False)
+    api.force_authenticate(learner)
+    # when
+    response = _deep(api, "PUT", f"/api/v1/attempts/{attempt.id}/responses/1/")
+    # then
+    error = _error(response, 400)
+    assert error["code"] == "parse_error"
+    assert "JSON nested deeper than 64 levels is not accepted." in error["message"]
+    assert attempt.responses.get(slot=1).confidence is None
+
+
+def test_deep_json_in_a_code_submission_is_a_400_in_the_error_shape(debug_off, learner):
+    api = APIClient(raise_request_exception=False)
+    api.force_authenticate(learner)
+    _error(_deep(api, "POST", "/api/v1/submissions/"), 400)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "scope"),
+    [
+        ("PUT", "courses/{course}/roster/", "roster:write"),
+        ("POST", "webhooks/", "webhooks:manage"),
+    ],
+)
+def test_deep_json_from_an_lms_is_a_400_in_the_error_shape(debug_off, course, method, path, scope):
+    client, token = ApiClient.issue(name="Canvas", scopes=[scope])
+    client.courses.set([course])
+    http = APIClient(raise_request_exception=False)
+    http.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    _error(_deep(http, method, "/api/v1/" + path.format(course=course.id)), 400)
+    assert not client.webhooks.exists()
+
+
+def test_json_just_deep_enough_is_still_parsed(learner, course):
+    # 64 levels pass the parser; the serializer then refuses the shape, naming the field
+    Enrollment.objects.create(course=course, learner=learner)
+    attempt = attempt_start(quiz=course.quizzes.get(), learner=learner)
+    api = APIClient()
+    api.force_authenticate(learner)
+    body = '{"choices": ' + "[" * 62 + "]" * 62 + ', "confidence": 3}'
+    response = api.generic(
+        "PUT", f"/api/v1/attempts/{attempt.id}/responses/1/", body, content_type="application/json"
+    )
+    _error(response, 400, "choices[0]")
