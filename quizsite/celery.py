@@ -4,6 +4,10 @@ import os
 
 from celery import Celery
 
+# Whether the settings module below is our default rather than the caller's choice: the
+# dev stack (imported through this package) then leaves it out of its children's
+# environment, so pytest uses its own (quizsite.development) and the rest the default.
+SETTINGS_DEFAULTED = "DJANGO_SETTINGS_MODULE" not in os.environ
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizsite.settings")
 
 app = Celery("quizsite")

@@ -32,7 +32,12 @@ def development_env(**extra: str) -> dict[str, str]:
 
     The service defaults to production (DEBUG off); the dev stack and the tests say so.
     """
-    return {**os.environ, "DEBUG": os.environ.get("DEBUG", "true"), **extra}
+    from quizsite.celery import SETTINGS_DEFAULTED
+
+    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true"), **extra}
+    if SETTINGS_DEFAULTED and "DJANGO_SETTINGS_MODULE" not in extra:
+        env.pop("DJANGO_SETTINGS_MODULE", None)  # set by importing this package, not chosen
+    return env
 
 
 def _redis_server_binary() -> str:
