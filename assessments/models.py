@@ -9,6 +9,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from quizsite.outbox import Delivery
+
 
 class Misconception(models.Model):
     """A named mistaken belief (or a missing prerequisite) the service diagnoses."""
@@ -446,3 +448,22 @@ class Explanation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt_id} {self.misconception.code}"
+
+
+class ScoreDelivery(Delivery):
+    """What must follow an attempt's score for one consumer (an LMS's webhooks, an LTI
+    gradebook): written in the transaction that sets the score, marked applied in the one
+    that hands it on (see assessments/scores.py and quizsite/outbox.py)."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="deliveries")
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "score deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "consumer"], name="score_delivery_once")
+        ]
+        indexes = [models.Index(fields=["state", "next_try_at"], name="score_delivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} of attempt {self.attempt_id} ({self.state})"

@@ -32,6 +32,7 @@ from assessments.models import (
     Response,
 )
 from assessments.numeric import parameters_draw
+from assessments.scores import score_deliveries_record
 from assessments.scoring import (
     ILLUSION,
     code_outcome,
@@ -40,7 +41,6 @@ from assessments.scoring import (
     response_outcome,
 )
 from assessments.selectors import draw_rules, pools_read, quiz_blueprint, quiz_sections
-from assessments.signals import attempt_scored_on_commit
 
 MAX_TEXT_LENGTH = 5000
 MAX_SECONDS_PER_SAVE = 3600
@@ -384,7 +384,7 @@ def response_code_verdict_apply(*, submission_id: int) -> None:
         marks = attempt.responses.exclude(mark__isnull=True).values_list("mark", flat=True)
         attempt.score = sum((mark for mark in marks if mark is not None), Decimal(0))
         attempt.save(update_fields=["score", "updated_at"])
-        attempt_scored_on_commit(attempt.id)
+        score_deliveries_record(attempt_id=attempt.id)
 
 
 def _attempt_score(attempt: Attempt, now: datetime, *, auto: bool) -> Attempt:
@@ -436,7 +436,7 @@ def _attempt_score(attempt: Attempt, now: datetime, *, auto: bool) -> Attempt:
     attempt.submitted_at = now
     attempt.auto_submitted = auto
     attempt.save(update_fields=["score", "state", "submitted_at", "auto_submitted", "updated_at"])
-    attempt_scored_on_commit(attempt.id)
+    score_deliveries_record(attempt_id=attempt.id)
     return attempt
 
 

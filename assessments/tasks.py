@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from assessments.scores import score_deliveries_resend_overdue
 from assessments.services import attempts_submit_overdue as _attempts_submit_overdue
 from assessments.services import response_code_verdict_apply
 from grader.verdicts import TASK_TIME_LIMIT, verdict_delivery_apply
@@ -35,3 +36,9 @@ def submission_verdict_apply(self, submission_id: int) -> None:  # type: ignore[
     )
     if delay is not None:
         raise self.retry(countdown=delay)
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=60, time_limit=90)
+def score_deliveries_resend() -> int:
+    """Send again the score deliveries whose consumer's task was lost (or whose worker died)."""
+    return score_deliveries_resend_overdue()

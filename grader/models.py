@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from quizsite.outbox import Delivery
+
 
 class Submission(models.Model):
     """One piece of learner code for an exercise, saved before it is graded."""
@@ -75,30 +77,14 @@ class Submission(models.Model):
         return self.status in self.FINISHED
 
 
-class VerdictDelivery(models.Model):
+class VerdictDelivery(Delivery):
     """What must follow one verdict for one consumer (a quiz slot, a practice step).
 
     Written in the transaction that commits the verdict; marked applied in the one that
-    applies it (see grader/verdicts.py).
+    applies it (see grader/verdicts.py and quizsite/outbox.py).
     """
 
-    class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        APPLIED = "applied", "Applied"
-        GIVEN_UP = "given_up", "Given up"
-
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="deliveries")
-    consumer = models.CharField(max_length=64)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
-    tries = models.PositiveSmallIntegerField(
-        default=0, help_text="How many times its consumer took it."
-    )
-    last_error = models.CharField(max_length=500, blank=True)
-    # Pending only: when the sweep may send it again. A consumer that takes it pushes it
-    # past the try's longest duration; a failed try, to the end of its backoff.
-    next_try_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField()
-    done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]

@@ -208,11 +208,6 @@ def attempt_deliveries_create(*, attempt_id: int) -> list[int]:
     return created
 
 
-def on_attempt_scored(sender: object, attempt_id: int, **kwargs: object) -> None:
-    """Receiver of assessments.signals.attempt_scored (sent after commit)."""
-    attempt_deliveries_create(attempt_id=attempt_id)
-
-
 @dataclass(frozen=True)
 class TryOutcome:
     status_code: int | None

@@ -1,6 +1,6 @@
 """Assignment and Grade Services: scores go back to the platform's gradebook.
 
-When an attempt is scored (`attempt_scored`), every link the learner launched for that
+When an attempt is scored (assessments.scores), every link the learner launched for that
 quiz owes the platform a score. The debt is a `Passback` row, written in the same
 transaction that reads the attempt, and a Celery task pays it: it makes the line item if
 the platform gave none, then posts the score. A platform that is down leaves the row
@@ -42,10 +42,9 @@ def grading_progress(attempt: Attempt) -> str:
     return "Pending" if waiting else "FullyGraded"
 
 
-def on_attempt_scored(sender: Any, attempt_id: int, **kwargs: Any) -> None:
-    """Record what each LTI link of the attempt's learner owes, and send it."""
-    due = passbacks_record(attempt_id)
-    for passback_id in due:
+def attempt_passbacks_record(*, attempt_id: int) -> None:
+    """Record what each LTI link of the attempt's learner owes; send it once committed."""
+    for passback_id in passbacks_record(attempt_id):
         passback_enqueue(passback_id)
 
 

@@ -4,7 +4,31 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from assessments.scores import TASK_TIME_LIMIT, score_delivery_apply
 from lti import launch_states, passback, roster
+
+# The name LTI gradebooks listen for scores under (lti.apps registers it).
+SCORE_CONSUMER = "lti-passback"
+
+
+# Handed on once per score however often it runs (assessments.scores), so acks_late is
+# safe; the delivery's own count of tries decides when to stop. Memory: one attempt.
+@shared_task(
+    bind=True,
+    name="lti.tasks.attempt_score_passback",
+    acks_late=True,
+    ignore_result=True,
+    max_retries=None,
+    soft_time_limit=TASK_TIME_LIMIT - 10,
+    time_limit=TASK_TIME_LIMIT,
+)
+def attempt_score_passback(self, attempt_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Record the attempt's score for every LTI link of its learner, and send it."""
+    delay = score_delivery_apply(
+        consumer=SCORE_CONSUMER, attempt_id=attempt_id, apply=passback.attempt_passbacks_record
+    )
+    if delay is not None:
+        raise self.retry(countdown=delay)
 
 
 @shared_task(name="lti.tasks.passback_send", ignore_result=True)

@@ -311,7 +311,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "verdict-deliveries-resend": {
         "task": "grader.tasks.verdict_deliveries_resend",
-        "schedule": envint("VERDICT_SWEEP_SECONDS", 30, minimum=1),
+        "schedule": envint("OUTBOX_SWEEP_SECONDS", 30, minimum=1),
+    },
+    "score-deliveries-resend": {
+        "task": "assessments.tasks.score_deliveries_resend",
+        "schedule": envint("OUTBOX_SWEEP_SECONDS", 30, minimum=1),
     },
     "webhooks-requeue-overdue": {
         "task": "lms.tasks.webhook_deliveries_requeue_overdue",
@@ -358,12 +362,13 @@ GRADER_MAX_CODE_BYTES = envint("GRADER_MAX_CODE_BYTES", 20_000, minimum=100)
 GRADER_SUBMISSIONS_PER_MINUTE = envint("GRADER_SUBMISSIONS_PER_MINUTE", 10, minimum=1)
 GRADER_STUCK_AFTER_SECONDS = envint("GRADER_STUCK_AFTER_SECONDS", 120, minimum=10)
 GRADER_MAX_CLAIMS = envint("GRADER_MAX_CLAIMS", 3, minimum=1)
-# What follows a verdict (grader/verdicts.py): a consumer's failed try waits between half
-# and all of base * 2**(tries-1) seconds, at most VERDICT_RETRY_MAX_SECONDS; the try after
-# VERDICT_MAX_TRIES gives up (a practice step then asks for the code again).
-VERDICT_MAX_TRIES = envint("VERDICT_MAX_TRIES", 8, minimum=1)
-VERDICT_RETRY_BASE_SECONDS = envint("VERDICT_RETRY_BASE_SECONDS", 2, minimum=0)
-VERDICT_RETRY_MAX_SECONDS = envint("VERDICT_RETRY_MAX_SECONDS", 300, minimum=1)
+# What follows a result (quizsite/outbox.py: a verdict's consumers, a score's): a
+# consumer's failed try waits between half and all of base * 2**(tries-1) seconds, at most
+# OUTBOX_RETRY_MAX_SECONDS; the try after OUTBOX_MAX_TRIES gives up (a practice step then
+# asks for the code again).
+OUTBOX_MAX_TRIES = envint("OUTBOX_MAX_TRIES", 8, minimum=1)
+OUTBOX_RETRY_BASE_SECONDS = envint("OUTBOX_RETRY_BASE_SECONDS", 2, minimum=0)
+OUTBOX_RETRY_MAX_SECONDS = envint("OUTBOX_RETRY_MAX_SECONDS", 300, minimum=1)
 
 # LMS API clients: requests per client (DRF rate: N/second|minute|hour|day).
 LMS_API_RATE = envstr("LMS_API_RATE", "1200/minute")

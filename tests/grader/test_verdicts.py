@@ -170,7 +170,7 @@ def test_a_consumer_that_raises_once_is_retried_and_the_step_moves_on(
     empty_broker, celery_worker, learner, settings, flaky_practice_consumer
 ):
     # given: a practice code step that practice hears of through a consumer failing once
-    settings.VERDICT_RETRY_BASE_SECONDS = 1  # the retry comes 0.5 to 1 s later
+    settings.OUTBOX_RETRY_BASE_SECONDS = 1  # the retry comes 0.5 to 1 s later
     catalog_load()
     _, step = _code_step(learner)
     # when: its code is graded by the real worker
@@ -196,8 +196,8 @@ def test_a_consumer_that_keeps_failing_gives_up_and_the_step_takes_code_again(
     client, learner, settings
 ):
     # given: a code step waiting for its verdict, and a consumer that always fails
-    settings.VERDICT_MAX_TRIES = 2
-    settings.VERDICT_RETRY_BASE_SECONDS = 0
+    settings.OUTBOX_MAX_TRIES = 2
+    settings.OUTBOX_RETRY_BASE_SECONDS = 0
     catalog_load()
     course, step = _code_step(learner)
     sent = "def dropout_forward(x, p, training, rng):\n    return x  # mine\n"
@@ -215,7 +215,7 @@ def test_a_consumer_that_keeps_failing_gives_up_and_the_step_takes_code_again(
             give_up=step_code_verdict_lost,
         )
 
-    # when: it is tried VERDICT_MAX_TRIES times (a bug is left to the sweep: no retry now)
+    # when: it is tried OUTBOX_MAX_TRIES times (a bug is left to the sweep: no retry now)
     assert [try_once(), try_once()] == [None, None]
     step.refresh_from_db()
     assert step.state == "grading"
