@@ -25,12 +25,12 @@ import numpy as np
 from analytics.cache import cached, course_fingerprint
 from analytics.counted import counted_attempts_cte, query_rows
 from assessments.diagnosis import CRI_THRESHOLD, Quadrant, diagnose, quadrant_from_tally
-from assessments.errors import NotFoundError
 from assessments.models import Attempt, Misconception, Question, Quiz, Response
 from assessments.selectors import response_evidence
+from core.errors import NotFoundError
+from core.inputs import MAX_ID
 from courses.models import Course, Enrollment
 from grader.models import Submission
-from quizsite.inputs import MAX_ID
 
 CODE_CONFIDENCE = 3
 HAKE_BANDS = ((0.7, "high"), (0.3, "medium"), (float("-inf"), "low"))

@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -24,29 +23,18 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from analytics import charts
-from analytics.access import (
-    course_for_instructor,
-    course_quiz,
-    courses_taught,
-    quiz_for_instructor,
-)
 from analytics.csv_export import csv_response
 from analytics.misconceptions import course_gain, course_misconceptions, learner_profile
 from analytics.statistics import POLICIES, quiz_statistics
 from assessments.diagnosis import CRI_THRESHOLD, Quadrant
-from assessments.errors import ApplicationError, NotFoundError
 from assessments.models import Attempt, Quiz
-from assessments.selectors import quiz_blueprint
+from assessments.selectors import course_quiz, quiz_blueprint, quiz_for_instructor
+from core.errors import ApplicationError, NotFoundError
+from core.http import AuthenticatedRequest
+from core.inputs import int_field
 from courses.models import Course
+from courses.selectors import course_for_instructor, courses_taught
 from practice.analytics import practice_summary
-from quizsite.inputs import int_field
-
-
-class AuthenticatedRequest(HttpRequest):
-    """A request behind `login_required`: its user is a real account."""
-
-    user: User
-
 
 LEARNERS_PER_PAGE = 50
 OPEN_OPTIONS_UP_TO = 20  # items whose option distributions show unfolded

@@ -16,7 +16,6 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 
 from assessments.bank_format import bank_export, bank_import
-from assessments.errors import ApplicationError
 from assessments.models import (
     Attempt,
     BlueprintRule,
@@ -31,8 +30,9 @@ from assessments.models import (
     Response,
 )
 from assessments.selectors import quiz_blueprint_problem
+from core.errors import ApplicationError
+from core.inputs import JSONTooDeep, json_loads
 from courses.admin import CourseDataAdmin
-from quizsite.inputs import JSONTooDeep, json_loads
 
 
 @admin.register(Misconception)

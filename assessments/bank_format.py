@@ -15,7 +15,6 @@ from typing import Any
 from django.db import transaction
 from rest_framework import serializers
 
-from assessments.errors import ApplicationError, error_fields
 from assessments.explanation_reading import (
     MAX_CLAIMS,
     MAX_GROUPS,
@@ -32,7 +31,9 @@ from assessments.models import (
     QuestionType,
 )
 from assessments.numeric import ExpressionError, expression_evaluate, stem_placeholders
-from quizsite.inputs import int_field
+from core.errors import ApplicationError, error_fields
+from core.inputs import int_field
+from grader.exercises import EXERCISES
 
 FORMAT = "dropout-quiz-bank/1"
 
@@ -147,8 +148,6 @@ def _question_rules(question: Mapping[str, Any], known_codes: set[str]) -> list[
     elif "numeric" in question:
         problems.append(("numeric", f"Only numeric questions take 'numeric'; this one is {qtype}."))
     if qtype == QuestionType.CODE:
-        from grader.exercises import EXERCISES
-
         if question["exercise"] not in EXERCISES:
             known = ", ".join(sorted(EXERCISES))
             problems.append(
@@ -253,8 +252,6 @@ def _evidence_rules(question: Mapping[str, Any]) -> list[tuple[str, str]]:
     elif qtype == QuestionType.NUMERIC and question.get("numeric"):
         named = {c for d in question["numeric"]["distractors"] for c in d["misconceptions"]}
     elif qtype == QuestionType.CODE:
-        from grader.exercises import EXERCISES
-
         exercise = EXERCISES.get(question["exercise"])
         if exercise is None:
             return []  # reported by the exercise rule

@@ -12,7 +12,6 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from assessments.bank_format import bank_import
-from assessments.errors import ApplicationError
 from assessments.models import (
     BlueprintRule,
     Misconception,
@@ -22,6 +21,7 @@ from assessments.models import (
     QuizSection,
 )
 from assessments.selectors import quiz_blueprint_problem
+from core.errors import ApplicationError
 from courses.roles import BANK_AUTHORS, INSTRUCTORS, role_group
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"

@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from quizsite.outbox import Delivery
+from core.outbox import Delivery
 
 
 class Misconception(models.Model):
@@ -453,7 +453,7 @@ class Explanation(models.Model):
 class ScoreDelivery(Delivery):
     """What must follow an attempt's score for one consumer (an LMS's webhooks, an LTI
     gradebook): written in the transaction that sets the score, marked applied in the one
-    that hands it on (see assessments/scores.py and quizsite/outbox.py)."""
+    that hands it on (see assessments/scores.py and core/outbox.py)."""
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="deliveries")
 

@@ -1,4 +1,4 @@
-"""What follows an attempt's score: the quiz's outbox (quizsite.outbox), applied once per
+"""What follows an attempt's score: the quiz's outbox (core.outbox), applied once per
 consumer and per score.
 
 A submitted attempt's score is set on submit (by the learner or the overdue sweep) and
@@ -16,7 +16,7 @@ from datetime import datetime
 from django.db.models import Q
 
 from assessments.models import ScoreDelivery
-from quizsite.outbox import TASK_TIME_LIMIT, Consumer, Effect, Outbox
+from core.outbox import TASK_TIME_LIMIT, Consumer, Effect, Outbox
 
 __all__ = [
     "SCORES",

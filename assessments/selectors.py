@@ -1,5 +1,6 @@
 """Reads of the quiz flow: a learner's quizzes, a question as shown, an attempt's results,
-and what a quiz draws from (its sections' pools and its blueprint)."""
+what a quiz draws from (its sections' pools and its blueprint), and who may read a quiz's
+data (a course's instructors; for a catalogue quiz, its authors)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from assessments.diagnosis import (
     diagnose,
     strongest_misconception,
 )
-from assessments.errors import NotFoundError
 from assessments.explanation_reading import Reading, Verdict
 from assessments.models import (
     Attempt,
@@ -36,6 +36,13 @@ from assessments.models import (
     Response,
 )
 from assessments.numeric import expression_evaluate, stem_render
+from core.errors import ApplicationError, NotFoundError
+from core.inputs import MAX_ID, int_field
+from courses.models import Course
+from courses.roles import is_bank_author
+from courses.selectors import courses_taught
+from grader.exercises import EXERCISES
+from grader.models import Submission
 
 
 @dataclass(frozen=True)
@@ -168,9 +175,6 @@ def attempt_questions(*, attempt: Attempt) -> list[ShownQuestion]:
 
 def code_question_draft(*, attempt: Attempt, slot: int) -> tuple[str, Any]:
     """Return the code to show in a code question's editor and its latest submission."""
-    from grader.exercises import EXERCISES
-    from grader.models import Submission
-
     latest = (
         Submission.objects.filter(response__attempt=attempt, response__slot=slot)
         .order_by("-queued_at")
@@ -534,3 +538,45 @@ def quiz_blueprint_problem(
     wanted = draw_rules(rules)
     pools = pools_read(sections=sections, probes=any(rule.code for rule in wanted))
     return blueprint.blueprint_problem(items=pools.items, sections=pools.sections, rules=wanted)
+
+
+# Who may read a quiz's data. A catalogue quiz (no course) belongs to no course's
+# instructors. Its statistics describe the catalogue's items, with no learner named:
+# superusers and bank authors read them, as judging and fixing items is the authors' work.
+# Its responses name learners of any course: superusers alone read those. Anything else
+# looks absent (404), so an instructor cannot probe other courses' ids.
+
+
+def quiz_for_instructor(*, user: Any, quiz_id: int, learners: bool = False) -> Quiz:
+    """Return the quiz if `user` teaches its course or is a superuser, or, for a catalogue
+    quiz's statistics (not `learners`' rows), authors banks; otherwise NotFoundError."""
+    quiz = (
+        Quiz.objects.select_related("course").filter(id=quiz_id).first()
+        if quiz_id <= MAX_ID
+        else None
+    )
+    if quiz is None:
+        raise NotFoundError("No such quiz.")
+    if quiz.course_id is None:
+        allowed = user.is_superuser or (not learners and is_bank_author(user))
+    else:
+        allowed = courses_taught(user).filter(id=quiz.course_id).exists()
+    if not allowed:
+        raise NotFoundError("No such quiz.")
+    return quiz
+
+
+def course_quiz(course: Course, raw: str) -> Quiz:
+    """One of `course`'s quizzes by the id in `raw` (a query-string value); otherwise an
+    ApplicationError naming the `quiz` field."""
+    raw = raw.strip()
+    try:
+        quiz = course.quizzes.filter(id=int_field(raw, field="quiz")).first()
+    except ApplicationError:
+        quiz = None
+    if quiz is None:
+        raise ApplicationError(
+            f"{raw[:40]!r} is not a quiz of this course.",
+            fields={"quiz": "Not a quiz of this course."},
+        )
+    return quiz

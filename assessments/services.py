@@ -17,7 +17,6 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from assessments.blueprint import BlueprintUnmet, blueprint_draw
-from assessments.errors import ApplicationError, ConflictError, NotFoundError
 from assessments.models import (
     Attempt,
     BlueprintRule,
@@ -41,6 +40,7 @@ from assessments.scoring import (
     response_outcome,
 )
 from assessments.selectors import draw_rules, pools_read, quiz_blueprint, quiz_sections
+from core.errors import ApplicationError, ConflictError, NotFoundError
 
 MAX_TEXT_LENGTH = 5000
 MAX_SECONDS_PER_SAVE = 3600
@@ -360,17 +360,20 @@ def response_code_verdict_apply(*, submission_id: int) -> None:
     slot is scored from its latest submission, whatever this one was."""
     with transaction.atomic():
         slot = (
-            Response.objects.filter(
-                submissions=submission_id, attempt__state=Attempt.State.SUBMITTED
-            )
+            Response.objects.filter(submissions=submission_id)
             .values_list("id", "attempt_id")
             .first()
         )
         if slot is None:
             return
-        # Lock first, then read the slot's submissions: two verdicts of one slot applied at
-        # once must not score from what the other saw before it committed.
+        # Lock the attempt before asking whether it is submitted: a submit in progress read
+        # the slot before this verdict committed, so wait for it and score after it (an
+        # attempt still in progress is scored from this verdict when it is submitted). Then
+        # read the slot's submissions: two verdicts of one slot applied at once must not
+        # score from what the other saw before it committed.
         attempt = Attempt.objects.select_for_update().get(id=slot[1])
+        if attempt.state != Attempt.State.SUBMITTED:
+            return
         response = (
             Response.objects.select_related("question")
             .prefetch_related("submissions__misconceptions")

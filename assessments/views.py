@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import math
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments import selectors, services
-from assessments.errors import ApplicationError, NotFoundError
-from assessments.models import Attempt, Quiz, Response
-from quizsite.inputs import int_field, int_fields, text_field
-
-
-class AuthenticatedRequest(HttpRequest):
-    """A request behind `login_required`: its user is a real account."""
-
-    user: User
-
-
-CONFIDENCE_LABELS = [label for _, label in Response.CONFIDENCE_SCALE]
+from assessments.answer_form import CONFIDENCE_LABELS, answer_parse
+from assessments.models import Attempt, Quiz
+from core.errors import ApplicationError, NotFoundError
+from core.http import AuthenticatedRequest
+from core.inputs import int_field, int_fields, text_field
 
 
 def _not_found(error: NotFoundError) -> HttpResponse:
@@ -49,67 +39,6 @@ def quiz_start(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         messages.error(request, error.message)
         return redirect("assessments:my_quizzes")
     return redirect("assessments:question", attempt_id=attempt.id, slot=1)
-
-
-def answer_parse(request: HttpRequest) -> tuple[services.AnswerInput, dict[str, str]]:
-    """Turn the question form into an answer; return field errors for what is not well formed."""
-    errors: dict[str, str] = {}
-    choice_ids: list[int] = []
-    raw_choices = [
-        raw
-        for name in ("choice", "choice-tier1", "choice-tier2")
-        for raw in request.POST.getlist(name)
-    ]
-    for raw in raw_choices:
-        message = f"{raw[:20]!r} is not an option of this question."
-        try:
-            choice_ids.append(int_field(raw, field="choices", message=message))
-        except ApplicationError as error:
-            errors.update(error.fields)
-    numeric_value: float | None = None
-    raw_number = request.POST.get("numeric_value", "").strip().replace(",", ".")
-    if raw_number:
-        try:
-            numeric_value = float(raw_number)
-        except ValueError:
-            errors["numeric_value"] = (
-                f"{raw_number[:40]!r} is not a number; enter digits, e.g. 800 or 0.8."
-            )
-        else:
-            if not math.isfinite(numeric_value):
-                errors["numeric_value"] = "Enter a finite number, for example 800 or 0.8."
-    confidence: int | None = None
-    raw_confidence = request.POST.get("confidence", "").strip()
-    if raw_confidence:
-        try:
-            confidence = int_field(
-                raw_confidence, field="confidence", maximum=5, message=services.CONFIDENCE_MESSAGE
-            )
-        except ApplicationError as error:
-            errors.update(error.fields)
-    seconds = 0
-    raw_seconds = request.POST.get("seconds_spent", "").strip()
-    if raw_seconds:
-        try:
-            # A page left open longer than a save may count is cut to the most it may count.
-            seconds = min(
-                int_field(raw_seconds, field="seconds_spent"), services.MAX_SECONDS_PER_SAVE
-            )
-        except ApplicationError as error:
-            errors.update(error.fields)
-    text = request.POST.get("text", "")
-    try:
-        text_field(text, field="text")
-    except ApplicationError as error:
-        errors.update(error.fields)
-    answer = services.AnswerInput(
-        choice_ids=choice_ids,
-        numeric_value=numeric_value,
-        text=text,
-        confidence=confidence,
-        seconds_spent=seconds,
-    )
-    return answer, errors
 
 
 def _next_url(attempt: Attempt, slot: int, count: int, action: str) -> str:

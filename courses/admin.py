@@ -11,8 +11,8 @@ from django.db.models import ForeignKey, Model, Q, QuerySet
 from django.forms import ModelChoiceField
 from django.http import Http404, HttpRequest
 
-from courses.access import courses_taught
 from courses.models import Course, Enrollment
+from courses.selectors import courses_taught
 
 _ModelT = TypeVar("_ModelT", bound=Model)
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from quizsite.outbox import Delivery
+from core.outbox import Delivery
 
 
 class Submission(models.Model):
@@ -81,7 +81,7 @@ class VerdictDelivery(Delivery):
     """What must follow one verdict for one consumer (a quiz slot, a practice step).
 
     Written in the transaction that commits the verdict; marked applied in the one that
-    applies it (see grader/verdicts.py and quizsite/outbox.py).
+    applies it (see grader/verdicts.py and core/outbox.py).
     """
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="deliveries")

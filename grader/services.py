@@ -13,9 +13,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from assessments.errors import ApplicationError, NotFoundError
 from assessments.models import Attempt, Misconception, QuestionType, Response
 from assessments.services import attempt_refuse_late
+from core.errors import ApplicationError, NotFoundError
 from grader.exercises import EXERCISES
 from grader.grading import GradeReport, grade
 from grader.models import Submission

@@ -1,10 +1,10 @@
-"""What follows a verdict: the grader's outbox (quizsite.outbox), applied once per consumer.
+"""What follows a verdict: the grader's outbox (core.outbox), applied once per consumer.
 
 The grader knows its consumers only by name. Each one (quizzes re-score a code slot,
 practice moves a code step on) registers in its AppConfig.ready() with a name, the Celery
 task that applies a verdict (sent the submission's id) and which submissions it wants.
 The transaction that commits a verdict (graded, or failed by the sweep) records a
-delivery per consumer that wants it; see quizsite/outbox.py for the rest of the path.
+delivery per consumer that wants it; see core/outbox.py for the rest of the path.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from datetime import datetime
 
 from django.db.models import Q
 
+from core.outbox import LEASE, OVERDUE_AFTER, TASK_TIME_LIMIT, Consumer, Effect, Outbox
 from grader.models import VerdictDelivery
-from quizsite.outbox import LEASE, OVERDUE_AFTER, TASK_TIME_LIMIT, Consumer, Effect, Outbox
 
 __all__ = [
     "LEASE",
@@ -57,7 +57,7 @@ def verdict_delivery_apply(
     *, consumer: str, submission_id: int, apply: Effect, give_up: Effect | None = None
 ) -> float | None:
     """Apply the submission's verdict for `consumer` unless it is applied already (see
-    quizsite.outbox.Outbox.apply); return the delay of a retry, or None."""
+    core.outbox.Outbox.apply); return the delay of a retry, or None."""
     return VERDICTS.apply(consumer=consumer, subject_id=submission_id, apply=apply, give_up=give_up)
 
 

@@ -13,12 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics.access import course_quiz
-from assessments.api.errors import error_responses
-from assessments.api.pagination import StrictPages
-from assessments.api.serializers import StrictSerializer
-from assessments.errors import ApplicationError
 from assessments.models import Attempt, Quiz
+from assessments.selectors import course_quiz
+from core.api.errors import error_responses
+from core.api.pagination import StrictPages
+from core.api.serializers import StrictSerializer
+from core.errors import ApplicationError
 from grader.exercises import EXERCISES
 from grader.models import Submission
 from lms.auth import ApiClientAuthentication, api_client, client_course, scope_required

@@ -13,10 +13,10 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-from assessments.errors import NotFoundError
+from core.errors import NotFoundError
+from core.inputs import MAX_ID
 from courses.models import Course
 from lms.models import TOKEN_PREFIX_LENGTH, ApiClient
-from quizsite.inputs import MAX_ID
 
 LAST_USED_EVERY = timedelta(minutes=1)
 

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
-from assessments.errors import ConflictError
+from core.errors import ConflictError
 from courses.models import Course, Enrollment
 from lms.models import ApiClient, IdempotentWrite, LmsIdentity, idempotency_key_hash
 

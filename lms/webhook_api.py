@@ -9,9 +9,9 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments.api.errors import error_responses
-from assessments.api.serializers import StrictSerializer
-from assessments.errors import ApplicationError
+from core.api.errors import error_responses
+from core.api.serializers import StrictSerializer
+from core.errors import ApplicationError
 from lms import webhooks
 from lms.api import TAGS, ClientApi, Pages
 from lms.auth import api_client, scope_required

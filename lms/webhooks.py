@@ -27,8 +27,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from assessments.errors import ApplicationError, ConflictError, NotFoundError
 from assessments.models import Attempt
+from core.backoff import backoff_seconds as retry_backoff
+from core.errors import ApplicationError, ConflictError, NotFoundError
+from core.inputs import MAX_ID, int_field
 from lms import outbound
 from lms.models import (
     EVENT_PING,
@@ -39,8 +41,6 @@ from lms.models import (
     WebhookTry,
 )
 from lms.services import client_issuer
-from quizsite.backoff import backoff_seconds as retry_backoff
-from quizsite.inputs import MAX_ID, int_field
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +266,7 @@ def _post(delivery: WebhookDelivery) -> TryOutcome:
 
 
 def backoff_seconds(tries: int) -> float:
-    """Seconds to wait after the `tries`-th failed try (see quizsite.backoff)."""
+    """Seconds to wait after the `tries`-th failed try (see core.backoff)."""
     return retry_backoff(
         tries,
         base=settings.WEBHOOK_BACKOFF_BASE_MS / 1000,

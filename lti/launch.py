@@ -20,8 +20,8 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from assessments.errors import ApplicationError
 from assessments.models import Quiz
+from core.errors import ApplicationError
 from courses.models import Course
 from lms.models import LmsIdentity
 from lms.services import members_upsert

@@ -20,11 +20,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments.models import Attempt, QuestionType
+from core.backoff import backoff_seconds
 from grader.models import Submission
 from lti import claims
 from lti.models import LinkLearner, Passback, ResourceLink
 from lti.platform_client import PlatformError, service_request
-from quizsite.backoff import backoff_seconds
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ def passback_deliver(passback_id: int) -> str:
 
 
 def backoff(tries: int) -> float:
-    """Seconds before try `tries + 1` (see quizsite.backoff)."""
+    """Seconds before try `tries + 1` (see core.backoff)."""
     return backoff_seconds(
         tries, base=settings.LTI_RETRY_BASE_SECONDS, cap=settings.LTI_RETRY_MAX_SECONDS
     )

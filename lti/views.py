@@ -20,10 +20,12 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from analytics.access import course_for_instructor
 from assessments import selectors
-from assessments.errors import ApplicationError
 from assessments.models import Quiz
+from core.client_address import client_address
+from core.errors import ApplicationError
+from core.inputs import int_field, text_field
+from courses.selectors import course_for_instructor
 from lti import claims, deep_linking, keys
 from lti.launch import destination, handoff_create, handoff_take, launch_apply
 from lti.launch_states import WINDOW_SECONDS, login_rate_allows
@@ -31,8 +33,6 @@ from lti.middleware import FRAME_SESSION_KEY
 from lti.models import Deployment, LaunchState, Platform
 from lti.tasks import roster_sync
 from lti.validation import LaunchError, launch_validate, state_cookie_name
-from quizsite.client_address import client_address
-from quizsite.inputs import int_field, text_field
 
 
 def _refuse(request: HttpRequest, error: LaunchError) -> HttpResponse:
@@ -69,7 +69,7 @@ MAX_HINT_LENGTH = 4096
 
 
 def _params_check(params: Any) -> None:
-    """Refuse a parameter with a NUL character, as forms and the API do (quizsite.inputs)."""
+    """Refuse a parameter with a NUL character, as forms and the API do (core.inputs)."""
     for name in params:
         for value in params.getlist(name):
             try:

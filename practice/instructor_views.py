@@ -16,17 +16,18 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from analytics.access import course_for_instructor
-from assessments.errors import ApplicationError, NotFoundError
 from assessments.models import Misconception
+from core.errors import ApplicationError, NotFoundError
+from core.http import AuthenticatedRequest
+from core.inputs import MAX_ID, int_field, int_fields, text_field
 from courses.models import Course
+from courses.selectors import course_for_instructor
 from practice import services
 from practice.analytics import (
     EXPLANATION_STATES,
@@ -35,17 +36,10 @@ from practice.analytics import (
     practice_settings_summary,
 )
 from practice.models import ConfusedPair, PracticeItem
-from quizsite.inputs import MAX_ID, int_field, int_fields, text_field
 
 EXPLANATIONS_PER_PAGE = 20
 STATE_LABELS = {"": "All", "awaiting": "Awaiting review", "reviewed": "Reviewed"}
 POSITION_MESSAGE = "Enter a number, e.g. 3 (2.5 puts it between 2 and 3)."
-
-
-class AuthenticatedRequest(HttpRequest):
-    """A request behind `login_required`: its user is a real account."""
-
-    user: User
 
 
 def _not_found(error: NotFoundError) -> HttpResponse:

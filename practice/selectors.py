@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from assessments.errors import NotFoundError
 from assessments.models import (
     Choice,
     Misconception,
@@ -25,6 +24,7 @@ from assessments.models import (
 )
 from assessments.numeric import ExpressionError, expression_evaluate, stem_render
 from assessments.selectors import ReadIdea, ShownChoice, reading_beliefs, reading_ideas
+from core.errors import NotFoundError
 from courses.models import Course
 from grader.exercises import EXERCISES
 from practice.bkt import BktParams

@@ -16,7 +16,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Prefetch, QuerySet
 from django.utils import timezone
 
-from assessments.errors import ApplicationError, ConflictError, NotFoundError
 from assessments.explanation_reading import Reading, Verdict
 from assessments.models import (
     Choice,
@@ -38,7 +37,9 @@ from assessments.services import (
     answer_validate,
     choice_order_draw,
 )
+from core.errors import ApplicationError, ConflictError, NotFoundError
 from courses.models import Course
+from grader.services import submission_create
 from practice import policy
 from practice.bkt import BktParams, bkt_update
 from practice.evidence import observations_of, quiz_observations
@@ -606,8 +607,6 @@ def step_code_submit(
     now: datetime | None = None,
 ) -> PracticeStep:
     """Send the learner's code for an open code step to the grader."""
-    from grader.services import submission_create
-
     now = now or timezone.now()
     step, session = _locked_step(step_id, learner)
     _refuse_unless_open(step, session, StepState.OPEN)

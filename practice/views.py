@@ -17,12 +17,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from assessments.errors import ApplicationError, ConflictError, NotFoundError
-from assessments.views import CONFIDENCE_LABELS, AuthenticatedRequest, answer_parse
+from assessments.answer_form import CONFIDENCE_LABELS, answer_parse
+from core.errors import ApplicationError, ConflictError, NotFoundError
+from core.http import AuthenticatedRequest
+from core.inputs import int_fields, ints_valid, text_field
 from courses.models import Course
 from practice import selectors, services
 from practice.models import PracticeSession, PracticeStep
-from quizsite.inputs import int_fields, ints_valid, text_field
 
 StepState = PracticeStep.State
 EXPLAIN_LABEL = "Your explanation, in your own words (next, you check it against the key ideas)"

@@ -65,7 +65,7 @@ MIDDLEWARE = [
     # sessions may be framed by the LMS that launched them, with partitioned cookies.
     "lti.middleware.LtiEmbeddingMiddleware",
     # A NUL in a URL is a 400 naming the parameter before any view queries with it.
-    "quizsite.inputs.NulRefusalMiddleware",
+    "quizsite.middleware.NulRefusalMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -141,7 +141,7 @@ AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "quizsite.client_address.client_address"
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "quizsite.accounts.lockout_response"
 # Failures are kept (the admin lists them); successful logins are not logged row by row.
 AXES_DISABLE_ACCESS_LOG = True
@@ -233,10 +233,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Every client sends JSON; a form body cannot say "a list" or "null", so it is a 415.
-    "DEFAULT_PARSER_CLASSES": ["assessments.api.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "assessments.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # `format` is an ordinary parameter (?format=csv on exports), not renderer selection.
     "URL_FORMAT_OVERRIDE": None,
@@ -362,7 +362,7 @@ GRADER_MAX_CODE_BYTES = envint("GRADER_MAX_CODE_BYTES", 20_000, minimum=100)
 GRADER_SUBMISSIONS_PER_MINUTE = envint("GRADER_SUBMISSIONS_PER_MINUTE", 10, minimum=1)
 GRADER_STUCK_AFTER_SECONDS = envint("GRADER_STUCK_AFTER_SECONDS", 120, minimum=10)
 GRADER_MAX_CLAIMS = envint("GRADER_MAX_CLAIMS", 3, minimum=1)
-# What follows a result (quizsite/outbox.py: a verdict's consumers, a score's): a
+# What follows a result (core/outbox.py: a verdict's consumers, a score's): a
 # consumer's failed try waits between half and all of base * 2**(tries-1) seconds, at most
 # OUTBOX_RETRY_MAX_SECONDS; the try after OUTBOX_MAX_TRIES gives up (a practice step then
 # asks for the code again).

@@ -26,7 +26,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-    path("api/v1/", include("assessments.api.urls")),
+    path("api/v1/", include("quizsite.api_urls")),
     path("exercises/", include("grader.urls")),
     path("instructor/", include("analytics.urls")),
     path("instructor/courses/<int:course_id>/practice/", include("practice.instructor_urls")),
@@ -36,4 +36,4 @@ urlpatterns = [
 ]
 
 # A URL that matches no view (e.g. /api/v1/courses/abc/) answers in the API's error shape.
-handler404 = "assessments.api.errors.not_found"
+handler404 = "core.api.errors.not_found"

@@ -15,7 +15,17 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(settings.BASE_DIR)
-APPS = ["quizsite", "courses", "assessments", "grader", "practice", "analytics", "lms", "lti"]
+APPS = [
+    "quizsite",
+    "core",
+    "courses",
+    "assessments",
+    "grader",
+    "practice",
+    "analytics",
+    "lms",
+    "lti",
+]
 
 
 def _policy(response) -> dict[str, str]:

@@ -7,9 +7,9 @@ from typing import Any
 from rest_framework import serializers
 
 from analytics.counted import POLICIES
-from assessments.api.serializers import PageOut
 from assessments.diagnosis import Quadrant
 from assessments.models import QuestionType
+from core.api.serializers import LearnerOut, PageOut
 
 PERCENT = "A percentage; null when the class is too small or uniform to say."
 
@@ -108,11 +108,6 @@ class ResponseRowOut(serializers.Serializer[Any]):
 
 class ResponsePageOut(PageOut):
     results = ResponseRowOut(many=True)
-
-
-class LearnerOut(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
 
 
 class PrevalenceOut(serializers.Serializer[Any]):

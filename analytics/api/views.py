@@ -1,19 +1,15 @@
 """Analytics over REST: the course's instructors (session or token) and superusers, or an
-LMS's API client holding `analytics:read` and bound to the course (see analytics.access
-for catalogue quizzes)."""
+LMS's API client holding `analytics:read` and bound to the course (lms.report_access; see
+assessments.selectors for catalogue quizzes)."""
 
 from __future__ import annotations
 
 from django.http import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from analytics.access import course_for_instructor, course_quiz, quiz_for_instructor
 from analytics.api.serializers import (
     CourseMisconceptionsOut,
     QuizStatisticsOut,
@@ -24,15 +20,16 @@ from analytics.csv_export import csv_response
 from analytics.misconceptions import course_misconceptions
 from analytics.responses import COLUMNS, counted_responses, response_row, response_rows
 from analytics.statistics import quiz_statistics
-from assessments.api.errors import error_responses
-from assessments.api.pagination import StrictPages, positive_param
-from assessments.errors import ApplicationError, NotFoundError
-from assessments.models import Quiz
-from courses.models import Course
-from lms.auth import ApiClientAuthentication, api_client, client_course
-from lms.models import ApiClient
+from assessments.selectors import course_quiz
+from core.api.errors import error_responses
+from core.api.pagination import StrictPages, positive_param
+from core.errors import ApplicationError
+from lms.report_access import (
+    InstructorOrClientApi,
+    course_for_instructor_or_client,
+    quiz_for_instructor_or_client,
+)
 
-SCOPE = "analytics:read"
 TAGS = ["analytics"]
 MAX_PAGE = 10**9
 MAX_PAGE_SIZE = 1000
@@ -45,39 +42,6 @@ ATTEMPTS = OpenApiParameter(
 )
 
 
-class AnalyticsApi(APIView):
-    """People by session or token; LMS servers by API client token."""
-
-    authentication_classes = [
-        SessionAuthentication,
-        TokenAuthentication,
-        ApiClientAuthentication,
-    ]
-
-
-def _scoped(client: ApiClient) -> ApiClient:
-    if SCOPE not in client.scopes:
-        raise PermissionDenied(f"This API client lacks the scope {SCOPE}.")
-    return client
-
-
-def _quiz(request: Request, quiz_id: int, *, learners: bool = False) -> Quiz:
-    client = api_client(request)
-    if client is None:
-        return quiz_for_instructor(user=request.user, quiz_id=quiz_id, learners=learners)
-    quiz = Quiz.objects.filter(id=quiz_id, course__in=_scoped(client).courses.all()).first()
-    if quiz is None:
-        raise NotFoundError("No such quiz.")
-    return quiz
-
-
-def _course(request: Request, course_id: int) -> Course:
-    client = api_client(request)
-    if client is None:
-        return course_for_instructor(user=request.user, course_id=course_id)
-    return client_course(_scoped(client), course_id)
-
-
 def _choice(request: Request, name: str, allowed: tuple[str, ...], default: str) -> str:
     value = request.query_params.get(name, default)
     if value not in allowed:
@@ -88,7 +52,7 @@ def _choice(request: Request, name: str, allowed: tuple[str, ...], default: str)
     return value
 
 
-class QuizStatisticsApi(AnalyticsApi):
+class QuizStatisticsApi(InstructorOrClientApi):
     @extend_schema(
         tags=TAGS,
         summary="Moodle's test and item statistics of the quiz",
@@ -96,7 +60,7 @@ class QuizStatisticsApi(AnalyticsApi):
         responses={200: QuizStatisticsOut, **error_responses(400, 403, 404)},
     )
     def get(self, request: Request, quiz_id: int) -> Response:
-        quiz = _quiz(request, quiz_id)
+        quiz = quiz_for_instructor_or_client(request, quiz_id)
         attempts = _choice(request, "attempts", POLICIES, "first")
         return Response(quiz_statistics(quiz=quiz, attempts=attempts))
 
@@ -106,7 +70,7 @@ class ResponsePages(StrictPages):
     max_page_size = 5000
 
 
-class QuizResponsesApi(AnalyticsApi):
+class QuizResponsesApi(InstructorOrClientApi):
     pagination_class = ResponsePages
 
     @extend_schema(
@@ -135,7 +99,7 @@ class QuizResponsesApi(AnalyticsApi):
         },
     )
     def get(self, request: Request, quiz_id: int) -> HttpResponseBase:
-        quiz = _quiz(request, quiz_id, learners=True)
+        quiz = quiz_for_instructor_or_client(request, quiz_id, learners=True)
         attempts = _choice(request, "attempts", POLICIES, "first")
         output = _choice(request, "format", ("json", "csv"), "json")
         paginator = self.pagination_class()
@@ -149,7 +113,7 @@ class QuizResponsesApi(AnalyticsApi):
         return paginator.get_paginated_response(rows)
 
 
-class CourseMisconceptionsApi(AnalyticsApi):
+class CourseMisconceptionsApi(InstructorOrClientApi):
     @extend_schema(
         tags=TAGS,
         summary="What the class believes: prevalence, and learner x misconception by quadrant",
@@ -167,7 +131,7 @@ class CourseMisconceptionsApi(AnalyticsApi):
         responses={200: CourseMisconceptionsOut, **error_responses(400, 403, 404)},
     )
     def get(self, request: Request, course_id: int) -> Response:
-        course = _course(request, course_id)
+        course = course_for_instructor_or_client(request, course_id)
         quiz = None
         if "quiz" in request.query_params:
             quiz = course_quiz(course, request.query_params["quiz"])

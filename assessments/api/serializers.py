@@ -8,17 +8,7 @@ from rest_framework import serializers
 
 from assessments.diagnosis import Quadrant
 from assessments.models import Attempt, QuestionType
-
-
-class StrictSerializer(serializers.Serializer[Any]):
-    """Refuse keys the endpoint does not know, so a typo is an error, not a silent no-op."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({key: "Unknown field." for key in unknown})
-        return super().to_internal_value(data)
+from core.api.serializers import MisconceptionOut, StrictSerializer
 
 
 class AnswerIn(StrictSerializer):
@@ -76,11 +66,6 @@ class QuizCardOut(serializers.Serializer[Any]):
     def get_time_limit_seconds(self, card: Any) -> int | None:
         limit = card.quiz.time_limit
         return None if limit is None else int(limit.total_seconds())
-
-
-class MisconceptionOut(serializers.Serializer[Any]):
-    code = serializers.CharField()
-    title = serializers.CharField()
 
 
 class ReadIdeaOut(serializers.Serializer[Any]):
@@ -162,11 +147,3 @@ class AttemptResultOut(serializers.Serializer[Any]):
     items = ResultItemOut(many=True)
     diagnosis = DiagnosisOut(many=True)
     explain_back = ExplainBackOut(allow_null=True)
-
-
-class PageOut(serializers.Serializer[Any]):
-    """A page of a list, as DRF's page-number pagination returns it."""
-
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)

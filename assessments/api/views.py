@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assessments import selectors, services
-from assessments.api.errors import error_responses
 from assessments.api.serializers import (
     AnswerIn,
     AttemptDetailOut,
@@ -25,6 +24,7 @@ from assessments.api.serializers import (
     ResultItemOut,
 )
 from assessments.models import Quiz
+from core.api.errors import error_responses
 
 TAGS = ["learners"]
 # Django's <int:...> matches digits only.

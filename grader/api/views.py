@@ -11,9 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assessments.api.errors import error_responses
-from assessments.api.serializers import MisconceptionOut, StrictSerializer
-from assessments.errors import NotFoundError
+from core.api.errors import error_responses
+from core.api.serializers import MisconceptionOut, StrictSerializer
+from core.errors import NotFoundError
 from grader import services
 from grader.exercises import EXERCISES
 from grader.models import Submission

@@ -6,8 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from analytics.api.serializers import LearnerOut
-from assessments.api.serializers import PageOut
+from core.api.serializers import LearnerOut, PageOut
 
 P_KNOWN = "The mean P(known) of the learners' mastery rows, by BKT; null when there are none."
 

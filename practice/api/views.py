@@ -1,20 +1,17 @@
 """Guided practice over REST, for a course's instructors (session or token) and for an
-LMS's API client holding `analytics:read` and bound to the course, as the analytics API."""
+LMS's API client holding `analytics:read` and bound to the course (lms.report_access), as
+the analytics API."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from analytics.access import course_for_instructor
-from analytics.api.views import SCOPE, AnalyticsApi
-from assessments.api.errors import error_responses
-from assessments.api.pagination import StrictPages
-from assessments.errors import ApplicationError
-from courses.models import Course
-from lms.auth import api_client, client_course
+from core.api.errors import error_responses
+from core.api.pagination import StrictPages
+from core.errors import ApplicationError
+from lms.report_access import InstructorOrClientApi, course_for_instructor_or_client
 from practice.analytics import (
     EXPLANATION_STATES,
     explanation_row,
@@ -27,16 +24,7 @@ from practice.api.serializers import PracticeExplanationPageOut, PracticeSummary
 TAGS = ["analytics"]
 
 
-def _course(request: Request, course_id: int) -> Course:
-    client = api_client(request)
-    if client is None:
-        return course_for_instructor(user=request.user, course_id=course_id)
-    if SCOPE not in client.scopes:
-        raise PermissionDenied(f"This API client lacks the scope {SCOPE}.")
-    return client_course(client, course_id)
-
-
-class PracticeSummaryApi(AnalyticsApi):
+class PracticeSummaryApi(InstructorOrClientApi):
     @extend_schema(
         tags=TAGS,
         summary="Guided practice in numbers: sessions, misconceptions resolved or persisting, "
@@ -44,7 +32,7 @@ class PracticeSummaryApi(AnalyticsApi):
         responses={200: PracticeSummaryOut, **error_responses(401, 403, 404, 429)},
     )
     def get(self, request: Request, course_id: int) -> Response:
-        course = _course(request, course_id)
+        course = course_for_instructor_or_client(request, course_id)
         return Response(
             {
                 **practice_summary(course=course),
@@ -58,7 +46,7 @@ class ExplanationPages(StrictPages):
     max_page_size = 500
 
 
-class PracticeExplanationsApi(AnalyticsApi):
+class PracticeExplanationsApi(InstructorOrClientApi):
     pagination_class = ExplanationPages
 
     @extend_schema(
@@ -75,7 +63,7 @@ class PracticeExplanationsApi(AnalyticsApi):
         responses={200: PracticeExplanationPageOut, **error_responses(400, 401, 403, 404, 429)},
     )
     def get(self, request: Request, course_id: int) -> Response:
-        course = _course(request, course_id)
+        course = course_for_instructor_or_client(request, course_id)
         state = request.query_params.get("state")
         if state is not None and state not in EXPLANATION_STATES:
             raise ApplicationError(

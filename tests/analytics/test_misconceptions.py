@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from analytics.misconceptions import course_gain, course_misconceptions, learner_profile
-from assessments.errors import NotFoundError
 from assessments.models import Attempt, Misconception, Question, Quiz, Response
+from core.errors import NotFoundError
 from courses.models import Course, Enrollment
 from grader.models import Submission
 from tests.factories import UserFactory, quiz_of, single, true_false

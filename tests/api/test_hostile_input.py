@@ -8,8 +8,8 @@ from django.urls import get_resolver
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from assessments.api.parsers import JSONParser
 from assessments.services import attempt_start
+from core.api.parsers import JSONParser
 from courses.models import Course, Enrollment
 from lms.models import SCOPES, ApiClient
 from tests.factories import UserFactory, quiz_of, single

@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from assessments.errors import ConflictError
 from assessments.models import Attempt, QuizSection
 from assessments.services import attempt_start
+from core.errors import ConflictError
 from tests.factories import BankFactory, numeric, quiz_of, single, two_tier
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from assessments.bank_format import FORMAT, bank_export, bank_import
-from assessments.errors import ApplicationError
 from assessments.models import Question, QuestionBank
+from core.errors import ApplicationError
 from tests.factories import code
 
 pytestmark = pytest.mark.django_db

@@ -16,10 +16,10 @@ from analytics.simulation import course_quizzes_ensure
 from assessments import blueprint
 from assessments.blueprint import Item, Rule, Section, blueprint_draw, blueprint_problem
 from assessments.catalog import quizzes_load
-from assessments.errors import ApplicationError, ConflictError
 from assessments.models import Attempt, BlueprintRule, Question, QuestionType, Quiz, QuizSection
 from assessments.selectors import quiz_blueprint_problem
 from assessments.services import _display_order, _draw_questions, attempt_start
+from core.errors import ApplicationError, ConflictError
 from courses.models import Course
 from courses.roles import BANK_AUTHORS, role_group
 from lti.deep_linking import quiz_for_course

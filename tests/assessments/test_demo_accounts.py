@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from assessments.catalog import DEMO_INSTRUCTOR, DEMO_PASSWORD, demo_class_create
-from assessments.errors import ApplicationError
+from core.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 

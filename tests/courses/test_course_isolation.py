@@ -25,11 +25,11 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.authentication import SessionAuthentication
 
-from analytics.api.views import AnalyticsApi
 from assessments.models import Attempt, Explanation, Quiz, Response
 from courses.models import Course, Enrollment
 from courses.roles import BANK_AUTHORS, INSTRUCTORS, role_group
 from lms.auth import ApiClientAuthentication
+from lms.report_access import InstructorOrClientApi
 from practice.models import (
     BktParameters,
     ConfusedPair,
@@ -273,7 +273,7 @@ def _is_instructors(route: Route) -> bool:
     return (
         route.name.split(":")[0] in INSTRUCTOR_NAMESPACES
         or bool(route.parameters & COURSE_PARAMETERS)
-        or (isinstance(view_class, type) and issubclass(view_class, AnalyticsApi))
+        or (isinstance(view_class, type) and issubclass(view_class, InstructorOrClientApi))
     )
 
 

@@ -12,8 +12,8 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
 from assessments.catalog import DEMO_INSTRUCTOR, demo_class_create
-from courses.access import courses_taught
 from courses.roles import BANK_AUTHORS, INSTRUCTORS, ROLE_PERMISSIONS, role_group
+from courses.selectors import courses_taught
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

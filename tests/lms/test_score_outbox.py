@@ -18,11 +18,11 @@ from rest_framework.test import APIClient
 from assessments.models import Attempt, ScoreDelivery
 from assessments.scores import score_deliveries_record, score_deliveries_resend_overdue
 from assessments.services import attempt_start, attempt_submit
+from core.outbox import LEASE, OVERDUE_AFTER
 from courses.models import Course
 from lms.models import LmsIdentity, WebhookDelivery
 from lms.tasks import SCORE_CONSUMER, attempt_score_webhooks
 from quizsite.celery import app as celery_app
-from quizsite.outbox import LEASE, OVERDUE_AFTER
 from tests.factories import quiz_of, single
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -186,7 +186,7 @@ def test_a_launch_with_an_empty_roles_list_is_a_learners(launcher: Launcher) -> 
 def test_the_client_address_is_remote_addr_unless_a_trusted_proxy_says(
     settings: Any, rf: Any, forwarded: str
 ) -> None:
-    from quizsite.client_address import client_address
+    from core.client_address import client_address
 
     request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
     settings.TRUSTED_PROXY_COUNT = 0

@@ -13,9 +13,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from assessments.errors import ApplicationError, ConflictError, NotFoundError
 from assessments.models import Attempt, Misconception, Question, Quiz, Response
 from assessments.services import AnswerInput
+from core.errors import ApplicationError, ConflictError, NotFoundError
 from practice import services
 from practice.models import Mastery, PracticeSession, PracticeStep
 from tests.factories import UserFactory

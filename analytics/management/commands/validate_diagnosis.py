@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from analytics.diagnosis_validation import ValidationSettings, report_json, validate_diagnosis
 from analytics.simulation import ClassModel, SimulationError
-from assessments.errors import ApplicationError
+from core.errors import ApplicationError
 
 PROGRESS_EVERY = 50
 

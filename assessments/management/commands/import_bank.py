@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assessments.bank_format import bank_import
-from assessments.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 class Command(BaseCommand):

@@ -15,7 +15,7 @@ from assessments.catalog import (
     catalog_load,
     demo_class_create,
 )
-from assessments.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 class Command(BaseCommand):

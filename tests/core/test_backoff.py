@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from quizsite.backoff import backoff_seconds
+from core.backoff import backoff_seconds
 
 
 @pytest.mark.parametrize(("tries", "ceiling"), [(1, 10), (2, 20), (3, 40), (6, 320), (20, 900)])

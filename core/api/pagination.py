@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
-from quizsite.inputs import int_field
+from core.inputs import int_field
 
 
 def positive_param(request: Request, name: str, *, default: int, largest: int) -> int:

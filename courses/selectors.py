@@ -1,7 +1,8 @@
 """Who may see a course's data: its instructors, and superusers; nobody else.
 
 Being staff (what Django's admin needs to let someone log in) or authoring banks grants
-nothing over any course. Pages, the API and the admin all ask `courses_taught`.
+nothing over any course. Pages, the API and the admin all ask `courses_taught`. Anything
+else looks absent (404), so an instructor cannot probe other courses' ids.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from core.errors import NotFoundError
+from core.inputs import MAX_ID
 from courses.models import Course
 
 
@@ -20,3 +23,11 @@ def courses_taught(user: Any) -> QuerySet[Course]:
     if user.is_superuser:
         return Course.objects.all()
     return Course.objects.filter(instructors=user)
+
+
+def course_for_instructor(*, user: Any, course_id: int) -> Course:
+    """Return the course if `user` teaches it (or is a superuser); otherwise NotFoundError."""
+    course = courses_taught(user).filter(id=course_id).first() if course_id <= MAX_ID else None
+    if course is None:
+        raise NotFoundError("No such course.")
+    return course

@@ -38,8 +38,8 @@ from analytics.simulation import (
     prevalences_draw,
     rng_for,
 )
-from assessments.errors import ApplicationError
 from assessments.models import Attempt, Quiz
+from core.errors import ApplicationError
 from courses.models import Enrollment
 
 MAX_COURSE_SLUG = 80 - len("-posttest")  # the quiz slugs add a suffix to it

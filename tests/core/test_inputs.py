@@ -1,4 +1,4 @@
-"""The rules for values from outside (quizsite.inputs): integers, text and JSON."""
+"""The rules for values from outside (core.inputs): integers, text and JSON."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import pytest
 from rest_framework import serializers
 
-from quizsite.errors import ApplicationError
-from quizsite.inputs import (
+from core.errors import ApplicationError
+from core.inputs import (
     MAX_ID,
     MAX_JSON_DEPTH,
     JSONTooDeep,

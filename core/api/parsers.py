@@ -8,7 +8,7 @@ from typing import IO, Any
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from quizsite.inputs import JSONTooDeep, json_depth_check
+from core.inputs import JSONTooDeep, json_depth_check
 
 
 class JSONParser(parsers.JSONParser):

@@ -1,9 +1,12 @@
 """The domain's one error type, mapped to a JSON error shape and to form errors on pages.
 
-It lives in the shared base so that the rules for request input (quizsite.inputs) raise
-it too; assessments.errors re-exports it for the apps."""
+It lives in the base layer so that every app, and the rules for request input
+(core.inputs), raise the same errors."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 
 class ApplicationError(Exception):
@@ -44,3 +47,26 @@ class ConflictError(ApplicationError):
 
     status = 409
     default_code = "conflict"
+
+
+def error_fields(detail: Any, prefix: str = "") -> dict[str, str]:
+    """Flatten DRF's nested validation errors to {"questions[3].choices[1].text": "message"}."""
+    if isinstance(detail, Mapping):
+        merged: dict[str, str] = {}
+        for key, value in detail.items():
+            if isinstance(key, int):  # a list item's errors, keyed by its index
+                name = f"{prefix}[{key}]"
+            elif key == "non_field_errors":
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            merged.update(error_fields(value, name))
+        return merged
+    if isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            return {prefix: " ".join(detail)} if detail else {}
+        merged = {}
+        for index, item in enumerate(detail):
+            merged.update(error_fields(item, f"{prefix}[{index}]"))
+        return merged
+    return {prefix: str(detail)}

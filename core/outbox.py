@@ -15,7 +15,7 @@ id) and which subjects it wants.
    delivery's row lock: however often the task runs, the effect happens once per arming.
    Effects read the subject's current state, so one run covers every result recorded
    before it.
-3. A try that fails is retried with backoff (quizsite.backoff): at once by Celery when the
+3. A try that fails is retried with backoff (core.backoff): at once by Celery when the
    error is transient (the database), otherwise by the sweep once its backoff is over.
 4. A beat sweep sends again every pending delivery whose try is overdue (a lost task, a
    worker killed mid-try, a broker that lost its queue). The try after OUTBOX_MAX_TRIES
@@ -48,7 +48,7 @@ from django.db import (
 from django.db.models import F, Q
 from django.utils import timezone
 
-from quizsite.backoff import backoff_seconds
+from core.backoff import backoff_seconds
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from assessments.errors import ApplicationError, error_fields
+from core.errors import ApplicationError, error_fields
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
