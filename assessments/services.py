@@ -17,7 +17,6 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from assessments.blueprint import BlueprintUnmet, blueprint_draw
-from assessments.errors import ApplicationError, ConflictError, NotFoundError
 from assessments.models import (
     Attempt,
     BlueprintRule,
@@ -41,6 +40,7 @@ from assessments.scoring import (
     response_outcome,
 )
 from assessments.selectors import draw_rules, pools_read, quiz_blueprint, quiz_sections
+from core.errors import ApplicationError, ConflictError, NotFoundError
 
 MAX_TEXT_LENGTH = 5000
 MAX_SECONDS_PER_SAVE = 3600
