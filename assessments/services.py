@@ -1,4 +1,5 @@
-"""Writes of the quiz flow: start an attempt, save answers, submit, self-assess, explain back."""
+"""Writes of the quiz flow: start an attempt, save answers (code goes to the grader),
+submit, self-assess, explain back."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ from assessments.scoring import (
 )
 from assessments.selectors import draw_rules, pools_read, quiz_blueprint, quiz_sections
 from core.errors import ApplicationError, ConflictError, NotFoundError
+from grader.models import Submission
+from grader.services import submission_create
 
 MAX_TEXT_LENGTH = 5000
 MAX_SECONDS_PER_SAVE = 3600
@@ -330,6 +333,54 @@ def response_save(
     return response
 
 
+def _code_slot(learner: User, attempt_id: int, slot: int, exercise: str, now: datetime) -> Response:
+    """Return the attempt slot a quiz submission answers, refusing any that may not be."""
+    attempt = (
+        # of=self: lock the attempt only, not the quiz row every learner shares.
+        Attempt.objects.select_for_update(of=("self",))
+        .select_related("quiz")
+        .filter(id=attempt_id, learner=learner)
+        .first()
+    )
+    if attempt is None:
+        raise NotFoundError("No such attempt.", fields={"attempt": "No such attempt."})
+    attempt_refuse_late(attempt, now)
+    response = attempt.responses.select_related("question").filter(slot=slot).first()
+    if response is None or response.question.qtype != QuestionType.CODE:
+        raise ApplicationError(
+            f"Question {slot} of this attempt is not a code question.",
+            fields={"slot": "Not a code question."},
+        )
+    if response.question.exercise != exercise:
+        raise ApplicationError(
+            f"Question {slot} takes code for {response.question.exercise!r}.",
+            fields={"exercise": f"This question's exercise is {response.question.exercise!r}."},
+        )
+    return response
+
+
+@transaction.atomic
+def response_code_submit(
+    *,
+    learner: User,
+    attempt_id: int,
+    slot: int,
+    exercise: str,
+    code: str,
+    now: datetime | None = None,
+) -> Submission:
+    """Send the learner's code for a code question of their unfinished attempt to the grader;
+    the slot is answered now and scored from the verdict (submission_verdict_apply)."""
+    now = now or timezone.now()
+    response = _code_slot(learner, attempt_id, slot, exercise, now)
+    submission = submission_create(
+        learner=learner, exercise=exercise, code=code, response_id=response.id, now=now
+    )
+    response.answered_at = now
+    response.save(update_fields=["answered_at"])
+    return submission
+
+
 _SCORING_PREFETCH = (
     "selected_choices",
     "submissions__misconceptions",
@@ -360,20 +411,17 @@ def response_code_verdict_apply(*, submission_id: int) -> None:
     slot is scored from its latest submission, whatever this one was."""
     with transaction.atomic():
         slot = (
-            Response.objects.filter(submissions=submission_id)
+            Response.objects.filter(
+                submissions=submission_id, attempt__state=Attempt.State.SUBMITTED
+            )
             .values_list("id", "attempt_id")
             .first()
         )
         if slot is None:
             return
-        # Lock the attempt before asking whether it is submitted: a submit in progress read
-        # the slot before this verdict committed, so wait for it and score after it (an
-        # attempt still in progress is scored from this verdict when it is submitted). Then
-        # read the slot's submissions: two verdicts of one slot applied at once must not
-        # score from what the other saw before it committed.
+        # Lock first, then read the slot's submissions: two verdicts of one slot applied at
+        # once must not score from what the other saw before it committed.
         attempt = Attempt.objects.select_for_update().get(id=slot[1])
-        if attempt.state != Attempt.State.SUBMITTED:
-            return
         response = (
             Response.objects.select_related("question")
             .prefetch_related("submissions__misconceptions")

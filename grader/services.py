@@ -6,15 +6,14 @@ import os
 import secrets
 import socket
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils import timezone
 
-from assessments.models import Attempt, Misconception, QuestionType, Response
-from assessments.services import attempt_refuse_late
 from core.errors import ApplicationError, NotFoundError
 from grader.exercises import EXERCISES
 from grader.grading import GradeReport, grade
@@ -37,53 +36,21 @@ def grader_limits() -> Limits:
     )
 
 
-def _code_response(
-    learner: User, attempt_id: int, slot: int, exercise: str, now: datetime
-) -> Response:
-    """Return the attempt slot a quiz submission answers, refusing any that may not be."""
-    attempt = (
-        # of=self: lock the attempt only, not the quiz row every learner shares.
-        Attempt.objects.select_for_update(of=("self",))
-        .select_related("quiz")
-        .filter(id=attempt_id, learner=learner)
-        .first()
-    )
-    if attempt is None:
-        raise NotFoundError("No such attempt.", fields={"attempt": "No such attempt."})
-    attempt_refuse_late(attempt, now)
-    response = attempt.responses.select_related("question").filter(slot=slot).first()
-    if response is None or response.question.qtype != QuestionType.CODE:
-        raise ApplicationError(
-            f"Question {slot} of this attempt is not a code question.",
-            fields={"slot": "Not a code question."},
-        )
-    if response.question.exercise != exercise:
-        raise ApplicationError(
-            f"Question {slot} takes code for {response.question.exercise!r}.",
-            fields={"exercise": f"This question's exercise is {response.question.exercise!r}."},
-        )
-    return response
-
-
 @transaction.atomic
 def submission_create(
     *,
     learner: User,
     exercise: str,
     code: str,
-    attempt_id: int | None = None,
-    slot: int | None = None,
+    response_id: int | None = None,
     now: datetime | None = None,
 ) -> Submission:
-    """Save the learner's code as queued and enqueue its grading once the row is committed."""
+    """Save the learner's code as queued and enqueue its grading once the row is committed.
+
+    `response_id` is the quiz slot the code answers, if any, checked and locked by the
+    caller (assessments.services.response_code_submit): the grader only keeps it, for the
+    quiz's consumer of the verdict (it wants submissions with a response)."""
     now = now or timezone.now()
-    response = None
-    if attempt_id is not None or slot is not None:
-        if attempt_id is None or slot is None:
-            raise ApplicationError(
-                "Give both attempt and slot, or neither.", fields={"slot": "Give both."}
-            )
-        response = _code_response(learner, attempt_id, slot, exercise, now)
     errors: dict[str, str] = {}
     if exercise not in EXERCISES:
         errors["exercise"] = (
@@ -117,11 +84,8 @@ def submission_create(
         code=code,
         seed=secrets.randbits(62),
         queued_at=now,
-        response=response,
+        response_id=response_id,
     )
-    if response is not None:
-        response.answered_at = now
-        response.save(update_fields=["answered_at"])
     _enqueue_on_commit(submission.id)
     return submission
 
@@ -129,9 +93,7 @@ def submission_create(
 def _enqueue_on_commit(submission_id: int) -> None:
     from grader.tasks import grade_submission
 
-    # The row is committed first: if the broker cannot take the task, the learner's code is
-    # saved all the same and the stuck sweep sends it later, so the request succeeds.
-    transaction.on_commit(lambda: grade_submission.delay(submission_id), robust=True)
+    transaction.on_commit(lambda: grade_submission.delay(submission_id))
 
 
 def submission_claim(*, submission_id: int, worker: str, now: datetime | None = None) -> bool:
@@ -170,7 +132,10 @@ def _report_save(submission_id: int, worker: str, report: GradeReport) -> bool:
             # A claimed submission has no misconceptions yet (they are written only here,
             # once, with the verdict): add them in one insert.
             links = Submission.misconceptions.through
-            codes = Misconception.objects.filter(code__in=report.misconceptions).values_list(
+            # The catalogue's misconceptions, found through the submission's own relation:
+            # checks name them by code, and the grader imports no quiz code.
+            catalogue = cast(type[Model], Submission.misconceptions.field.related_model)
+            codes = catalogue._default_manager.filter(code__in=report.misconceptions).values_list(
                 "id", flat=True
             )
             links.objects.bulk_create(

@@ -147,3 +147,11 @@ class AttemptResultOut(serializers.Serializer[Any]):
     items = ResultItemOut(many=True)
     diagnosis = DiagnosisOut(many=True)
     explain_back = ExplainBackOut(allow_null=True)
+
+
+# Code for the grader; with `attempt` and `slot` it answers a code question of the attempt.
+class SubmissionIn(StrictSerializer):
+    exercise = serializers.CharField(max_length=64)
+    code = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    attempt = serializers.IntegerField(required=False, allow_null=True, default=None)
+    slot = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)

@@ -19,4 +19,6 @@ urlpatterns = [
     path(
         "attempts/<int:attempt_id>/result/", views.AttemptResultApi.as_view(), name="attempt_result"
     ),
+    # The grader's (grader.api.urls has the rest): it may answer a quiz's code slot.
+    path("submissions/", views.SubmissionCreateApi.as_view(), name="submission_create"),
 ]

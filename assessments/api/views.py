@@ -22,11 +22,16 @@ from assessments.api.serializers import (
     QuizListOut,
     ResponseSavedOut,
     ResultItemOut,
+    SubmissionIn,
 )
 from assessments.models import Quiz
 from core.api.errors import error_responses
+from core.errors import ApplicationError
+from grader.api.serializers import SubmissionOut, submission_data
+from grader.services import submission_create
 
 TAGS = ["learners"]
+GRADER_TAGS = ["grader"]
 # Django's <int:...> matches digits only.
 ATTEMPT_ID = OpenApiParameter(
     "attempt_id",
@@ -165,3 +170,40 @@ class AttemptResultApi(APIView):
                 },
             }
         )
+
+
+# The grader's endpoint (its tag), served here: with `attempt` and `slot` the code answers a
+# quiz's code slot, which the quiz checks and locks before the grader saves the submission.
+class SubmissionCreateApi(APIView):
+    @extend_schema(
+        tags=GRADER_TAGS,
+        summary="Submit code for grading; poll the submission for its verdict",
+        description=(
+            "The submission is saved as queued and graded by a worker. With `attempt` and "
+            "`slot` it answers a code question of the learner's unfinished attempt."
+        ),
+        request=SubmissionIn,
+        responses={202: SubmissionOut, **error_responses(400, 403, 404, 409, 415, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        body = SubmissionIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = body.validated_data
+        learner, attempt_id, slot = _learner(request), values["attempt"], values["slot"]
+        if attempt_id is None and slot is None:
+            submission = submission_create(
+                learner=learner, exercise=values["exercise"], code=values["code"]
+            )
+        elif attempt_id is None or slot is None:
+            raise ApplicationError(
+                "Give both attempt and slot, or neither.", fields={"slot": "Give both."}
+            )
+        else:
+            submission = services.response_code_submit(
+                learner=learner,
+                attempt_id=attempt_id,
+                slot=slot,
+                exercise=values["exercise"],
+                code=values["code"],
+            )
+        return Response(submission_data(submission), status=status.HTTP_202_ACCEPTED)

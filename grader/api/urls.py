@@ -5,7 +5,6 @@ from grader.api import views
 urlpatterns = [
     path("exercises/", views.ExerciseListApi.as_view(), name="exercise_list"),
     path("exercises/<slug:slug>/", views.ExerciseDetailApi.as_view(), name="exercise_detail"),
-    path("submissions/", views.SubmissionCreateApi.as_view(), name="submission_create"),
     path(
         "submissions/<int:submission_id>/",
         views.SubmissionDetailApi.as_view(),

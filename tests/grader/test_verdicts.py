@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from assessments.catalog import catalog_load
 from assessments.models import Attempt, Quiz
-from assessments.services import attempt_start, attempt_submit
+from assessments.services import attempt_start, attempt_submit, response_code_submit
 from courses.models import Course
 from grader import services, verdicts
 from grader.exercises import exercise_get
@@ -129,7 +129,7 @@ def test_a_verdict_is_recorded_for_the_consumers_that_want_it(learner):
     Quiz.objects.filter(slug="dropout-code").update(course=course)
     attempt = attempt_start(quiz=Quiz.objects.get(slug="dropout-code"), learner=learner)
     slot = attempt.responses.get(question__exercise="dropout-forward").slot
-    quiz_submission = services.submission_create(
+    quiz_submission = response_code_submit(
         learner=learner, exercise="dropout-forward", code="x = 1", attempt_id=attempt.id, slot=slot
     )
     page_submission = services.submission_create(
@@ -299,7 +299,7 @@ def test_a_worker_killed_between_the_verdict_and_its_consumers_is_healed_by_the_
     Quiz.objects.filter(slug="dropout-code").update(course=course)
     attempt = attempt_start(quiz=Quiz.objects.get(slug="dropout-code"), learner=learner)
     slot = attempt.responses.get(question__exercise="dropout-forward")
-    quiz_submission = services.submission_create(
+    quiz_submission = response_code_submit(
         learner=learner,
         exercise="dropout-forward",
         code=_reference("dropout-forward"),
