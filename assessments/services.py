@@ -411,17 +411,20 @@ def response_code_verdict_apply(*, submission_id: int) -> None:
     slot is scored from its latest submission, whatever this one was."""
     with transaction.atomic():
         slot = (
-            Response.objects.filter(
-                submissions=submission_id, attempt__state=Attempt.State.SUBMITTED
-            )
+            Response.objects.filter(submissions=submission_id)
             .values_list("id", "attempt_id")
             .first()
         )
         if slot is None:
             return
-        # Lock first, then read the slot's submissions: two verdicts of one slot applied at
-        # once must not score from what the other saw before it committed.
+        # Lock the attempt before asking whether it is submitted: a submit in progress read
+        # the slot before this verdict committed, so wait for it and score after it (an
+        # attempt still in progress is scored from this verdict when it is submitted). Then
+        # read the slot's submissions: two verdicts of one slot applied at once must not
+        # score from what the other saw before it committed.
         attempt = Attempt.objects.select_for_update().get(id=slot[1])
+        if attempt.state != Attempt.State.SUBMITTED:
+            return
         response = (
             Response.objects.select_related("question")
             .prefetch_related("submissions__misconceptions")

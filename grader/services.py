@@ -93,7 +93,9 @@ def submission_create(
 def _enqueue_on_commit(submission_id: int) -> None:
     from grader.tasks import grade_submission
 
-    transaction.on_commit(lambda: grade_submission.delay(submission_id))
+    # The row is committed first: if the broker cannot take the task, the learner's code is
+    # saved all the same and the stuck sweep sends it later, so the request succeeds.
+    transaction.on_commit(lambda: grade_submission.delay(submission_id), robust=True)
 
 
 def submission_claim(*, submission_id: int, worker: str, now: datetime | None = None) -> bool:
