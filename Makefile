@@ -54,6 +54,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format .
@@ -77,4 +78,4 @@ bench-analytics: install
 	$(PY) -m quizsite.devstack exec -- $(PY) tests/benchmarks/analytics.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var staticfiles .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var staticfiles .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
