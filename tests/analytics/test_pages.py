@@ -14,7 +14,7 @@ from django.utils import timezone
 from analytics import charts
 from analytics.misconceptions import course_gain
 from analytics.statistics import quiz_statistics
-from analytics.views import _gain_shown
+from analytics.views.shown import gain_shown
 from assessments.models import Attempt, Choice, Question, Quiz, Response
 from courses.models import Course, Enrollment
 from courses.roles import BANK_AUTHORS, INSTRUCTORS, role_group
@@ -556,7 +556,7 @@ def test_scatter_places_points_and_skips_undefined_ones():
     ],
 )
 def test_gain_is_never_rounded_onto_a_higher_band(gain, text):
-    assert _gain_shown(gain, "").text == text
+    assert gain_shown(gain, "").text == text
 
 
 def test_option_bars_mark_right_and_flagged_options():
