@@ -29,13 +29,14 @@ from core.inputs import MAX_ID, int_field, int_fields, text_field
 from courses.models import Course
 from courses.selectors import course_for_instructor
 from practice import services
-from practice.analytics import (
+from practice.models import ConfusedPair, PracticeItem
+from practice.selectors.course_report import (
     EXPLANATION_STATES,
     explanation_row,
     explanation_steps,
     practice_settings_summary,
 )
-from practice.models import ConfusedPair, PracticeItem
+from practice.selectors.items import BUILT_IN_PAIRS, post_test_questions, practice_questions
 
 EXPLANATIONS_PER_PAGE = 20
 STATE_LABELS = {"": "All", "awaiting": "Awaiting review", "reviewed": "Reviewed"}
@@ -183,12 +184,12 @@ def explanation_review_submit(
 
 def _settings_context(course: Course) -> dict[str, Any]:
     titles = dict(Misconception.objects.values_list("code", "title"))
-    built_in = {tuple(sorted(pair)) for pair in services.BUILT_IN_PAIRS}
-    questions = services.practice_questions(course=course, include_disabled=True)
+    built_in = {tuple(sorted(pair)) for pair in BUILT_IN_PAIRS}
+    questions = practice_questions(course=course, include_disabled=True)
     enabled = dict(
         PracticeItem.objects.filter(course=course).values_list("question_id", "is_enabled")
     )
-    reserved = services.post_test_questions(course_ids=[course.id])[course.id]
+    reserved = post_test_questions(course_ids=[course.id])[course.id]
     post_test = practice_settings_summary(course=course)
     return {
         "course": course,

@@ -4,31 +4,23 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Max, Prefetch
 from django.utils import timezone
 
-from assessments.explanation_reading import Reading, Verdict
 from assessments.models import (
     Choice,
     Misconception,
     NumericDistractor,
     Question,
     QuestionType,
-    Quiz,
-    QuizSection,
 )
 from assessments.numeric import parameters_draw
 from assessments.scoring import code_outcome, explanation_reading, response_outcome
-from assessments.selectors import pools_read
 from assessments.services import (
     CONFIDENCE_MESSAGE,
     MAX_SECONDS_PER_SAVE,
@@ -41,157 +33,26 @@ from core.errors import ApplicationError, ConflictError, NotFoundError
 from courses.models import Course
 from grader.services import submission_create
 from practice import policy
-from practice.bkt import BktParams, bkt_update
-from practice.evidence import observations_of, quiz_observations
-from practice.fitting import parameters_for
+from practice.evidence import observations_of
+from practice.explain_credit import explain_credit
+from practice.mastery import masteries, mastery_apply, mastery_threshold
 from practice.models import (
     ConfusedPair,
-    Mastery,
     PracticeItem,
     PracticeSession,
     PracticeSettings,
     PracticeStep,
 )
+from practice.selectors.items import (
+    BUILT_IN_PAIRS,
+    confused_pairs,
+    held_questions,
+    practice_items,
+)
 
 Kind = PracticeStep.Kind
 StepState = PracticeStep.State
 ILLUSION = "DO-ILLUSION"
-# Pairs learners are known to mix up (misconceptions.md); instructors add their own.
-# "No scaling" and "scaling at the wrong time" are both wrong expectations of the scale.
-BUILT_IN_PAIRS = (
-    ("DO-ENSEMBLE", "DO-PERMANENT"),
-    ("DO-NOSCALE", "DO-TEST"),
-    ("DO-NOSCALE", "DO-SCHEME"),
-)
-
-
-def mastery_threshold() -> float:
-    """Return P(known) at which a misconception counts as mastered."""
-    return float(settings.PRACTICE_MASTERY_THRESHOLD)
-
-
-# Items
-
-
-def _post_test_pools(sections: QuerySet[QuizSection]) -> dict[int, set[int]]:
-    """Return, per course, the questions the given post-test sections can draw."""
-    rows = list(sections.select_related("bank", "quiz").order_by("id"))
-    reserved: dict[int, set[int]] = defaultdict(set)
-    if not rows:
-        return reserved
-    # The pools as attempts draw them: the section's bank, only its form when it names one.
-    pools = pools_read(sections=rows, probes=False)
-    for section, pool in zip(rows, pools.sections, strict=True):
-        course_id = section.quiz.course_id
-        assert course_id is not None  # filtered on by the callers
-        reserved[course_id].update(pool.pool)
-    return reserved
-
-
-def post_test_questions(*, course_ids: Iterable[int]) -> dict[int, set[int]]:
-    """Return, per course, the questions its post-tests can draw (one query without one)."""
-    ids = list(course_ids)
-    pools = _post_test_pools(
-        QuizSection.objects.filter(quiz__course_id__in=ids, quiz__role=Quiz.Role.POST)
-    )
-    return {course_id: pools.get(course_id, set()) for course_id in ids}
-
-
-def held_questions(*, course_ids: Iterable[int]) -> dict[int, set[int]]:
-    """Return, per course, the questions practice holds back: those its post-tests can draw,
-    unless its instructors chose to use them in practice (one query without a post-test)."""
-    ids = list(course_ids)
-    pools = _post_test_pools(
-        QuizSection.objects.filter(quiz__course_id__in=ids, quiz__role=Quiz.Role.POST).exclude(
-            quiz__course__practice_settings__use_post_test_items=True
-        )
-    )
-    return {course_id: pools.get(course_id, set()) for course_id in ids}
-
-
-def practice_settings_of(*, course: Course) -> PracticeSettings:
-    """Return the course's practice settings (the defaults, unsaved, if never changed)."""
-    return PracticeSettings.objects.filter(course=course).first() or PracticeSettings(course=course)
-
-
-def _course_order(
-    course: Course, questions: Sequence[tuple[int, bool, str, int]]
-) -> tuple[list[int], set[int]]:
-    """Order (id, prerequisite?, bank slug, position) rows as the course's practice: the
-    instructor's positions first, the rest in bank order with prerequisites first; return
-    the ids in order and the disabled ones."""
-    default = sorted(questions, key=lambda q: (not q[1], q[2], q[3], q[0]))
-    default_index = {q[0]: index for index, q in enumerate(default)}
-    rows = list(
-        PracticeItem.objects.filter(course=course).values_list(
-            "question_id", "position", "is_enabled"
-        )
-    )
-    placed = {question_id: position for question_id, position, _ in rows}
-    disabled = {question_id for question_id, _, enabled in rows if not enabled}
-
-    def rank(question_id: int) -> tuple[int, int]:
-        if question_id in placed:
-            return (placed[question_id], 0)
-        return (len(default) + default_index[question_id], 1)
-
-    return sorted(default_index, key=rank), disabled
-
-
-def practice_questions(*, course: Course, include_disabled: bool = False) -> list[Question]:
-    """Return the questions of the course's practice in the instructor's order."""
-    questions = Question.objects.select_related("bank").in_bulk()
-    order, disabled = _course_order(
-        course,
-        [(q.id, q.bank.is_prerequisite, q.bank.slug, q.position) for q in questions.values()],
-    )
-    return [questions[i] for i in order if include_disabled or i not in disabled]
-
-
-def practice_items(*, course: Course) -> list[policy.Item]:
-    """Return the course's enabled practice items, in order, as the policy sees them.
-
-    Read as plain values (a few queries, no model per choice): this runs on every answer.
-    """
-    rows = {
-        row[0]: row
-        for row in Question.objects.values_list(
-            "id", "bank__is_prerequisite", "bank__slug", "position", "qtype", "key_idea_probes"
-        )
-    }
-    order, disabled = _course_order(course, [row[:4] for row in rows.values()])
-    # The post-test's items stay out of practice, so that it measures without being taught to.
-    disabled |= held_questions(course_ids=[course.id])[course.id]
-    probes: dict[int, set[str]] = {i: set() for i in rows}
-    for question_id, code in Question.probes.through.objects.values_list(
-        "question_id", "misconception__code"
-    ):
-        probes[question_id].add(code)
-    wrong: dict[int, dict[tuple[str, int], set[str]]] = {i: {} for i in rows}
-    for question_id, choice_id, code in Choice.misconceptions.through.objects.filter(
-        choice__is_correct=False
-    ).values_list("choice__question_id", "choice_id", "misconception__code"):
-        wrong[question_id].setdefault(("choice", choice_id), set()).add(code)
-    for (
-        question_id,
-        distractor_id,
-        code,
-    ) in NumericDistractor.misconceptions.through.objects.values_list(
-        "numericdistractor__question_id", "numericdistractor_id", "misconception__code"
-    ):
-        wrong[question_id].setdefault(("distractor", distractor_id), set()).add(code)
-    return [
-        policy.Item(
-            question_id=i,
-            qtype=rows[i][4],
-            probes=frozenset(probes[i]),
-            wrong_options=tuple(frozenset(codes) for _, codes in sorted(wrong[i].items())),
-            is_prerequisite=rows[i][1],
-            idea_codes=tuple(tuple(codes) for codes in rows[i][5] or ()),
-        )
-        for i in order
-        if i not in disabled
-    ]
 
 
 def _agenda_codes(items: Sequence[policy.Item]) -> list[str]:
@@ -204,97 +65,6 @@ def _agenda_codes(items: Sequence[policy.Item]) -> list[str]:
             for code in sorted(item.probes):
                 seen.setdefault(code, prerequisite)
     return list(seen)
-
-
-# Mastery
-
-
-def _masteries(course: Course, learner: User, codes: Iterable[str]) -> dict[str, Mastery]:
-    """Return the learner's mastery rows for `codes`, made from their quiz answers if new."""
-    codes = list(dict.fromkeys(codes))
-    rows = {
-        m.misconception.code: m
-        for m in Mastery.objects.select_related("misconception").filter(
-            course=course, learner=learner, misconception__code__in=codes
-        )
-    }
-    missing = [code for code in codes if code not in rows]
-    if not missing:
-        return rows
-    params = parameters_for(course=course, codes=missing)
-    catalogue = Misconception.objects.in_bulk(missing, field_name="code")
-    seeded = {
-        code: Mastery(
-            course=course,
-            learner=learner,
-            misconception=catalogue[code],
-            p_known=params[code].prior,
-        )
-        for code in missing
-        if code in catalogue
-    }
-    # The learner's own quiz answers in this course are evidence too, in the order given.
-    history = sorted(quiz_observations(course=course, learner_id=learner.id), key=lambda o: o.at)
-    for observation in history:
-        row = seeded.get(observation.code)
-        if row is not None:
-            _observe(row, observation.correct, params[observation.code])
-    now = timezone.now()
-    for row in seeded.values():
-        if row.p_known >= mastery_threshold():
-            row.mastered_at = now
-    Mastery.objects.bulk_create(seeded.values(), ignore_conflicts=True)
-    return {
-        m.misconception.code: m
-        for m in Mastery.objects.select_related("misconception").filter(
-            course=course, learner=learner, misconception__code__in=codes
-        )
-    }
-
-
-def _observe(row: Mastery, correct: bool, params: BktParams) -> None:
-    row.p_known = min(1.0, max(0.0, bkt_update(row.p_known, correct, params)))
-    row.observations += 1
-    row.correct += int(correct)
-
-
-def _mastery_apply(
-    session: PracticeSession,
-    observations: list[tuple[str, bool]],
-    *,
-    confident: bool,
-    now: datetime,
-) -> dict[str, float]:
-    """Update the learner's mastery with one answer's observations; return P(known) after."""
-    if not observations:
-        return {}
-    codes = [code for code, _ in observations]
-    rows = _masteries(session.course, session.learner, codes)
-    params = parameters_for(course=session.course, codes=codes)
-    after: dict[str, float] = {}
-    for code, correct in observations:
-        row = rows.get(code)
-        if row is None:
-            continue
-        _observe(row, correct, params[code])
-        if not correct:
-            row.held = True
-            row.held_confidently = row.held_confidently or confident
-        reached = row.p_known >= mastery_threshold()
-        row.mastered_at = (row.mastered_at or now) if reached else None
-        row.save(
-            update_fields=[
-                "p_known",
-                "observations",
-                "correct",
-                "held",
-                "held_confidently",
-                "mastered_at",
-                "updated_at",
-            ]
-        )
-        after[code] = round(row.p_known, 4)
-    return after
 
 
 # Choosing and making the next step
@@ -328,16 +98,6 @@ def _asked(step: PracticeStep) -> policy.Asked:
     )
 
 
-def confused_pairs(*, course: Course) -> list[tuple[str, str]]:
-    """Return the course's confused pairs: the built-in ones and the instructors'."""
-    pairs = {tuple(sorted(pair)) for pair in BUILT_IN_PAIRS}
-    for first, second in ConfusedPair.objects.filter(course=course).values_list(
-        "first__code", "second__code"
-    ):
-        pairs.add(tuple(sorted((first, second))))
-    return sorted((a, b) for a, b in pairs)
-
-
 def _state(session: PracticeSession, items: Sequence[policy.Item]) -> policy.State:
     steps = list(
         session.steps.filter(state=StepState.DONE)
@@ -346,7 +106,7 @@ def _state(session: PracticeSession, items: Sequence[policy.Item]) -> policy.Sta
         .order_by("number")
     )
     codes = set(session.agenda) | {code for item in items for code in item.probes}
-    rows = _masteries(session.course, session.learner, codes)
+    rows = masteries(session.course, session.learner, codes)
     return policy.State(
         agenda=tuple(session.agenda),
         mastery={code: row.p_known for code, row in rows.items()},
@@ -426,7 +186,7 @@ def session_open(*, course: Course, learner: User, now: datetime | None = None) 
         return active
     items = practice_items(course=course)
     codes = _agenda_codes(items)
-    rows = _masteries(course, learner, codes)
+    rows = masteries(course, learner, codes)
     threshold = mastery_threshold()
     agenda = [code for code in codes if code in rows and rows[code].p_known < threshold]
     try:
@@ -493,7 +253,7 @@ def _finish_step(
     now: datetime,
 ) -> None:
     confident = (step.confidence or 0) > policy.CONFIDENT_ABOVE
-    step.mastery_after = _mastery_apply(session, observations, confident=confident, now=now)
+    step.mastery_after = mastery_apply(session, observations, confident=confident, now=now)
     step.is_correct = correct
     step.state = StepState.DONE
     step.save(update_fields=["mastery_after", "is_correct", "state"])
@@ -671,48 +431,6 @@ def step_code_verdict_lost(*, submission_id: int) -> None:
     )
 
 
-@dataclass(frozen=True)
-class ExplainCredit:
-    """What an explain-back is credited with: the learner's ticks, checked by the reading."""
-
-    credited: frozenset[int]
-    # Per key idea the reading found contradicted, the misconception codes the text asserts.
-    contradicted: dict[int, tuple[str, ...]]
-
-    def idea_codes(self, question: Question, index: int) -> list[str]:
-        """Return the codes an uncredited idea is a wrong answer on: the ones the text
-        asserts when the reading found it contradicted, else those the item lists for a
-        learner who leaves the idea out (key_idea_probes)."""
-        if index in self.contradicted:
-            return list(self.contradicted[index])
-        if index < len(question.key_idea_probes):
-            return list(question.key_idea_probes[index])
-        return []
-
-
-def explain_credit(question: Question, ticked: Iterable[int], reading: Any) -> ExplainCredit:
-    """Return the key ideas an explain-back is credited with.
-
-    Without a reading (the item has no criteria, or the step predates them) the ticks are
-    taken as they are. With one, a tick is a claim to be checked: an idea counts only when
-    the learner ticked it and the reading found it, and an idea the reading found
-    contradicted counts as a wrong answer on the codes the text asserts.
-    """
-    ticks = frozenset(ticked)
-    parsed = Reading.from_json(reading)
-    if parsed is None or len(parsed.ideas) != len(question.key_ideas):
-        return ExplainCredit(credited=ticks, contradicted={})
-    found = {i for i, idea in enumerate(parsed.ideas) if idea.verdict == Verdict.FOUND}
-    return ExplainCredit(
-        credited=ticks & found,
-        contradicted={
-            i: idea.codes
-            for i, idea in enumerate(parsed.ideas)
-            if idea.verdict == Verdict.CONTRADICTS
-        },
-    )
-
-
 def _ideas_validate(ideas: Sequence[int], count: int) -> list[int]:
     bad = [i for i in ideas if not 0 <= i < count]
     if bad:
@@ -834,7 +552,7 @@ def explanation_review(
         gaps = _idea_codes(question, overclaimed)
         if gaps:
             session = step.session
-            _mastery_apply(session, [(code, False) for code in gaps], confident=False, now=now)
+            mastery_apply(session, [(code, False) for code in gaps], confident=False, now=now)
     return step
 
 

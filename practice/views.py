@@ -22,8 +22,14 @@ from core.errors import ApplicationError, ConflictError, NotFoundError
 from core.http import AuthenticatedRequest
 from core.inputs import int_fields, ints_valid, text_field
 from courses.models import Course
-from practice import selectors, services
+from practice import services
 from practice.models import PracticeSession, PracticeStep
+from practice.selectors import feedback
+from practice.selectors.calibration import session_calibration
+from practice.selectors.courses import practice_course, practice_courses
+from practice.selectors.progress import session_progress
+from practice.selectors.steps import session_latest, step_for_learner, step_pending, step_shown
+from practice.selectors.summary import session_summary
 
 StepState = PracticeStep.State
 EXPLAIN_LABEL = "Your explanation, in your own words (next, you check it against the key ideas)"
@@ -64,7 +70,7 @@ def _form_errors(error: ApplicationError) -> dict[str, str]:
 @login_required
 def course_list(request: AuthenticatedRequest) -> HttpResponse:
     """List the learner's courses with a button to practise and their mastery so far."""
-    cards = selectors.practice_courses(learner=request.user)
+    cards = practice_courses(learner=request.user)
     return render(request, "practice/course_list.html", {"cards": cards})
 
 
@@ -73,7 +79,7 @@ def course_list(request: AuthenticatedRequest) -> HttpResponse:
 def course_start(request: AuthenticatedRequest, course_id: int) -> HttpResponse:
     """Open the learner's session in the course (resuming one in progress)."""
     try:
-        course = selectors.practice_course(course_id=course_id, user=request.user)
+        course = practice_course(course_id=course_id, user=request.user)
         services.session_open(course=course, learner=request.user)
     except ApplicationError as error:
         return _refusal(request, error)
@@ -104,8 +110,8 @@ def _step_page(
         {
             "course": session.course,
             "session": session,
-            "q": selectors.step_shown(step=step, selected=selected, confidence=confidence),
-            "progress": selectors.session_progress(session=session),
+            "q": step_shown(step=step, selected=selected, confidence=confidence),
+            "progress": session_progress(session=session),
             "errors": errors or {},
             "posted": posted,
             "ticked": ints_valid(posted.getlist("idea")) if posted is not None else [],
@@ -140,7 +146,7 @@ def _refused(
 
 
 def _summary_context(session: PracticeSession) -> dict[str, Any]:
-    return {"summary": selectors.session_summary(session=session)}
+    return {"summary": session_summary(session=session)}
 
 
 @login_required
@@ -148,12 +154,12 @@ def _summary_context(session: PracticeSession) -> dict[str, Any]:
 def course_practice(request: AuthenticatedRequest, course_id: int) -> HttpResponse:
     """Show the session's pending step, else the last session's summary, else a start button."""
     try:
-        course: Course = selectors.practice_course(course_id=course_id, user=request.user)
+        course: Course = practice_course(course_id=course_id, user=request.user)
     except NotFoundError as error:
         return _refusal(request, error)
-    session = selectors.session_latest(course=course, learner=request.user)
+    session = session_latest(course=course, learner=request.user)
     if session is not None and session.is_active:
-        step = selectors.step_pending(session=session)
+        step = step_pending(session=session)
         if step is not None and step.state == StepState.GRADING:
             return redirect("practice:step_feedback", step_id=step.id)
         if step is not None:
@@ -169,7 +175,7 @@ def course_practice(request: AuthenticatedRequest, course_id: int) -> HttpRespon
 def step_answer(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
     """Score a choice, numeric or explain-back answer; go to its feedback (or self-check)."""
     try:
-        step = selectors.step_for_learner(step_id=step_id, learner=request.user)
+        step = step_for_learner(step_id=step_id, learner=request.user)
     except NotFoundError as error:
         return _refusal(request, error)
     answer, errors = answer_parse(request)
@@ -189,7 +195,7 @@ def step_answer(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
 def step_code(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
     """Send a code step's code to the grader; its feedback page waits for the verdict."""
     try:
-        step = selectors.step_for_learner(step_id=step_id, learner=request.user)
+        step = step_for_learner(step_id=step_id, learner=request.user)
     except NotFoundError as error:
         return _refusal(request, error)
     answer, errors = answer_parse(request)
@@ -214,10 +220,10 @@ def step_code(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
 def step_status(request: AuthenticatedRequest, step_id: int) -> JsonResponse:
     """Return {state, finished} of the learner's step, for the grading page to poll."""
     try:
-        step = selectors.step_for_learner(step_id=step_id, learner=request.user)
+        step = step_for_learner(step_id=step_id, learner=request.user)
     except NotFoundError as error:
         return JsonResponse(error.as_dict(), status=error.status)
-    return JsonResponse(selectors.step_status(step=step))
+    return JsonResponse(feedback.step_status(step=step))
 
 
 @login_required
@@ -225,7 +231,7 @@ def step_status(request: AuthenticatedRequest, step_id: int) -> JsonResponse:
 def step_self_check(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
     """Record the key ideas the learner finds in their explanation; show the feedback."""
     try:
-        step = selectors.step_for_learner(step_id=step_id, learner=request.user)
+        step = step_for_learner(step_id=step_id, learner=request.user)
     except NotFoundError as error:
         return _refusal(request, error)
     try:
@@ -245,7 +251,7 @@ def step_self_check(request: AuthenticatedRequest, step_id: int) -> HttpResponse
 def step_feedback(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
     """Show a done step's feedback; while its code is graded, a page that waits for it."""
     try:
-        step = selectors.step_for_learner(step_id=step_id, learner=request.user)
+        step = step_for_learner(step_id=step_id, learner=request.user)
     except NotFoundError as error:
         return _refusal(request, error)
     session = step.session
@@ -256,8 +262,8 @@ def step_feedback(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
             {
                 "course": session.course,
                 "session": session,
-                "q": selectors.step_shown(step=step),
-                "progress": selectors.session_progress(session=session),
+                "q": step_shown(step=step),
+                "progress": session_progress(session=session),
             },
         )
     if step.state != StepState.DONE:
@@ -265,9 +271,9 @@ def step_feedback(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
     context: dict[str, Any] = {
         "course": session.course,
         "session": session,
-        "fb": selectors.step_feedback(step=step),
-        "progress": selectors.session_progress(session=session),
-        "calibration": selectors.session_calibration(session=session),
+        "fb": feedback.step_feedback(step=step),
+        "progress": session_progress(session=session),
+        "calibration": session_calibration(session=session),
     }
     if not session.is_active:
         context.update(_summary_context(session))

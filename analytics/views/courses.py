@@ -30,7 +30,7 @@ from core.errors import NotFoundError
 from core.http import AuthenticatedRequest
 from courses.models import Course
 from courses.selectors import course_for_instructor, courses_taught
-from practice.analytics import practice_summary
+from practice.selectors.course_report import practice_summary
 
 LEARNERS_PER_PAGE = 50
 BAND_LABELS = {

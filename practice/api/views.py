@@ -12,14 +12,14 @@ from core.api.errors import error_responses
 from core.api.pagination import StrictPages
 from core.errors import ApplicationError
 from lms.report_access import InstructorOrClientApi, course_for_instructor_or_client
-from practice.analytics import (
+from practice.api.serializers import PracticeExplanationPageOut, PracticeSummaryOut
+from practice.selectors.course_report import (
     EXPLANATION_STATES,
     explanation_row,
     explanation_steps,
     practice_settings_summary,
     practice_summary,
 )
-from practice.api.serializers import PracticeExplanationPageOut, PracticeSummaryOut
 
 TAGS = ["analytics"]
 

@@ -11,8 +11,8 @@ from django.test import Client
 from assessments.catalog import catalog_load
 from assessments.explanation_reading import Reading
 from courses.models import Course, Enrollment
-from practice.analytics import explanation_row
 from practice.models import Mastery, PracticeStep
+from practice.selectors.course_report import explanation_row
 from practice.services import explanation_review, step_self_check
 from tests.factories import UserFactory
 from tests.practice.test_pages import _answer, _html, _to_explain_back

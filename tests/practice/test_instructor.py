@@ -27,7 +27,6 @@ from assessments.services import MAX_TEXT_LENGTH, AnswerInput
 from courses.models import Course, Enrollment
 from courses.roles import BANK_AUTHORS, INSTRUCTORS, role_group
 from practice import instructor_views
-from practice.analytics import practice_summary
 from practice.bkt import DEFAULT_PARAMS, bkt_trace, bkt_update
 from practice.models import (
     ConfusedPair,
@@ -37,11 +36,11 @@ from practice.models import (
     PracticeSettings,
     PracticeStep,
 )
+from practice.selectors.course_report import practice_summary
+from practice.selectors.items import confused_pairs, practice_questions
 from practice.services import (
     confused_pair_add,
-    confused_pairs,
     practice_items_arrange,
-    practice_questions,
     session_open,
     session_stop,
     step_answer,

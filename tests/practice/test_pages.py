@@ -16,8 +16,8 @@ from assessments.numeric import expression_evaluate
 from assessments.services import CONFIDENCE_MESSAGE
 from courses.models import Course, Enrollment
 from grader.exercises import exercise_get
-from practice import selectors
 from practice.models import Mastery, PracticeSession, PracticeStep
+from practice.selectors.calibration import session_calibration
 from practice.services import explanation_review, practice_items_arrange, session_open
 from tests.factories import QuestionFactory, UserFactory
 
@@ -690,7 +690,7 @@ def _calibration_of(rows):
     PracticeStep.objects.create(
         session=session, number=99, kind=Kind.PROBE, question=question, reason="r"
     )
-    return selectors.session_calibration(session=session)
+    return session_calibration(session=session)
 
 
 # Queries

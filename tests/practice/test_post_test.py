@@ -18,14 +18,13 @@ from assessments.numeric import expression_evaluate
 from assessments.services import quiz_structure_copy
 from courses.models import Course, Enrollment
 from practice.models import PracticeSession, PracticeSettings, PracticeStep
-from practice.services import (
+from practice.selectors.items import (
     held_questions,
     post_test_questions,
     practice_items,
-    practice_items_arrange,
     practice_questions,
-    session_open,
 )
+from practice.services import practice_items_arrange, session_open
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

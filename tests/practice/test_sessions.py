@@ -17,7 +17,9 @@ from assessments.models import Attempt, Misconception, Question, Quiz, Response
 from assessments.services import AnswerInput
 from core.errors import ApplicationError, ConflictError, NotFoundError
 from practice import services
+from practice.mastery import mastery_threshold
 from practice.models import Mastery, PracticeSession, PracticeStep
+from practice.selectors.items import BUILT_IN_PAIRS, practice_items, practice_questions
 from tests.factories import UserFactory
 from tests.practice.scripted import ScriptedLearner, wrong_answer
 from tests.practice.scripted import right_answer as right_answer_of
@@ -40,7 +42,7 @@ def _mastery(learner, code: str) -> Mastery:
 
 
 def _disable_code_items(course) -> None:
-    questions = services.practice_questions(course=course)
+    questions = practice_questions(course=course)
     services.practice_items_arrange(
         course=course, order=[(q.id, q.qtype != "code") for q in questions]
     )
@@ -65,7 +67,7 @@ def test_a_learner_who_answers_everything_right_gets_a_short_session(course, enr
     assert learner.session.state == PracticeSession.State.FINISHED
     # one right answer settles a prerequisite: .8*.9/(.72+.2*.2) = .947368; +.052632*.3 = .963158
     assert answered[0].mastery_after == {"PRE-NEURON": pytest.approx(0.9632, abs=1e-4)}
-    threshold = services.mastery_threshold()
+    threshold = mastery_threshold()
     for code in learner.session.agenda:
         assert _mastery(enrolled, code).p_known >= threshold, code
     assert not Mastery.objects.filter(learner=enrolled, held=True).exists()
@@ -113,7 +115,7 @@ def test_a_prerequisite_missed_three_times_is_left_as_a_gap(course, enrolled):
         learner.wrong("PRE-NEURON", confidence=2)
     following = learner.current()
     assert following.target.code == "PRE-OVERFIT"
-    assert _mastery(enrolled, "PRE-NEURON").p_known < services.mastery_threshold()
+    assert _mastery(enrolled, "PRE-NEURON").p_known < mastery_threshold()
 
 
 def test_a_learner_sure_that_dropout_runs_at_test_time_is_shown_otherwise(course, enrolled):
@@ -193,7 +195,7 @@ def test_a_learner_sure_that_dropout_runs_at_test_time_is_shown_otherwise(course
     following = learner.current()
     assert following.kind == Kind.PROBE and following.target.code == "DO-NOSCALE"
     for _ in range(15):
-        if _mastery(enrolled, "DO-TEST").p_known >= services.mastery_threshold():
+        if _mastery(enrolled, "DO-TEST").p_known >= mastery_threshold():
             break
         learner.right()
     else:
@@ -306,11 +308,11 @@ def _wrong_options(question) -> list[set[str]]:
 
 def test_every_built_in_pair_has_items_that_tell_it_apart(course):
     # given the shipped banks, every item in use
-    items = services.practice_items(course=course)
+    items = practice_items(course=course)
     slugs = dict(Question.objects.values_list("id", "slug"))
     # then: for each built-in pair, items that probe both and whose wrong options point at
     # each without the other
-    for first, second in services.BUILT_IN_PAIRS:
+    for first, second in BUILT_IN_PAIRS:
         separating = sorted(
             slugs[item.question_id]
             for item in items

@@ -16,8 +16,9 @@ from django.db.models import Avg, Count, F, Q, QuerySet
 from assessments.models import Misconception
 from assessments.selectors import reading_ideas
 from courses.models import Course
+from practice.mastery import mastery_threshold
 from practice.models import Mastery, PracticeSession, PracticeStep
-from practice.services import mastery_threshold, post_test_questions, practice_settings_of
+from practice.selectors.items import post_test_questions, practice_settings_of
 
 SessionState = PracticeSession.State
 EXPLANATION_STATES = ("awaiting", "reviewed")

@@ -1,0 +1,196 @@
+"""The items of a course's practice, in order, and the pairs of ideas its learners mix up."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from django.db.models import QuerySet
+
+from assessments.models import (
+    Choice,
+    NumericDistractor,
+    Question,
+    Quiz,
+    QuizSection,
+)
+from assessments.selectors import pools_read
+from courses.models import Course
+from practice import policy
+from practice.models import (
+    ConfusedPair,
+    PracticeItem,
+    PracticeSettings,
+)
+
+# Pairs learners are known to mix up (misconceptions.md); instructors add their own.
+# "No scaling" and "scaling at the wrong time" are both wrong expectations of the scale.
+BUILT_IN_PAIRS = (
+    ("DO-ENSEMBLE", "DO-PERMANENT"),
+    ("DO-NOSCALE", "DO-TEST"),
+    ("DO-NOSCALE", "DO-SCHEME"),
+)
+
+
+def _post_test_pools(sections: QuerySet[QuizSection]) -> dict[int, set[int]]:
+    """Return, per course, the questions the given post-test sections can draw."""
+    rows = list(sections.select_related("bank", "quiz").order_by("id"))
+    reserved: dict[int, set[int]] = defaultdict(set)
+    if not rows:
+        return reserved
+    # The pools as attempts draw them: the section's bank, only its form when it names one.
+    pools = pools_read(sections=rows, probes=False)
+    for section, pool in zip(rows, pools.sections, strict=True):
+        course_id = section.quiz.course_id
+        assert course_id is not None  # filtered on by the callers
+        reserved[course_id].update(pool.pool)
+    return reserved
+
+
+def post_test_questions(*, course_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Return, per course, the questions its post-tests can draw (one query without one)."""
+    ids = list(course_ids)
+    pools = _post_test_pools(
+        QuizSection.objects.filter(quiz__course_id__in=ids, quiz__role=Quiz.Role.POST)
+    )
+    return {course_id: pools.get(course_id, set()) for course_id in ids}
+
+
+def held_questions(*, course_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Return, per course, the questions practice holds back: those its post-tests can draw,
+    unless its instructors chose to use them in practice (one query without a post-test)."""
+    ids = list(course_ids)
+    pools = _post_test_pools(
+        QuizSection.objects.filter(quiz__course_id__in=ids, quiz__role=Quiz.Role.POST).exclude(
+            quiz__course__practice_settings__use_post_test_items=True
+        )
+    )
+    return {course_id: pools.get(course_id, set()) for course_id in ids}
+
+
+def practice_settings_of(*, course: Course) -> PracticeSettings:
+    """Return the course's practice settings (the defaults, unsaved, if never changed)."""
+    return PracticeSettings.objects.filter(course=course).first() or PracticeSettings(course=course)
+
+
+class BankPlace(NamedTuple):
+    """Where a question stands in the banks: practice's default order."""
+
+    question_id: int
+    is_prerequisite: bool
+    bank_slug: str
+    position: int
+
+    def default_rank(self) -> tuple[bool, str, int, int]:
+        """Prerequisites first, then by bank and position in it."""
+        return (not self.is_prerequisite, self.bank_slug, self.position, self.question_id)
+
+
+class ItemRow(NamedTuple):
+    """A question as practice_items reads it, in plain values."""
+
+    question_id: int
+    is_prerequisite: bool
+    bank_slug: str
+    position: int
+    qtype: str
+    key_idea_probes: list[list[str]] | None
+
+    def place(self) -> BankPlace:
+        """Return where the question stands in the banks."""
+        return BankPlace(self.question_id, self.is_prerequisite, self.bank_slug, self.position)
+
+
+def _course_order(course: Course, questions: Sequence[BankPlace]) -> tuple[list[int], set[int]]:
+    """Order the questions as the course's practice: the instructor's positions first, the
+    rest in bank order with prerequisites first; return the ids in order and the disabled
+    ones."""
+    default = sorted(questions, key=BankPlace.default_rank)
+    default_index = {q.question_id: index for index, q in enumerate(default)}
+    rows = list(
+        PracticeItem.objects.filter(course=course).values_list(
+            "question_id", "position", "is_enabled"
+        )
+    )
+    placed = {question_id: position for question_id, position, _ in rows}
+    disabled = {question_id for question_id, _, enabled in rows if not enabled}
+
+    def rank(question_id: int) -> tuple[int, int]:
+        if question_id in placed:
+            return (placed[question_id], 0)
+        return (len(default) + default_index[question_id], 1)
+
+    return sorted(default_index, key=rank), disabled
+
+
+def practice_questions(*, course: Course, include_disabled: bool = False) -> list[Question]:
+    """Return the questions of the course's practice in the instructor's order."""
+    questions = Question.objects.select_related("bank").in_bulk()
+    order, disabled = _course_order(
+        course,
+        [
+            BankPlace(q.id, q.bank.is_prerequisite, q.bank.slug, q.position)
+            for q in questions.values()
+        ],
+    )
+    return [questions[i] for i in order if include_disabled or i not in disabled]
+
+
+def practice_items(*, course: Course) -> list[policy.Item]:
+    """Return the course's enabled practice items, in order, as the policy sees them.
+
+    Read as plain values (a few queries, no model per choice): this runs on every answer.
+    """
+    rows = {
+        row.question_id: row
+        for row in map(
+            ItemRow._make,
+            Question.objects.values_list(
+                "id", "bank__is_prerequisite", "bank__slug", "position", "qtype", "key_idea_probes"
+            ),
+        )
+    }
+    order, disabled = _course_order(course, [row.place() for row in rows.values()])
+    # The post-test's items stay out of practice, so that it measures without being taught to.
+    disabled |= held_questions(course_ids=[course.id])[course.id]
+    probes: dict[int, set[str]] = {i: set() for i in rows}
+    for question_id, code in Question.probes.through.objects.values_list(
+        "question_id", "misconception__code"
+    ):
+        probes[question_id].add(code)
+    wrong: dict[int, dict[tuple[str, int], set[str]]] = {i: {} for i in rows}
+    for question_id, choice_id, code in Choice.misconceptions.through.objects.filter(
+        choice__is_correct=False
+    ).values_list("choice__question_id", "choice_id", "misconception__code"):
+        wrong[question_id].setdefault(("choice", choice_id), set()).add(code)
+    for (
+        question_id,
+        distractor_id,
+        code,
+    ) in NumericDistractor.misconceptions.through.objects.values_list(
+        "numericdistractor__question_id", "numericdistractor_id", "misconception__code"
+    ):
+        wrong[question_id].setdefault(("distractor", distractor_id), set()).add(code)
+    return [
+        policy.Item(
+            question_id=i,
+            qtype=rows[i].qtype,
+            probes=frozenset(probes[i]),
+            wrong_options=tuple(frozenset(codes) for _, codes in sorted(wrong[i].items())),
+            is_prerequisite=rows[i].is_prerequisite,
+            idea_codes=tuple(tuple(codes) for codes in rows[i].key_idea_probes or ()),
+        )
+        for i in order
+        if i not in disabled
+    ]
+
+
+def confused_pairs(*, course: Course) -> list[tuple[str, str]]:
+    """Return the course's confused pairs: the built-in ones and the instructors'."""
+    pairs = {tuple(sorted(pair)) for pair in BUILT_IN_PAIRS}
+    for first, second in ConfusedPair.objects.filter(course=course).values_list(
+        "first__code", "second__code"
+    ):
+        pairs.add(tuple(sorted((first, second))))
+    return sorted((a, b) for a, b in pairs)
