@@ -42,6 +42,7 @@ from assessments.scoring import (
 )
 from assessments.selectors import draw_rules, pools_read, quiz_blueprint, quiz_sections
 from core.errors import ApplicationError, ConflictError, NotFoundError
+from courses.selectors import takes_part_as_preview
 from grader.models import Submission
 from grader.services import submission_create
 
@@ -106,16 +107,14 @@ def _deadline(quiz: Quiz, started_at: datetime) -> datetime | None:
 
 
 def _is_preview(quiz: Quiz, user: User) -> bool:
-    """Whether `user` takes `quiz` as its course's instructor (a preview, never counted);
-    refuse, as if the quiz did not exist, anyone not enrolled in the quiz's course."""
-    course = quiz.course
-    if course is None:
+    """Whether `user` takes `quiz` as a preview (never counted); refuse, as if the quiz did
+    not exist, anyone outside the quiz's course."""
+    if quiz.course is None:
         return False
-    if course.instructors.filter(id=user.id).exists():
-        return True
-    if not course.enrollments.filter(learner=user).exists():
+    preview = takes_part_as_preview(course=quiz.course, user=user)
+    if preview is None:
         raise NotFoundError("No such quiz.")
-    return False
+    return preview
 
 
 @transaction.atomic

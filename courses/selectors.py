@@ -31,3 +31,14 @@ def course_for_instructor(*, user: Any, course_id: int) -> Course:
     if course is None:
         raise NotFoundError("No such course.")
     return course
+
+
+def takes_part_as_preview(*, course: Course, user: Any) -> bool | None:
+    """Return whether `user` takes part in `course`'s quizzes and practice as a preview,
+    which never counts (its instructors and superusers: True; its enrolled learners: False),
+    or None for anyone else, to whom the course's quizzes and practice look absent."""
+    if user.is_superuser or course.instructors.filter(id=user.id).exists():
+        return True
+    if course.enrollments.filter(learner=user).exists():
+        return False
+    return None

@@ -31,6 +31,7 @@ from assessments.services import (
 )
 from core.errors import ApplicationError, ConflictError, NotFoundError
 from courses.models import Course
+from courses.selectors import takes_part_as_preview
 from grader.services import submission_create
 from practice import policy
 from practice.evidence import observations_of
@@ -49,6 +50,7 @@ from practice.selectors.items import (
     held_questions,
     practice_items,
 )
+from practice.selectors.steps import step_refusal
 
 Kind = PracticeStep.Kind
 StepState = PracticeStep.State
@@ -166,11 +168,10 @@ def _advance(session: PracticeSession, now: datetime) -> PracticeStep | None:
 
 def _access(course: Course, learner: User) -> bool:
     """Return whether `learner` practises as a preview; refuse anyone outside the course."""
-    if course.instructors.filter(id=learner.id).exists() or learner.is_superuser:
-        return True
-    if not course.enrollments.filter(learner=learner).exists():
+    preview = takes_part_as_preview(course=course, user=learner)
+    if preview is None:
         raise NotFoundError("No such course.", fields={"course": "No such course."})
-    return False
+    return preview
 
 
 @transaction.atomic
@@ -226,15 +227,9 @@ def _locked_step(step_id: int, learner: User) -> tuple[PracticeStep, PracticeSes
 
 
 def _refuse_unless_open(step: PracticeStep, session: PracticeSession, *states: str) -> None:
-    if not session.is_active:
-        raise ConflictError(
-            "This practice session has ended; open practice again to continue.",
-            code="session_ended",
-        )
-    if step.state not in states:
-        raise ConflictError(
-            "This step has already been answered; go on to the next one.", code="already_answered"
-        )
+    refusal = step_refusal(step=step, session=session, states=states)
+    if refusal is not None:
+        raise refusal
 
 
 def _confidence_required(confidence: int | None) -> int:

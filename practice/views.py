@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from assessments.answer_form import CONFIDENCE_LABELS, answer_parse
-from core.errors import ApplicationError, ConflictError, NotFoundError
+from core.errors import ApplicationError, NotFoundError
 from core.http import AuthenticatedRequest
 from core.inputs import int_fields, ints_valid, text_field
 from courses.models import Course
@@ -28,7 +28,13 @@ from practice.selectors import feedback
 from practice.selectors.calibration import session_calibration
 from practice.selectors.courses import practice_course, practice_courses
 from practice.selectors.progress import session_progress
-from practice.selectors.steps import session_latest, step_for_learner, step_pending, step_shown
+from practice.selectors.steps import (
+    session_latest,
+    step_for_learner,
+    step_pending,
+    step_refusal,
+    step_shown,
+)
 from practice.selectors.summary import session_summary
 
 StepState = PracticeStep.State
@@ -47,20 +53,6 @@ def _refusal(
         {"error": error, "course_id": course_id},
         status=error.status,
     )
-
-
-def _not_open(step: PracticeStep, *states: str) -> ConflictError | None:
-    """Return the refusal for a step that takes no more answers, like the services give."""
-    if not step.session.is_active:
-        return ConflictError(
-            "This practice session has ended; open practice again to continue.",
-            code="session_ended",
-        )
-    if step.state not in states:
-        return ConflictError(
-            "This step has already been answered; go on to the next one.", code="already_answered"
-        )
-    return None
 
 
 def _form_errors(error: ApplicationError) -> dict[str, str]:
@@ -127,7 +119,7 @@ def _bad_form(
     request: AuthenticatedRequest, step: PracticeStep, errors: dict[str, str], open_state: str
 ) -> HttpResponse:
     """Answer a malformed post: a step no longer open says so, else the form again (400)."""
-    conflict = _not_open(step, open_state)
+    conflict = step_refusal(step=step, session=step.session, states=[open_state])
     if conflict is not None:
         return _refusal(request, conflict, course_id=step.session.course_id)
     return _step_page(request, step, errors=errors, status=400)

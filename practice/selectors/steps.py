@@ -13,7 +13,7 @@ from assessments.models import (
 )
 from assessments.numeric import stem_render
 from assessments.selectors import ShownChoice
-from core.errors import NotFoundError
+from core.errors import ConflictError, NotFoundError
 from courses.models import Course
 from grader.exercises import EXERCISES
 from practice.models import (
@@ -69,6 +69,23 @@ def session_for_learner(*, session_id: int, learner: User) -> PracticeSession:
     if session is None:
         raise NotFoundError("No such practice session.", fields={"session": "No such session."})
     return session
+
+
+def step_refusal(
+    *, step: PracticeStep, session: PracticeSession, states: Iterable[str]
+) -> ConflictError | None:
+    """Return why the step takes no more answers (its session ended, or it is in none of
+    `states`), or None when it is open."""
+    if not session.is_active:
+        return ConflictError(
+            "This practice session has ended; open practice again to continue.",
+            code="session_ended",
+        )
+    if step.state not in states:
+        return ConflictError(
+            "This step has already been answered; go on to the next one.", code="already_answered"
+        )
+    return None
 
 
 @dataclass(frozen=True)
