@@ -8,10 +8,14 @@ from celery import shared_task
 from celery.signals import worker_process_shutdown
 from django.db import OperationalError
 
+from core.backoff import backoff_seconds
 from grader import services, verdicts
 from grader.sandbox.parent import SandboxBroken, SandboxUnavailable, process_sandbox_stop
 
 log = logging.getLogger(__name__)
+# A broken sandbox waits about 1, 2, then 4 s (core.backoff) before the next try.
+RETRY_BASE_SECONDS = 1.0
+RETRY_MAX_SECONDS = 8.0
 
 
 # Learner failures (wrong answers, crashes, timeouts) are results, not retries: only a
@@ -37,7 +41,10 @@ def grade_submission(self, submission_id: int) -> str:  # type: ignore[no-untype
         return "refused"
     except (SandboxBroken, OperationalError) as error:
         services.submission_release(submission_id=submission_id, worker=worker)
-        raise self.retry(exc=error, countdown=2**self.request.retries) from error
+        wait = backoff_seconds(
+            self.request.retries + 1, base=RETRY_BASE_SECONDS, cap=RETRY_MAX_SECONDS
+        )
+        raise self.retry(exc=error, countdown=wait) from error
 
 
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=60, time_limit=90)

@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assessments.models import Attempt
-from core.backoff import backoff_seconds as retry_backoff
+from core.backoff import backoff_seconds
 from core.errors import ApplicationError, ConflictError, NotFoundError
 from core.inputs import MAX_ID, int_field
 from lms import outbound
@@ -265,15 +265,6 @@ def _post(delivery: WebhookDelivery) -> TryOutcome:
     return TryOutcome(code, message, retry=False)
 
 
-def backoff_seconds(tries: int) -> float:
-    """Seconds to wait after the `tries`-th failed try (see core.backoff)."""
-    return retry_backoff(
-        tries,
-        base=settings.WEBHOOK_BACKOFF_BASE_MS / 1000,
-        cap=settings.WEBHOOK_BACKOFF_MAX_SECONDS,
-    )
-
-
 def _refusal(delivery: WebhookDelivery) -> str | None:
     """Why the delivery may no longer be sent at all, if it may not."""
     endpoint = delivery.endpoint
@@ -324,7 +315,12 @@ def webhook_delivery_try(*, delivery_id: int) -> float | None:
     if outcome.delivered:
         changes.update(state=WebhookDelivery.State.DELIVERED, delivered_at=finished)
     elif outcome.retry and number < settings.WEBHOOK_MAX_TRIES:
-        delay = max(backoff_seconds(number), outcome.not_before)
+        waited = backoff_seconds(
+            number,
+            base=settings.WEBHOOK_BACKOFF_BASE_MS / 1000,
+            cap=settings.WEBHOOK_BACKOFF_MAX_SECONDS,
+        )
+        delay = max(waited, outcome.not_before)
         changes["next_try_at"] = finished + timedelta(seconds=delay)
     else:
         changes["state"] = WebhookDelivery.State.FAILED

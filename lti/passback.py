@@ -167,7 +167,12 @@ def passback_deliver(passback_id: int) -> str:
         if give_up:
             passback.state = Passback.State.FAILED
         else:
-            passback.next_try_at = timezone.now() + timedelta(seconds=backoff(passback.tries))
+            wait = backoff_seconds(
+                passback.tries,
+                base=settings.LTI_RETRY_BASE_SECONDS,
+                cap=settings.LTI_RETRY_MAX_SECONDS,
+            )
+            passback.next_try_at = timezone.now() + timedelta(seconds=wait)
         Passback.objects.filter(id=passback.id, state=Passback.State.PENDING).update(
             tries=passback.tries,
             last_status=passback.last_status,
@@ -185,13 +190,6 @@ def passback_deliver(passback_id: int) -> str:
         last_error="",
     )
     return "sent"
-
-
-def backoff(tries: int) -> float:
-    """Seconds before try `tries + 1` (see core.backoff)."""
-    return backoff_seconds(
-        tries, base=settings.LTI_RETRY_BASE_SECONDS, cap=settings.LTI_RETRY_MAX_SECONDS
-    )
 
 
 def passbacks_due(limit: int = 200) -> list[int]:
