@@ -67,19 +67,25 @@ def api_client(request: Request) -> ApiClient | None:
     return request.auth if isinstance(request.auth, ApiClient) else None
 
 
+def client_with_scope(client: ApiClient, scope: str) -> ApiClient:
+    """Return the client if it holds `scope`; otherwise PermissionDenied (403) naming it."""
+    if scope not in client.scopes:
+        raise PermissionDenied(f"This API client lacks the scope {scope}.")
+    return client
+
+
 def scope_required(scope: str) -> type[BasePermission]:
     """A permission: an API client holding `scope`."""
 
     class HasScope(BasePermission):
-        message = f"This API client lacks the scope {scope}."
-
         def has_permission(self, request: Request, view: Any) -> bool:
             client = api_client(request)
             if client is None and not request.user.is_authenticated:
                 raise NotAuthenticated("Send an API client's token: Authorization: Bearer <token>.")
             if client is None:
                 raise PermissionDenied("This endpoint is for API clients (Bearer tokens).")
-            return scope in client.scopes
+            client_with_scope(client, scope)
+            return True
 
     HasScope.__name__ = f"HasScope_{scope.replace(':', '_')}"
     return HasScope

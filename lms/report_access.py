@@ -9,7 +9,6 @@ names lms.auth.ApiClientRateThrottle), so a view defined there would find APIVie
 from __future__ import annotations
 
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -18,8 +17,7 @@ from assessments.selectors import quiz_for_instructor
 from core.errors import NotFoundError
 from courses.models import Course
 from courses.selectors import course_for_instructor
-from lms.auth import ApiClientAuthentication, api_client, client_course
-from lms.models import ApiClient
+from lms.auth import ApiClientAuthentication, api_client, client_course, client_with_scope
 
 ANALYTICS_READ = "analytics:read"
 
@@ -34,19 +32,13 @@ class InstructorOrClientApi(APIView):
     ]
 
 
-def _reader(client: ApiClient) -> ApiClient:
-    if ANALYTICS_READ not in client.scopes:
-        raise PermissionDenied(f"This API client lacks the scope {ANALYTICS_READ}.")
-    return client
-
-
 def course_for_instructor_or_client(request: Request, course_id: int) -> Course:
     """Return the course if the caller teaches it (or is a superuser), or is an API client
     holding analytics:read bound to it; otherwise it looks absent (404)."""
     client = api_client(request)
     if client is None:
         return course_for_instructor(user=request.user, course_id=course_id)
-    return client_course(_reader(client), course_id)
+    return client_course(client_with_scope(client, ANALYTICS_READ), course_id)
 
 
 def quiz_for_instructor_or_client(
@@ -57,7 +49,8 @@ def quiz_for_instructor_or_client(
     client = api_client(request)
     if client is None:
         return quiz_for_instructor(user=request.user, quiz_id=quiz_id, learners=learners)
-    quiz = Quiz.objects.filter(id=quiz_id, course__in=_reader(client).courses.all()).first()
+    courses = client_with_scope(client, ANALYTICS_READ).courses.all()
+    quiz = Quiz.objects.filter(id=quiz_id, course__in=courses).first()
     if quiz is None:
         raise NotFoundError("No such quiz.")
     return quiz
