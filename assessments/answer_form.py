@@ -7,11 +7,11 @@ import math
 from django.http import HttpRequest
 
 from assessments import services
-from assessments.models import Response
+from assessments.models import CONFIDENCE_SCALE
 from core.errors import ApplicationError
 from core.inputs import int_field, text_field
 
-CONFIDENCE_LABELS = [label for _, label in Response.CONFIDENCE_SCALE]
+CONFIDENCE_LABELS = [label for _, label in CONFIDENCE_SCALE]
 
 
 def answer_parse(request: HttpRequest) -> tuple[services.AnswerInput, dict[str, str]]:

@@ -366,17 +366,53 @@ class Attempt(models.Model):
         return self.state == self.State.SUBMITTED
 
 
-class Response(models.Model):
-    """One slot of an attempt: the question drawn there and the learner's answer to it."""
+CONFIDENCE_SCALE = (
+    (0, "0 - totally guessed"),
+    (1, "1 - almost a guess"),
+    (2, "2 - not sure"),
+    (3, "3 - sure"),
+    (4, "4 - almost certain"),
+    (5, "5 - certain"),
+)
 
-    CONFIDENCE_SCALE = (
-        (0, "0 - totally guessed"),
-        (1, "1 - almost a guess"),
-        (2, "2 - not sure"),
-        (3, "3 - sure"),
-        (4, "4 - almost certain"),
-        (5, "5 - certain"),
+
+def confidence_check(name: str) -> models.CheckConstraint:
+    """Return the check that a confidence, when given, is on the 0-5 scale."""
+    return models.CheckConstraint(
+        condition=Q(confidence__isnull=True) | Q(confidence__lte=5), name=name
     )
+
+
+class Answer(models.Model):
+    """A learner's answer to one question, wherever it was asked (a quiz's slot, a practice
+    step): what they answered, how sure they were, how long it took and whether it was
+    right. Each concrete model names its own confidence check (`confidence_check`), as the
+    constraints' names are already in the databases."""
+
+    numeric_value = models.FloatField(null=True, blank=True)
+    text = models.TextField(blank=True)
+    confidence = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(5)]
+    )
+    seconds_spent = models.PositiveIntegerField(default=0)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    is_correct = models.BooleanField(null=True)
+    # Explain-back: the key ideas the learner says their answer contains, and the service's
+    # reading of the text against the key ideas (None: nothing read).
+    self_assessed_ideas = models.JSONField(null=True, blank=True)
+    reading = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_answered(self) -> bool:
+        """Return whether the learner has saved an answer."""
+        return self.answered_at is not None
+
+
+class Response(Answer):
+    """One slot of an attempt: the question drawn there and the learner's answer to it."""
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="responses")
     # Where the question is shown (1-based, after any shuffling): the learner's "question n".
@@ -389,24 +425,15 @@ class Response(models.Model):
     parameters = models.JSONField(
         default=dict, help_text="This attempt's numeric parameter values."
     )
-    # The answer (empty until answered).
+    # The answer (empty until answered); the quiz's form shows the scale's labels.
     selected_choices = models.ManyToManyField(Choice, blank=True, related_name="responses")
-    numeric_value = models.FloatField(null=True, blank=True)
-    text = models.TextField(blank=True)
     confidence = models.PositiveSmallIntegerField(
         null=True, blank=True, choices=CONFIDENCE_SCALE, validators=[MaxValueValidator(5)]
     )
-    seconds_spent = models.PositiveIntegerField(default=0)
-    answered_at = models.DateTimeField(null=True, blank=True)
-    # Set when scored.
+    # Set when scored (with is_correct).
     mark = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
     max_mark = models.DecimalField(max_digits=6, decimal_places=2, default=0)
-    is_correct = models.BooleanField(null=True)
     misconceptions = models.ManyToManyField(Misconception, blank=True, related_name="responses")
-    # Explain-back: the key ideas the learner says their answer contains, and the service's
-    # reading of the text against the key ideas (set on submission; None: nothing read).
-    self_assessed_ideas = models.JSONField(null=True, blank=True)
-    reading = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["attempt_id", "slot"]
@@ -415,19 +442,11 @@ class Response(models.Model):
             models.UniqueConstraint(
                 fields=["attempt", "question"], name="response_question_unique"
             ),
-            models.CheckConstraint(
-                condition=Q(confidence__isnull=True) | Q(confidence__lte=5),
-                name="response_confidence_0_to_5",
-            ),
+            confidence_check("response_confidence_0_to_5"),
         ]
 
     def __str__(self) -> str:
         return f"{self.attempt_id} slot {self.slot}"
-
-    @property
-    def is_answered(self) -> bool:
-        """Return whether the learner has saved an answer in this slot."""
-        return self.answered_at is not None
 
 
 class Explanation(models.Model):

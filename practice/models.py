@@ -9,11 +9,17 @@ a session, so progress is kept across visits.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from assessments.models import Choice, Misconception, Question, QuestionType
+from assessments.models import (
+    Answer,
+    Choice,
+    Misconception,
+    Question,
+    QuestionType,
+    confidence_check,
+)
 from courses.models import Course
 
 
@@ -218,7 +224,7 @@ class PracticeSession(models.Model):
         return self.state == self.State.ACTIVE
 
 
-class PracticeStep(models.Model):
+class PracticeStep(Answer):
     """One item of a session: why it was chosen, the learner's answer and what it showed."""
 
     class Kind(models.TextChoices):
@@ -260,13 +266,6 @@ class PracticeStep(models.Model):
     choice_order = models.JSONField(default=list, blank=True)
     # The answer.
     selected_choices = models.ManyToManyField(Choice, blank=True, related_name="+")
-    numeric_value = models.FloatField(null=True, blank=True)
-    text = models.TextField(blank=True)
-    confidence = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(5)]
-    )
-    seconds_spent = models.PositiveIntegerField(default=0)
-    answered_at = models.DateTimeField(null=True, blank=True)
     submission = models.ForeignKey(
         "grader.Submission",
         on_delete=models.SET_NULL,
@@ -275,15 +274,12 @@ class PracticeStep(models.Model):
         related_name="practice_steps",
     )
     # What it showed.
-    is_correct = models.BooleanField(null=True)
     revealed = models.ManyToManyField(Misconception, blank=True, related_name="practice_steps")
     mastery_after = models.JSONField(
         default=dict, blank=True, help_text="P(known) of each code this step updated, after it."
     )
-    # Explain-back: the service's reading of the text against the key ideas (None: nothing
-    # read), the key ideas the learner says their text has, then an instructor's review.
-    reading = models.JSONField(null=True, blank=True)
-    self_assessed_ideas = models.JSONField(null=True, blank=True)
+    # Explain-back: an instructor's review of the text (the reading and the learner's own
+    # ticks are the Answer's).
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -302,10 +298,7 @@ class PracticeStep(models.Model):
                 condition=~Q(state="done"),
                 name="one_practice_step_pending",
             ),
-            models.CheckConstraint(
-                condition=Q(confidence__isnull=True) | Q(confidence__lte=5),
-                name="practice_confidence_0_to_5",
-            ),
+            confidence_check("practice_confidence_0_to_5"),
             # Only an explain-back on one misconception may go without a bank question.
             models.CheckConstraint(
                 condition=Q(question__isnull=False) | Q(kind="explain_back", target__isnull=False),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 
 from assessments.models import (
-    Response,
+    CONFIDENCE_SCALE,
 )
 from practice.models import (
     PracticeSession,
@@ -17,7 +17,7 @@ from practice.models import (
 
 StepState = PracticeStep.State
 CONFIDENCE_LEVELS = range(6)
-CONFIDENCE_NAMES = dict(Response.CONFIDENCE_SCALE)
+CONFIDENCE_NAMES = dict(CONFIDENCE_SCALE)
 # Within this many percentage points, confidence and results are taken to agree.
 CALIBRATED_WITHIN = 5
 
