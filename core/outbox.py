@@ -14,7 +14,8 @@ id) and which subjects it wants.
    then applies the result and marks the delivery applied in ONE transaction, holding the
    delivery's row lock: however often the task runs, the effect happens once per arming.
    Effects read the subject's current state, so one run covers every result recorded
-   before it.
+   before it; they read it holding the subject's row too, so a result recorded meanwhile
+   (its transaction changes the subject, so it waits) re-arms the delivery after it.
 3. A try that fails is retried with backoff (core.backoff): at once by Celery when the
    error is transient (the database), otherwise by the sweep once its backoff is over.
 4. A beat sweep sends again every pending delivery whose try is overdue (a lost task, a
@@ -137,10 +138,7 @@ class Outbox:
                 f"A {self.kind}'s deliveries are written in the {self.kind}'s transaction."
             )
         now = now or timezone.now()
-        subject_model = cast(
-            type[models.Model], self.model._meta.get_field(self.subject).related_model
-        )
-        found = subject_model._default_manager.filter(pk=subject_id)
+        found = self._subject(subject_id)
         names = [c.name for c in self._consumers.values() if found.filter(c.wants).exists()]
         if not names:
             return []
@@ -164,6 +162,12 @@ class Outbox:
 
     def _rows(self, subject_id: int) -> models.QuerySet[Any]:
         return self.model._default_manager.filter(**{self.subject_key: subject_id})
+
+    def _subject(self, subject_id: int) -> models.QuerySet[Any]:
+        subject_model = cast(
+            type[models.Model], self.model._meta.get_field(self.subject).related_model
+        )
+        return subject_model._default_manager.filter(pk=subject_id)
 
     def _send(self, subject_id: int, names: list[str]) -> None:
         """Send each consumer's task; if the broker is down, the sweep sends them later."""
@@ -197,6 +201,12 @@ class Outbox:
                 delivery = pending.select_for_update().first()
                 if delivery is None:
                     return None  # another run applied it while this one waited for the lock
+                # Hold the subject while its result is read and handed on: a result recorded
+                # meanwhile changes the subject, so it waits, finds the delivery applied and
+                # re-arms it (or it came first, and is what the effect reads). Unheld, a
+                # result recorded after the effect read the subject found the delivery still
+                # pending, re-armed nothing, and was never applied (an LMS kept an older score).
+                self._subject(subject_id).select_for_update(no_key=True).exists()
                 if giving_up:
                     if give_up is not None:
                         give_up(**{self.subject_key: subject_id})

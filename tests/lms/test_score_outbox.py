@@ -3,15 +3,17 @@ handed on once per score however often its task runs, healed by the sweep when l
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -133,3 +135,99 @@ def test_a_new_score_re_arms_the_delivery(empty_broker, scored_course, celery_wo
     _wait(lambda: WebhookDelivery.objects.filter(attempt=attempt).count() == 2, "a second delivery")
     delivery = ScoreDelivery.objects.get(attempt=attempt)
     assert (delivery.state, delivery.tries) == ("applied", 1)
+
+
+def _waiting_for_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _in_a_thread(work: Any) -> threading.Thread:
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.mark.skipif(
+    django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
+    reason="SQLite runs one writing transaction at a time: the race needs row locks",
+)
+def test_a_score_set_while_the_last_is_handed_on_reaches_the_lms(empty_broker, scored_course):
+    # given: a submitted attempt whose score is to be handed on (no worker runs yet) --
+    # found by make chaos: an LMS kept a code quiz's earlier score
+    _, learner, quiz, target = scored_course
+    attempt = _answer_and_submit(quiz, learner)
+    Attempt.objects.filter(id=attempt.id).update(score=Decimal("0.25"))
+    # and webhook deliveries cannot be written for now (a lock held on their table)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_table() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {WebhookDelivery._meta.db_table} IN SHARE MODE")
+            holding.set()
+            release.wait(timeout=60)
+
+    def rescore() -> None:
+        with transaction.atomic():
+            rescored = Attempt.objects.select_for_update().get(id=attempt.id)
+            rescored.score = Decimal("0.75")
+            rescored.save(update_fields=["score", "updated_at"])
+            score_deliveries_record(attempt_id=attempt.id)
+
+    holder = _in_a_thread(hold_the_table)
+    assert holding.wait(timeout=30)
+    rescorer = None
+    try:
+        with start_worker(
+            celery_app,
+            pool="solo",
+            queues=["default"],
+            perform_ping_check=False,
+            loglevel="WARNING",
+        ):
+            # when: a real worker has read the score (0.25) to hand it on, and waits to
+            # write its delivery; meanwhile the attempt is re-scored (0.75)
+            _wait(lambda: _waiting_for_locks() == 1, "the hand-on waiting to write")
+            rescorer = _in_a_thread(rescore)
+            _wait(
+                lambda: not rescorer.is_alive() or _waiting_for_locks() == 2,
+                "the new score set, or waiting for the hand-on",
+            )
+            release.set()
+            rescorer.join(timeout=60)
+            # then every hand-on owed is made and delivered
+            _wait(
+                lambda: ScoreDelivery.objects.get(attempt=attempt).state == "applied",
+                "the score handed on",
+            )
+            time.sleep(1.0)  # a hand-on of the new score, if one is owed, is taken by now
+            _wait(
+                lambda: (
+                    ScoreDelivery.objects.get(attempt=attempt).state == "applied"
+                    and not WebhookDelivery.objects.filter(
+                        attempt=attempt, state="pending"
+                    ).exists()
+                ),
+                "every delivery sent",
+            )
+    finally:
+        release.set()
+        holder.join(timeout=60)
+        if rescorer is not None:
+            rescorer.join(timeout=60)
+    # then: the LMS's latest word on the attempt is the score it has now
+    assert Attempt.objects.get(id=attempt.id).score == Decimal("0.75")
+    sent = list(WebhookDelivery.objects.filter(attempt=attempt).order_by("id"))
+    assert sent[-1].payload["data"]["score"] == 0.75, [d.payload["data"]["score"] for d in sent]
+    assert b'"score":0.75' in target.requests[-1].body
