@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.exercises.base import CheckResult, Exercise
+from grader.models import Submission
 from grader.sandbox.parent import Limits, RunOutcome, SandboxParent, SandboxUnavailable, frame_parse
 from grader.sandbox.results import MalformedResult, arrays_decode, results_decode
 
@@ -24,13 +25,6 @@ SIGNAL_NAMES = {
     25: "SIGXFSZ",
     7: "SIGBUS",
 }
-
-
-class Status:
-    PASSED = "passed"
-    FAILED = "failed"
-    ERROR = "error"
-    TIMEOUT = "timeout"
 
 
 @dataclass
@@ -78,28 +72,31 @@ def _too_much_data(limits: Limits) -> str:
 def _unfinished(outcome: RunOutcome, limits: Limits) -> tuple[str, str]:
     """Return the status and message for a child that sent no usable result."""
     if outcome.status == "timeout":
-        return Status.TIMEOUT, f"Your code ran longer than the {limits.wall_seconds:g} s allowed."
+        return (
+            Submission.Status.TIMEOUT,
+            f"Your code ran longer than the {limits.wall_seconds:g} s allowed.",
+        )
     if outcome.status == "output_limit":
         return (
-            Status.ERROR,
+            Submission.Status.ERROR,
             f"Your code printed more than {limits.output_bytes // 1024} KiB; printing was stopped.",
         )
     if outcome.status == "result_limit":
-        return Status.ERROR, _too_much_data(limits)
+        return Submission.Status.ERROR, _too_much_data(limits)
     if outcome.signal == 24:
         return (
-            Status.TIMEOUT,
+            Submission.Status.TIMEOUT,
             f"Your code used more than the {limits.cpu_seconds} s of CPU time allowed.",
         )
     if outcome.signal is not None:
         name = SIGNAL_NAMES.get(outcome.signal, f"signal {outcome.signal}")
         return (
-            Status.ERROR,
+            Submission.Status.ERROR,
             f"Your code's process was ended by {name} (a crash, or memory beyond the "
             f"{limits.memory_mb} MB limit).",
         )
     return (
-        Status.ERROR,
+        Submission.Status.ERROR,
         f"Your code ended the process (exit status {outcome.exit_code}) "
         "before returning its results.",
     )
@@ -166,21 +163,25 @@ def _judge(exercise: Exercise, plan: Any, outcome: RunOutcome, limits: Limits) -
     try:
         header, _ = frame_parse(outcome.result_frame)
     except ValueError:
-        return GradeReport(Status.ERROR, 0.0, [], "Your code's results could not be read.")
+        return GradeReport(
+            Submission.Status.ERROR, 0.0, [], "Your code's results could not be read."
+        )
     if "result_too_large" in header:
-        return GradeReport(Status.ERROR, 0.0, [], _too_much_data(limits))
+        return GradeReport(Submission.Status.ERROR, 0.0, [], _too_much_data(limits))
     if "isolation_error" in header:
         raise SandboxUnavailable(
             f"The sandbox could not isolate the child: {header['isolation_error']}"
         )
     if "exhausted" in header:
-        return GradeReport(Status.ERROR, 0.0, [], _exhausted(header["exhausted"], limits))
+        return GradeReport(
+            Submission.Status.ERROR, 0.0, [], _exhausted(header["exhausted"], limits)
+        )
     if "missing_functions" in header:
-        return GradeReport(Status.ERROR, 0.0, [], _missing(exercise, header))
+        return GradeReport(Submission.Status.ERROR, 0.0, [], _missing(exercise, header))
     if "load_error" in header:
         error = header["load_error"] if isinstance(header["load_error"], dict) else {}
         return GradeReport(
-            Status.ERROR,
+            Submission.Status.ERROR,
             0.0,
             [],
             f"Your code could not be loaded: {str(error.get('type', '?'))[:100]}: "
@@ -191,13 +192,13 @@ def _judge(exercise: Exercise, plan: Any, outcome: RunOutcome, limits: Limits) -
         results = results_decode(header.get("results"), arrays, len(plan.calls))
     except (MalformedResult, TypeError, ValueError) as error:
         return GradeReport(
-            Status.ERROR, 0.0, [], f"Your code's results could not be read ({error})."
+            Submission.Status.ERROR, 0.0, [], f"Your code's results could not be read ({error})."
         )
     checks = exercise.evaluate(plan, results)
     passed = sum(1 for c in checks if c.passed)
     failed = [c for c in checks if not c.passed]
     return GradeReport(
-        status=Status.PASSED if checks and not failed else Status.FAILED,
+        status=Submission.Status.PASSED if checks and not failed else Submission.Status.FAILED,
         score=round(passed / len(checks), 4) if checks else 0.0,
         checks=checks,
         message="" if not failed else f"{len(failed)} of {len(checks)} checks failed.",

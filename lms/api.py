@@ -24,7 +24,7 @@ from grader.models import Submission
 from lms.auth import ApiClientAuthentication, api_client, client_course, scope_required
 from lms.models import ApiClient, LmsIdentity
 from lms.selectors import course_submissions
-from lms.services import client_issuer, idempotent, roster_upsert
+from lms.services import client_issuer, roster_upsert, write_once_per_key
 
 MAX_MEMBERS = 5000
 TAGS = ["lms"]
@@ -154,7 +154,7 @@ class RosterApi(ClientApi):
             result = roster_upsert(client=client, course=course, members=members)
             return status.HTTP_200_OK, result.as_dict()
 
-        code, body = idempotent(
+        code, body = write_once_per_key(
             client=client,
             key=request.headers.get("Idempotency-Key"),
             payload={"course": course.id, "members": request.data.get("members")},

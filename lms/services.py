@@ -156,7 +156,7 @@ def members_upsert(
     return result
 
 
-def idempotent(
+def write_once_per_key(
     *, client: ApiClient, key: str | None, payload: Any, write: Callable[[], tuple[int, Any]]
 ) -> tuple[int, Any]:
     """Run `write` once per Idempotency-Key: a repeated key with the same payload gets the

@@ -16,7 +16,7 @@ from lms import webhooks
 from lms.api import TAGS, ClientApi, Pages
 from lms.auth import api_client, scope_required
 from lms.models import WEBHOOK_EVENTS, ApiClient, WebhookDelivery, WebhookEndpoint
-from lms.services import idempotent
+from lms.services import write_once_per_key
 
 SCOPE = "webhooks:manage"
 IDEMPOTENCY_KEY = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)
@@ -114,7 +114,7 @@ class WebhookListApi(ClientApi):
             )
             return status.HTTP_201_CREATED, dict(WebhookCreatedOut(endpoint).data)
 
-        code, body = idempotent(
+        code, body = write_once_per_key(
             client=client,
             key=request.headers.get("Idempotency-Key"),
             payload={"webhooks": request.data},
@@ -195,7 +195,7 @@ class WebhookTestApi(ClientApi):
             delivery = webhooks.webhook_ping(client=client, endpoint_id=webhook_id)
             return status.HTTP_202_ACCEPTED, dict(DeliveryOut(delivery).data)
 
-        code, body = idempotent(
+        code, body = write_once_per_key(
             client=client,
             key=request.headers.get("Idempotency-Key"),
             payload={"webhook_test": webhook_id},

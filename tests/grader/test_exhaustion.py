@@ -11,7 +11,7 @@ import pytest
 
 from grader import services
 from grader.exercises import exercise_get
-from grader.grading import Status, grade
+from grader.grading import grade
 from grader.models import Submission
 from grader.sandbox import harness
 from grader.sandbox.parent import Limits, SandboxParent
@@ -109,7 +109,7 @@ def test_a_module_without_the_function_is_an_error_naming_it(parent, forward, co
     # when
     report = _grade(parent, forward, code)
     # then: an error before any check ran, naming the function and its signature
-    assert report.status == Status.ERROR
+    assert report.status == Submission.Status.ERROR
     assert report.checks == []
     assert report.message.startswith("Your code defines no function named dropout_forward;")
     assert forward.signature in report.message
@@ -130,11 +130,11 @@ def test_running_out_of_memory_is_an_error_naming_the_limit(parent, forward, cod
     # when
     report = _grade(parent, forward, code)
     # then: caught in the child (MemoryError), not killed by the wall clock or a signal
-    assert report.status == Status.ERROR
+    assert report.status == Submission.Status.ERROR
     assert report.message == f"Your code ran out of memory (limit 512 MB){when}. {NO_CHECKS}"
     assert report.checks == []
     # and the grader grades the next submission as before
-    assert _grade(parent, forward, forward.reference_source).status == Status.PASSED
+    assert _grade(parent, forward, forward.reference_source).status == Submission.Status.PASSED
 
 
 @pytest.mark.parametrize(
@@ -152,7 +152,7 @@ def test_runaway_recursion_is_an_error_naming_the_depth(parent, forward, code, w
     report = _grade(parent, forward, code)
     # then: the RecursionError at 1000 frames ends the run in the child; the wall clock
     # (status timeout, "ran longer than") and the memory limit never come into it
-    assert report.status == Status.ERROR
+    assert report.status == Submission.Status.ERROR
     assert (
         report.message == f"Recursion went deeper than 1000 frames (the limit){when}. {NO_CHECKS}"
     )
@@ -164,14 +164,14 @@ def test_runaway_recursion_is_an_error_naming_the_depth(parent, forward, code, w
 def test_recursion_the_code_catches_itself_is_not_an_error(parent, forward):
     # A learner's own RecursionError handler keeps working; only an uncaught one ends the run.
     report = _grade(parent, forward, forward.reference_source + CATCHES_ITS_OWN_RECURSION)
-    assert report.status == Status.PASSED, report.as_dict(forward.slug)
+    assert report.status == Submission.Status.PASSED, report.as_dict(forward.slug)
 
 
 def test_a_function_that_raises_still_fails_its_checks(parent, forward):
     # Not every exception is an exhaustion: a ValueError is the code's answer to a call.
     code = "def dropout_forward(x, p, training, rng):\n    raise ValueError('no')\n"
     report = _grade(parent, forward, code)
-    assert report.status == Status.FAILED
+    assert report.status == Submission.Status.FAILED
     assert report.checks
 
 

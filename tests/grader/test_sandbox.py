@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from grader.exercises import exercise_get
-from grader.grading import Status, grade
+from grader.grading import grade
+from grader.models import Submission
 from grader.sandbox.parent import Limits, SandboxParent
 from tests.grader.attacks import ATTACKS, PLANTED_SECRET, STATE_PROBE
 
@@ -37,7 +38,7 @@ def _reference_passes(parent, forward) -> None:
     report = grade(
         exercise=forward, code=forward.reference_source, seed=12345, parent=parent, limits=LIMITS
     )
-    assert report.status == Status.PASSED, report.as_dict(forward.slug)
+    assert report.status == Submission.Status.PASSED, report.as_dict(forward.slug)
 
 
 def test_the_sandbox_is_really_sandboxed(parent):
@@ -48,7 +49,7 @@ def test_the_reference_passes_and_the_parent_is_warm(parent, forward):
     report = grade(
         exercise=forward, code=forward.reference_source, seed=1, parent=parent, limits=LIMITS
     )
-    assert report.status == Status.PASSED
+    assert report.status == Submission.Status.PASSED
     assert report.score == 1.0
 
 
@@ -57,7 +58,7 @@ def test_an_attack_never_passes_leaks_or_breaks_the_grader(parent, forward, name
     # when
     report = grade(exercise=forward, code=ATTACKS[name], seed=7, parent=parent, limits=LIMITS)
     # then: a failed or error verdict about the attacker's own code, and nothing leaked
-    assert report.status != Status.PASSED, report.as_dict(forward.slug)
+    assert report.status != Submission.Status.PASSED, report.as_dict(forward.slug)
     everything = json.dumps(report.as_dict(forward.slug)) + report.stdout
     assert PLANTED_SECRET not in everything
     for escaped in (
@@ -105,13 +106,13 @@ def test_attack_verdicts_name_what_happened(parent, forward):
     def verdict(name):
         return grade(exercise=forward, code=ATTACKS[name], seed=5, parent=parent, limits=LIMITS)
 
-    assert verdict("sleeps").status == Status.TIMEOUT
-    assert verdict("cpu-spin").status == Status.TIMEOUT
+    assert verdict("sleeps").status == Submission.Status.TIMEOUT
+    assert verdict("cpu-spin").status == Submission.Status.TIMEOUT
     assert "printed more than" in verdict("output-flood").message
     assert "could not be loaded: SyntaxError" in verdict("syntax-error").message
     assert "SIGSEGV" in verdict("ctypes-segfault").message
     assert "returned more than 64 MiB" in verdict("huge-result").message
-    assert verdict("exits-0-at-import").status == Status.ERROR
+    assert verdict("exits-0-at-import").status == Submission.Status.ERROR
     connections = verdict("connects-to-redis-and-postgres").stdout
     assert "refused 127.0.0.1 6379 PermissionError" in connections
 
