@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from core.errors import ConflictError
 from courses.models import Course, Enrollment
 from lms.models import ApiClient, IdempotentWrite, LmsIdentity, idempotency_key_hash
+from lms.selectors import client_issuer
 
 
 @dataclass
@@ -73,10 +74,6 @@ def _identity_get_or_create(
                 code="username_taken",
             ) from None
         return theirs, False
-
-
-def client_issuer(client: ApiClient) -> str:
-    return f"api-client:{client.id}"
 
 
 def roster_upsert(

@@ -40,7 +40,7 @@ from lms.models import (
     WebhookEndpoint,
     WebhookTry,
 )
-from lms.services import client_issuer
+from lms.selectors import client_issuer
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ urlpatterns = [
     path("", include("grader.api.urls")),
     path("", include("analytics.api.urls")),
     path("", include("practice.api.urls")),
-    path("", include("lms.urls")),
+    path("", include("lms.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

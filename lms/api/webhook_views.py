@@ -5,72 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.errors import error_responses
-from core.api.serializers import StrictSerializer
 from core.errors import ApplicationError
 from lms import webhooks
-from lms.api import TAGS, ClientApi, Pages
+from lms.api.serializers import DeliveryOut, WebhookCreatedOut, WebhookIn, WebhookOut
+from lms.api.views import TAGS, ClientApi, Pages
 from lms.auth import api_client, scope_required
-from lms.models import WEBHOOK_EVENTS, ApiClient, WebhookDelivery, WebhookEndpoint
+from lms.models import ApiClient, WebhookDelivery, WebhookEndpoint
+from lms.selectors import client_webhooks, endpoint_deliveries
 from lms.services import write_once_per_key
 
 SCOPE = "webhooks:manage"
 IDEMPOTENCY_KEY = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)
-
-
-class WebhookIn(StrictSerializer):
-    url = serializers.URLField(
-        max_length=2000, help_text="https on a public address (see the README on SSRF)."
-    )
-    events = serializers.ListField(
-        child=serializers.ChoiceField(choices=sorted(WEBHOOK_EVENTS)),
-        allow_empty=False,
-        max_length=len(WEBHOOK_EVENTS),
-        default=sorted(WEBHOOK_EVENTS),
-    )
-    is_active = serializers.BooleanField(default=True)
-
-
-class WebhookOut(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    url = serializers.URLField()
-    events = serializers.ListField(child=serializers.CharField())
-    is_active = serializers.BooleanField()
-    created_at = serializers.DateTimeField()
-
-
-class WebhookCreatedOut(WebhookOut):
-    secret = serializers.CharField(
-        help_text="The signing secret, shown only in this answer: store it now."
-    )
-
-
-class TryOut(serializers.Serializer[Any]):
-    number = serializers.IntegerField()
-    started_at = serializers.DateTimeField()
-    duration_ms = serializers.IntegerField()
-    status_code = serializers.IntegerField(allow_null=True)
-    error = serializers.CharField()
-
-
-class DeliveryOut(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    event_id = serializers.UUIDField(help_text="Sent as X-Quiz-Delivery and as the body's id.")
-    event = serializers.CharField()
-    attempt = serializers.IntegerField(source="attempt_id", allow_null=True)
-    state = serializers.ChoiceField(choices=WebhookDelivery.State.choices)
-    tries = serializers.IntegerField()
-    last_status_code = serializers.IntegerField(allow_null=True)
-    last_error = serializers.CharField()
-    next_try_at = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    delivered_at = serializers.DateTimeField(allow_null=True)
-    payload = serializers.JSONField()
-    log = TryOut(many=True, source="log.all", help_text="Every try, first first.")
 
 
 def _client(request: Request) -> ApiClient:
@@ -91,7 +41,7 @@ class WebhookListApi(ClientApi):
     def get(self, request: Request) -> Response:
         paginator = Pages()
         page = paginator.paginate_queryset(
-            _client(request).webhooks.order_by("id"), request, view=self
+            client_webhooks(client=_client(request)), request, view=self
         )
         return paginator.get_paginated_response(WebhookOut(page, many=True).data)
 
@@ -163,16 +113,14 @@ class WebhookDeliveryListApi(ClientApi):
         endpoint: WebhookEndpoint = webhooks.webhook_endpoint_get(
             client=_client(request), endpoint_id=webhook_id
         )
-        deliveries = endpoint.deliveries.prefetch_related("log").order_by("-id")
         state = request.query_params.get("state")
-        if state is not None:
-            if state not in WebhookDelivery.State.values:
-                allowed = ", ".join(WebhookDelivery.State.values)
-                raise ApplicationError(
-                    f"state must be one of {allowed}; got {state[:40]!r}.",
-                    fields={"state": f"One of {allowed}."},
-                )
-            deliveries = deliveries.filter(state=state)
+        if state is not None and state not in WebhookDelivery.State.values:
+            allowed = ", ".join(WebhookDelivery.State.values)
+            raise ApplicationError(
+                f"state must be one of {allowed}; got {state[:40]!r}.",
+                fields={"state": f"One of {allowed}."},
+            )
+        deliveries = endpoint_deliveries(endpoint=endpoint, state=state)
         paginator = Pages()
         page = paginator.paginate_queryset(deliveries, request, view=self)
         return paginator.get_paginated_response(DeliveryOut(page, many=True).data)

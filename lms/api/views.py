@@ -5,28 +5,40 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assessments.models import Attempt, Quiz
 from assessments.selectors import course_quiz
 from core.api.errors import error_responses
 from core.api.pagination import StrictPages
-from core.api.serializers import StrictSerializer
 from core.errors import ApplicationError
 from grader.exercises import EXERCISES
-from grader.models import Submission
+from lms.api.serializers import (
+    CourseOut,
+    CourseSubmissionOut,
+    GradeOut,
+    MemberOut,
+    QuizOut,
+    RosterIn,
+    RosterResultOut,
+)
 from lms.auth import ApiClientAuthentication, api_client, client_course, scope_required
-from lms.models import ApiClient, LmsIdentity
-from lms.selectors import course_submissions
-from lms.services import client_issuer, roster_upsert, write_once_per_key
+from lms.models import ApiClient
+from lms.selectors import (
+    client_courses,
+    course_grades,
+    course_members,
+    course_quizzes,
+    course_submissions,
+    lms_user,
+    lms_user_ids,
+)
+from lms.services import roster_upsert, write_once_per_key
 
-MAX_MEMBERS = 5000
 TAGS = ["lms"]
 
 
@@ -43,12 +55,6 @@ class ClientApi(APIView):
     pagination_class = Pages
 
 
-class CourseOut(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    slug = serializers.SlugField()
-    title = serializers.CharField()
-
-
 class CourseListApi(ClientApi):
     permission_classes = [scope_required("courses:read")]
 
@@ -61,46 +67,8 @@ class CourseListApi(ClientApi):
         client = api_client(request)
         assert client is not None
         paginator = Pages()
-        page = paginator.paginate_queryset(client.courses.order_by("id"), request, view=self)
+        page = paginator.paginate_queryset(client_courses(client=client), request, view=self)
         return paginator.get_paginated_response(CourseOut(page, many=True).data)
-
-
-class MemberIn(StrictSerializer):
-    lms_user_id = serializers.CharField(max_length=200)
-    role = serializers.ChoiceField(choices=["learner", "instructor"])
-    given_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    family_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    email = serializers.EmailField(required=False, allow_blank=True)
-
-
-class RosterIn(StrictSerializer):
-    members = MemberIn(many=True, allow_empty=False)
-
-    def validate_members(self, members: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if len(members) > MAX_MEMBERS:
-            raise serializers.ValidationError(
-                f"At most {MAX_MEMBERS} members per request; send the roster in parts."
-            )
-        seen = set()
-        for index, member in enumerate(members):
-            if member["lms_user_id"] in seen:
-                raise serializers.ValidationError(
-                    {str(index): {"lms_user_id": "This LMS user id appears twice in the payload."}}
-                )
-            seen.add(member["lms_user_id"])
-        return members
-
-
-class RosterResultOut(serializers.Serializer[Any]):
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    unchanged = serializers.IntegerField()
-
-
-class MemberOut(serializers.Serializer[Any]):
-    lms_user_id = serializers.CharField(allow_null=True)
-    user = serializers.IntegerField()
-    role = serializers.CharField()
 
 
 class RosterApi(ClientApi):
@@ -117,19 +85,10 @@ class RosterApi(ClientApi):
         client = api_client(request)
         assert client is not None
         course = client_course(client, course_id)
-        ids = dict(
-            LmsIdentity.objects.filter(issuer=client_issuer(client)).values_list(
-                "user_id", "lms_user_id"
-            )
-        )
+        ids = lms_user_ids(client=client)
         members = [
-            {"lms_user_id": ids.get(user_id), "user": user_id, "role": "instructor"}
-            for user_id in course.instructors.order_by("id").values_list("id", flat=True)
-        ] + [
-            {"lms_user_id": ids.get(user_id), "user": user_id, "role": "learner"}
-            for user_id in course.enrollments.order_by("learner_id").values_list(
-                "learner_id", flat=True
-            )
+            {"lms_user_id": ids.get(member.user_id), "user": member.user_id, "role": member.role}
+            for member in course_members(course=course)
         ]
         paginator = Pages()
         page = paginator.paginate_queryset(cast(Any, members), request, view=self)
@@ -163,18 +122,6 @@ class RosterApi(ClientApi):
         return Response(body, status=code)
 
 
-class GradeOut(serializers.Serializer[Any]):
-    attempt = serializers.IntegerField(source="id")
-    quiz = serializers.IntegerField(source="quiz_id")
-    user = serializers.IntegerField(source="learner_id")
-    lms_user_id = serializers.CharField(allow_null=True)
-    number = serializers.IntegerField()
-    score = serializers.FloatField(allow_null=True)
-    max_score = serializers.FloatField()
-    submitted_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-
-
 def _since(request: Request) -> datetime | None:
     raw = request.query_params.get("updated_since")
     if raw is None:
@@ -201,11 +148,7 @@ def _learner(request: Request, client: ApiClient) -> int | None:
     raw = request.query_params.get("learner")
     if raw is None:
         return None
-    user_id = (
-        LmsIdentity.objects.filter(issuer=client_issuer(client), lms_user_id=raw[:255])
-        .values_list("user_id", flat=True)
-        .first()
-    )
+    user_id = lms_user(client=client, lms_user_id=raw[:255])
     if user_id is None:
         raise ApplicationError(
             f"No learner has the LMS user id {raw[:40]!r}; send the roster first.",
@@ -231,25 +174,16 @@ class GradeListApi(ClientApi):
         client = api_client(request)
         assert client is not None
         course = client_course(client, course_id)
-        attempts: QuerySet[Attempt] = Attempt.objects.filter(
-            quiz__course=course, state=Attempt.State.SUBMITTED, is_preview=False
-        ).order_by("updated_at", "id")
         since = _since(request)
-        if since is not None:
-            attempts = attempts.filter(updated_at__gt=since)
         raw = request.query_params.get("quiz")
-        if raw is not None:  # an empty ?quiz= is a 400 naming it, not "every quiz"
-            attempts = attempts.filter(quiz=course_quiz(course, raw))
-        learner = _learner(request, client)
-        if learner is not None:
-            attempts = attempts.filter(learner_id=learner)
+        # An empty ?quiz= is a 400 naming it, not "every quiz".
+        quiz = course_quiz(course, raw) if raw is not None else None
+        attempts = course_grades(
+            course=course, since=since, quiz=quiz, learner_id=_learner(request, client)
+        )
         paginator = Pages()
         page = paginator.paginate_queryset(attempts, request, view=self) or []
-        ids = dict(
-            LmsIdentity.objects.filter(
-                issuer=client_issuer(client), user_id__in=[a.learner_id for a in page]
-            ).values_list("user_id", "lms_user_id")
-        )
+        ids = lms_user_ids(client=client, user_ids={a.learner_id for a in page})
         rows = [
             {
                 "id": a.id,
@@ -267,21 +201,6 @@ class GradeListApi(ClientApi):
         return paginator.get_paginated_response(GradeOut(rows, many=True).data)
 
 
-class QuizOut(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    slug = serializers.SlugField()
-    title = serializers.CharField()
-    role = serializers.CharField()
-    opens_at = serializers.DateTimeField(allow_null=True)
-    closes_at = serializers.DateTimeField(allow_null=True)
-    time_limit_seconds = serializers.SerializerMethodField()
-    attempts_allowed = serializers.IntegerField(allow_null=True)
-    is_published = serializers.BooleanField()
-
-    def get_time_limit_seconds(self, quiz: Quiz) -> int | None:
-        return None if quiz.time_limit is None else int(quiz.time_limit.total_seconds())
-
-
 class QuizListApi(ClientApi):
     permission_classes = [scope_required("quizzes:read")]
 
@@ -295,27 +214,8 @@ class QuizListApi(ClientApi):
         assert client is not None
         course = client_course(client, course_id)
         paginator = Pages()
-        page = paginator.paginate_queryset(course.quizzes.order_by("id"), request, view=self)
+        page = paginator.paginate_queryset(course_quizzes(course=course), request, view=self)
         return paginator.get_paginated_response(QuizOut(page, many=True).data)
-
-
-class CourseSubmissionOut(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    user = serializers.IntegerField(source="learner_id")
-    lms_user_id = serializers.CharField(allow_null=True)
-    exercise = serializers.SlugField()
-    status = serializers.ChoiceField(choices=Submission.Status.choices)
-    finished = serializers.BooleanField()
-    score = serializers.FloatField(allow_null=True, help_text="0 to 1, once graded.")
-    misconceptions = serializers.ListField(
-        child=serializers.CharField(), help_text="Codes of the misconceptions it showed."
-    )
-    quiz = serializers.IntegerField(allow_null=True, help_text="Empty for practice.")
-    attempt = serializers.IntegerField(allow_null=True)
-    slot = serializers.IntegerField(allow_null=True)
-    queued_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
-    updated_at = serializers.DateTimeField()
 
 
 class SubmissionListApi(ClientApi):
@@ -355,11 +255,7 @@ class SubmissionListApi(ClientApi):
         )
         paginator = Pages()
         page = paginator.paginate_queryset(submissions, request, view=self) or []
-        ids = dict(
-            LmsIdentity.objects.filter(
-                issuer=client_issuer(client), user_id__in={s.learner_id for s in page}
-            ).values_list("user_id", "lms_user_id")
-        )
+        ids = lms_user_ids(client=client, user_ids={s.learner_id for s in page})
         rows = []
         for submission in page:
             attempt = submission.response.attempt if submission.response else None
