@@ -143,8 +143,10 @@ def is_postgres(url: str) -> bool:
 SQLITE_WAL_OPTIONS = {"init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL"}
 
 
-def prepare_database(*, sqlite_wal: bool = False) -> tuple[str, str]:
-    """Create an empty database for the run; return its URL and a description of it."""
+def prepare_database(*, sqlite_wal: bool = False, name: str = BENCH_DATABASE) -> tuple[str, str]:
+    """Create an empty database for the run; return its URL and a description of it.
+
+    On PostgreSQL it is the database `name` on DATABASE_URL's server, dropped and made anew."""
     configured = os.environ.get("DATABASE_URL", "").strip()
     if not configured:
         VAR_DIR.mkdir(exist_ok=True)
@@ -168,9 +170,9 @@ def prepare_database(*, sqlite_wal: bool = False) -> tuple[str, str]:
 
     parts = urlsplit(configured)
     named = parts.path.lstrip("/")
-    if named == BENCH_DATABASE:
-        raise BenchError(f"DATABASE_URL already names {BENCH_DATABASE}; point it at another one.")
-    bench_url = urlunsplit(parts._replace(path="/" + BENCH_DATABASE))
+    if named == name:
+        raise BenchError(f"DATABASE_URL already names {name}; point it at another one.")
+    bench_url = urlunsplit(parts._replace(path="/" + name))
     maintenance = None
     last_error: Exception | None = None
     for candidate in ("postgres", "template1"):
@@ -186,14 +188,14 @@ def prepare_database(*, sqlite_wal: bool = False) -> tuple[str, str]:
     if maintenance is None:
         raise BenchError(f"Cannot reach PostgreSQL's maintenance database: {last_error}")
     with maintenance:
-        name = sql.Identifier(BENCH_DATABASE)
-        maintenance.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        maintenance.execute(sql.SQL("CREATE DATABASE {}").format(name))
+        identifier = sql.Identifier(name)
+        maintenance.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
+        maintenance.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
         row = maintenance.execute("SHOW server_version").fetchone()
     version = row[0] if row else "?"
     where = f"{parts.hostname}:{parts.port or 5432}"
     return bench_url, (
-        f"PostgreSQL {version} at {where}, database {BENCH_DATABASE} "
+        f"PostgreSQL {version} at {where}, database {name} "
         f"(created for the run; DATABASE_URL's database {named!r} is not touched)"
     )
 
@@ -312,7 +314,9 @@ def _die_with_parent() -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], config: ServerConfig) -> Iterator[tuple[int, int]]:
+def gunicorn(
+    env: dict[str, str], config: ServerConfig, log_path: Path = GUNICORN_LOG
+) -> Iterator[tuple[int, int]]:
     """Run gunicorn on a free loopback port for the block; yield its pid and port."""
     port = free_port()
     binary = Path(sys.executable).parent / "gunicorn"
@@ -340,7 +344,7 @@ def gunicorn(env: dict[str, str], config: ServerConfig) -> Iterator[tuple[int, i
     if config.access_log:
         ACCESS_LOG.unlink(missing_ok=True)
         command += ["--access-logfile", str(ACCESS_LOG), "--access-logformat", ACCESS_FORMAT]
-    log = GUNICORN_LOG.open("w")
+    log = log_path.open("w")
     process = subprocess.Popen(
         command,
         env=env,
@@ -354,7 +358,7 @@ def gunicorn(env: dict[str, str], config: ServerConfig) -> Iterator[tuple[int, i
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                raise BenchError(f"gunicorn exited at start:\n{tail(GUNICORN_LOG)}")
+                raise BenchError(f"gunicorn exited at start:\n{tail(log_path)}")
             with contextlib.suppress(OSError, http.client.HTTPException):
                 probe = http.client.HTTPConnection(HOST, port, timeout=2)
                 probe.request("GET", "/accounts/login/")
@@ -362,9 +366,9 @@ def gunicorn(env: dict[str, str], config: ServerConfig) -> Iterator[tuple[int, i
                 probe.close()
                 if status == 200:
                     break
-                raise BenchError(f"gunicorn answers {status} to the login page:\n{tail()}")
+                raise BenchError(f"gunicorn answers {status} to the login page:\n{tail(log_path)}")
             if time.monotonic() > deadline:
-                raise BenchError(f"gunicorn did not answer within 30s:\n{tail(GUNICORN_LOG)}")
+                raise BenchError(f"gunicorn did not answer within 30s:\n{tail(log_path)}")
             time.sleep(0.1)
         yield process.pid, port
     finally:
@@ -644,13 +648,13 @@ class Run:
     types: dict[str, int] = field(default_factory=dict)
 
 
-def learner_setup(browser: Browser, username: str) -> tuple[int, list[dict[str, Any]]]:
-    """Log in, start the pre-test, open its first page, read its questions (not timed)."""
+def log_in(browser: Browser, username: str, password: str = PASSWORD) -> None:
+    """Log in through the login page, as a person does; the browser keeps the session."""
     page = expect(browser.request("GET", "/accounts/login/"), "login page")
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)
     if token is None:
         raise RequestFailed("login page: no csrfmiddlewaretoken in the form")
-    form = {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token[1].decode()}
+    form = {"username": username, "password": password, "csrfmiddlewaretoken": token[1].decode()}
     login = browser.request(
         "POST",
         "/accounts/login/",
@@ -660,6 +664,11 @@ def learner_setup(browser: Browser, username: str) -> tuple[int, list[dict[str, 
     expect(login, "log in", (302,))
     if "sessionid" not in browser.cookies:
         raise RequestFailed("log in: no session cookie")
+
+
+def learner_setup(browser: Browser, username: str) -> tuple[int, list[dict[str, Any]]]:
+    """Log in, start the pre-test, open its first page, read its questions (not timed)."""
+    log_in(browser, username)
     start = browser.request(
         "POST",
         f"/quizzes/{QUIZ_SLUG}/start/",
