@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
-from core.errors import ApplicationError, NotFoundError
+from core.errors import ApplicationError
 from grader.exercises import EXERCISES
 from grader.grading import GradeReport, grade
 from grader.models import Submission
@@ -215,11 +215,3 @@ def submissions_requeue_stuck(*, now: datetime | None = None) -> int:
     for submission_id in stuck_queued:
         grade_submission.delay(submission_id)
     return len(stuck_queued)
-
-
-def submission_for_learner(*, submission_id: int, learner: User) -> Submission:
-    """Return the learner's own submission; anyone else's looks absent."""
-    submission = Submission.objects.filter(id=submission_id, learner=learner).first()
-    if submission is None:
-        raise NotFoundError("No such submission.")
-    return submission

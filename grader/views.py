@@ -6,8 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from core.http import AuthenticatedRequest
 from grader.exercises import EXERCISES
-from grader.models import Submission
+from grader.selectors import submission_latest
 
 
 @login_required
@@ -17,16 +18,12 @@ def exercise_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def exercise_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def exercise_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     """Show an exercise with the editor, prefilled with the learner's last submission."""
     exercise = EXERCISES.get(slug)
     if exercise is None:
         raise Http404(f"No exercise {slug!r}.")
-    last = (
-        Submission.objects.filter(learner_id=request.user.pk, exercise=slug)
-        .order_by("-queued_at")
-        .first()
-    )
+    last = submission_latest(learner=request.user, exercise=slug)
     return render(
         request,
         "grader/exercise_detail.html",

@@ -15,9 +15,9 @@ from rest_framework.views import APIView
 
 from core.api.errors import error_responses
 from core.errors import NotFoundError
-from grader import services
 from grader.api.serializers import SubmissionOut, submission_data
 from grader.exercises import EXERCISES
+from grader.selectors import submission_for_learner
 
 
 class ExerciseOut(serializers.Serializer[Any]):
@@ -92,7 +92,5 @@ class SubmissionDetailApi(APIView):
         responses={200: SubmissionOut, **error_responses(403, 404)},
     )
     def get(self, request: Request, submission_id: int) -> Response:
-        submission = services.submission_for_learner(
-            submission_id=submission_id, learner=_user(request)
-        )
+        submission = submission_for_learner(submission_id=submission_id, learner=_user(request))
         return Response(submission_data(submission))
