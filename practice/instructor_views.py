@@ -22,21 +22,27 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from assessments.models import Misconception
 from core.errors import ApplicationError, NotFoundError
 from core.http import AuthenticatedRequest
 from core.inputs import MAX_ID, int_field, int_fields, text_field
 from courses.models import Course
 from courses.selectors import course_for_instructor
 from practice import services
-from practice.models import ConfusedPair, PracticeItem
 from practice.selectors.course_report import (
     EXPLANATION_STATES,
     explanation_row,
     explanation_steps,
     practice_settings_summary,
 )
-from practice.selectors.items import BUILT_IN_PAIRS, post_test_questions, practice_questions
+from practice.selectors.items import (
+    BUILT_IN_PAIRS,
+    confused_pair_linked,
+    confused_pairs_linked,
+    items_enabled,
+    misconceptions_catalogue,
+    post_test_questions,
+    practice_questions,
+)
 
 EXPLANATIONS_PER_PAGE = 20
 STATE_LABELS = {"": "All", "awaiting": "Awaiting review", "reviewed": "Reviewed"}
@@ -183,17 +189,16 @@ def explanation_review_submit(
 
 
 def _settings_context(course: Course) -> dict[str, Any]:
-    titles = dict(Misconception.objects.values_list("code", "title"))
+    catalogue = list(misconceptions_catalogue())
+    titles = {m.code: m.title for m in catalogue}
     built_in = {tuple(sorted(pair)) for pair in BUILT_IN_PAIRS}
     questions = practice_questions(course=course, include_disabled=True)
-    enabled = dict(
-        PracticeItem.objects.filter(course=course).values_list("question_id", "is_enabled")
-    )
+    enabled = items_enabled(course=course)
     reserved = post_test_questions(course_ids=[course.id])[course.id]
     post_test = practice_settings_summary(course=course)
     return {
         "course": course,
-        "misconceptions": Misconception.objects.order_by("code"),
+        "misconceptions": catalogue,
         "built_in_pairs": [
             {
                 "first": a,
@@ -203,7 +208,7 @@ def _settings_context(course: Course) -> dict[str, Any]:
             }
             for a, b in sorted(built_in)
         ],
-        "pairs": ConfusedPair.objects.filter(course=course).select_related("first", "second"),
+        "pairs": confused_pairs_linked(course=course),
         "items": [
             {
                 "question": question,
@@ -297,13 +302,7 @@ def confused_pair_delete(
         course = course_for_instructor(user=request.user, course_id=course_id)
     except NotFoundError as error:
         return _not_found(error)
-    pair = (
-        ConfusedPair.objects.select_related("first", "second")
-        .filter(course=course, id=pair_id)
-        .first()
-        if pair_id <= MAX_ID
-        else None
-    )
+    pair = confused_pair_linked(course=course, pair_id=pair_id)
     try:
         if pair is None:
             raise NotFoundError("No such pair.")

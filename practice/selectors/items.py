@@ -10,12 +10,14 @@ from django.db.models import QuerySet
 
 from assessments.models import (
     Choice,
+    Misconception,
     NumericDistractor,
     Question,
     Quiz,
     QuizSection,
 )
 from assessments.selectors import pools_read
+from core.inputs import MAX_ID
 from courses.models import Course
 from practice import policy
 from practice.models import (
@@ -194,3 +196,25 @@ def confused_pairs(*, course: Course) -> list[tuple[str, str]]:
     ):
         pairs.add(tuple(sorted((first, second))))
     return sorted((a, b) for a, b in pairs)
+
+
+def confused_pairs_linked(*, course: Course) -> QuerySet[ConfusedPair]:
+    """Return the pairs the course's instructors linked, with their misconceptions."""
+    return ConfusedPair.objects.filter(course=course).select_related("first", "second")
+
+
+def confused_pair_linked(*, course: Course, pair_id: int) -> ConfusedPair | None:
+    """Return one pair the course's instructors linked, if it exists."""
+    if pair_id > MAX_ID:
+        return None
+    return confused_pairs_linked(course=course).filter(id=pair_id).first()
+
+
+def items_enabled(*, course: Course) -> dict[int, bool]:
+    """Return whether each question the instructors placed is enabled in the practice."""
+    return dict(PracticeItem.objects.filter(course=course).values_list("question_id", "is_enabled"))
+
+
+def misconceptions_catalogue() -> QuerySet[Misconception]:
+    """Return the catalogue's misconceptions, by code."""
+    return Misconception.objects.order_by("code")
