@@ -3,9 +3,10 @@ course's practice settings (confused pairs, the order and choice of items, the p
 items).
 
 Access as on the analytics pages: the course's instructors and superusers; anyone else gets a
-404, as does an id of another course's object. Every write goes through practice.services;
-a refused form is shown again with its errors (the service's status, 400 for bad input) and
-changes nothing; a saved one redirects with a message.
+404, as does an id of another course's object. Every write goes through
+practice.instructor_services (reviews: practice.services); a refused form is shown again
+with its errors (the service's status, 400 for bad input) and changes nothing; a saved one
+redirects with a message.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from core.http import AuthenticatedRequest
 from core.inputs import MAX_ID, int_field, int_fields, text_field
 from courses.models import Course
 from courses.selectors import course_for_instructor
-from practice import services
+from practice import instructor_services, services
 from practice.selectors.course_report import (
     EXPLANATION_STATES,
     explanation_row,
@@ -273,7 +274,7 @@ def confused_pair_create(request: AuthenticatedRequest, course_id: int) -> HttpR
     status = 400
     if not errors:
         try:
-            pair = services.confused_pair_add(
+            pair = instructor_services.confused_pair_add(
                 course=course, first=first, second=second, by=request.user
             )
         except ApplicationError as error:
@@ -306,7 +307,7 @@ def confused_pair_delete(
     try:
         if pair is None:
             raise NotFoundError("No such pair.")
-        services.confused_pair_remove(course=course, pair_id=pair.id)
+        instructor_services.confused_pair_remove(course=course, pair_id=pair.id)
     except NotFoundError as error:
         return _not_found(error)
     messages.success(request, f"Unlinked {pair.first.code} and {pair.second.code}.")
@@ -322,7 +323,9 @@ def post_test_items_save(request: AuthenticatedRequest, course_id: int) -> HttpR
     except NotFoundError as error:
         return _not_found(error)
     use = request.POST.get("use_post_test_items") == "on"
-    services.practice_settings_update(course=course, use_post_test_items=use, by=request.user)
+    instructor_services.practice_settings_update(
+        course=course, use_post_test_items=use, by=request.user
+    )
     count = practice_settings_summary(course=course)["post_test_items"]
     if not count:
         text = "Saved. The course has no post-test items yet, so practice holds nothing back."
@@ -375,7 +378,7 @@ def practice_items_save(request: AuthenticatedRequest, course_id: int) -> HttpRe
     status = 400
     if not errors:
         try:
-            services.practice_items_arrange(course=course, order=order)
+            instructor_services.practice_items_arrange(course=course, order=order)
         except ApplicationError as error:
             errors, status = _form_errors(error, "order"), error.status
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.contrib.auth.models import User
@@ -23,29 +23,30 @@ from assessments.numeric import parameters_draw
 from assessments.scoring import code_outcome, explanation_reading, response_outcome
 from assessments.services import (
     CONFIDENCE_MESSAGE,
-    MAX_SECONDS_PER_SAVE,
     MAX_TEXT_LENGTH,
     AnswerInput,
     answer_validate,
     choice_order_draw,
 )
-from core.errors import ApplicationError, ConflictError, NotFoundError
+from core.errors import ApplicationError, NotFoundError
 from courses.models import Course
 from courses.selectors import takes_part_as_preview
 from grader.services import submission_create
 from practice import policy
 from practice.evidence import observations_of
-from practice.explain_credit import explain_credit
+from practice.explain_back import (
+    explain_credit,
+    explanation_validate,
+    ideas_validate,
+    missing_idea_codes,
+)
 from practice.mastery import masteries, mastery_apply, mastery_threshold
 from practice.models import (
-    ConfusedPair,
-    PracticeItem,
     PracticeSession,
-    PracticeSettings,
     PracticeStep,
 )
 from practice.selectors.items import (
-    BUILT_IN_PAIRS,
+    agenda_codes,
     confused_pairs,
     held_questions,
     practice_items,
@@ -55,18 +56,6 @@ from practice.selectors.steps import step_refusal
 Kind = PracticeStep.Kind
 StepState = PracticeStep.State
 ILLUSION = "DO-ILLUSION"
-
-
-def _agenda_codes(items: Sequence[policy.Item]) -> list[str]:
-    """Every code the course's items probe: prerequisites first, then in item order."""
-    seen: dict[str, bool] = {}
-    for prerequisite in (True, False):
-        for item in items:
-            if item.is_explain or item.is_prerequisite != prerequisite:
-                continue
-            for code in sorted(item.probes):
-                seen.setdefault(code, prerequisite)
-    return list(seen)
 
 
 # Choosing and making the next step
@@ -183,10 +172,10 @@ def session_open(*, course: Course, learner: User, now: datetime | None = None) 
         course=course, learner=learner, state=PracticeSession.State.ACTIVE
     ).first()
     if active is not None:
-        _withdraw_held(active, held_questions(course_ids=[course.id])[course.id], now)
+        session_held_withdraw(active, held_questions(course_ids=[course.id])[course.id], now)
         return active
     items = practice_items(course=course)
-    codes = _agenda_codes(items)
+    codes = agenda_codes(items)
     rows = masteries(course, learner, codes)
     threshold = mastery_threshold()
     agenda = [code for code in codes if code in rows and rows[code].p_known < threshold]
@@ -204,7 +193,7 @@ def session_open(*, course: Course, learner: User, now: datetime | None = None) 
     return session
 
 
-def _withdraw_held(session: PracticeSession, held: set[int], now: datetime) -> None:
+def session_held_withdraw(session: PracticeSession, held: set[int], now: datetime) -> None:
     """Replace the session's unanswered step if its item is now held for the post-test (it
     was chosen before the course had one, or while its items were in use)."""
     pending = session.steps.filter(state=StepState.OPEN, question_id__in=held)
@@ -257,29 +246,6 @@ def _finish_step(
         _advance(session, now)
 
 
-def _explanation_validate(answer: AnswerInput) -> bool:
-    """Check an answer to a catalogue prompt as `answer_validate` checks one to an explain
-    item (text only, within limits, rated when written); return whether there is text."""
-    errors: dict[str, str] = {}
-    if answer.choice_ids:
-        errors["choices"] = "This question takes no choices."
-    if answer.numeric_value is not None:
-        errors["numeric_value"] = "This question does not take a number."
-    if len(answer.text) > MAX_TEXT_LENGTH:
-        errors["text"] = f"Keep the answer under {MAX_TEXT_LENGTH} characters."
-    answered = bool(answer.text.strip())
-    out_of_range = answer.confidence is not None and not 0 <= answer.confidence <= 5
-    if out_of_range or (answered and answer.confidence is None):
-        errors["confidence"] = CONFIDENCE_MESSAGE
-    if not 0 <= answer.seconds_spent <= MAX_SECONDS_PER_SAVE:
-        errors["seconds_spent"] = f"Seconds spent must be between 0 and {MAX_SECONDS_PER_SAVE}."
-    if errors:
-        raise ApplicationError(
-            "The answer was not saved: " + " ".join(errors.values()), fields=errors
-        )
-    return answered
-
-
 @transaction.atomic
 def step_answer(
     *, step_id: int, learner: User, answer: AnswerInput, now: datetime | None = None
@@ -291,7 +257,7 @@ def step_answer(
     if step.question_id is None:  # the target's own explain-back prompt
         question = step.prompt
         chosen: list[Choice] = []
-        answered = _explanation_validate(answer)
+        answered = explanation_validate(answer)
     else:
         question = Question.objects.prefetch_related(
             "probes",
@@ -426,24 +392,6 @@ def step_code_verdict_lost(*, submission_id: int) -> None:
     )
 
 
-def _ideas_validate(ideas: Sequence[int], count: int) -> list[int]:
-    bad = [i for i in ideas if not 0 <= i < count]
-    if bad:
-        raise ApplicationError(
-            f"Key idea numbers must be between 0 and {count - 1}.",
-            fields={"ideas": f"Unknown key idea(s): {', '.join(map(str, bad))}."},
-        )
-    return sorted(set(ideas))
-
-
-def _idea_codes(question: Question, missing: Iterable[int]) -> list[str]:
-    codes: dict[str, None] = {}
-    for index in missing:
-        if index < len(question.key_idea_probes):
-            codes.update(dict.fromkeys(question.key_idea_probes[index]))
-    return list(codes)
-
-
 @transaction.atomic
 def step_self_check(
     *, step_id: int, learner: User, ideas: Sequence[int], now: datetime | None = None
@@ -454,7 +402,7 @@ def step_self_check(
     step, session = _locked_step(step_id, learner)
     _refuse_unless_open(step, session, StepState.CHECKING)
     question = step.prompt
-    ticked = _ideas_validate(ideas, len(question.key_ideas))
+    ticked = ideas_validate(ideas, len(question.key_ideas))
     credit = explain_credit(question, ticked, step.reading)
     missing = [i for i in range(len(question.key_ideas)) if i not in credit.credited]
     step.self_assessed_ideas = ticked
@@ -493,7 +441,7 @@ def session_stop(*, session_id: int, learner: User, now: datetime | None = None)
     return session
 
 
-# Instructors
+# Reviews
 
 
 @transaction.atomic
@@ -528,7 +476,7 @@ def explanation_review(
     if step is None:
         raise NotFoundError("No such explanation.", fields={"step": "No such explanation."})
     question = step.prompt
-    found = _ideas_validate(ideas, len(question.key_ideas))
+    found = ideas_validate(ideas, len(question.key_ideas))
     comment = comment.strip()
     if len(comment) > MAX_TEXT_LENGTH:
         raise ApplicationError(
@@ -544,110 +492,8 @@ def explanation_review(
     if first_review:
         credit = explain_credit(question, step.self_assessed_ideas or [], step.reading)
         overclaimed = [i for i in sorted(credit.credited) if i not in found]
-        gaps = _idea_codes(question, overclaimed)
+        gaps = missing_idea_codes(question, overclaimed)
         if gaps:
             session = step.session
             mastery_apply(session, [(code, False) for code in gaps], confident=False, now=now)
     return step
-
-
-@transaction.atomic
-def practice_settings_update(
-    *,
-    course: Course,
-    use_post_test_items: bool,
-    by: User | None = None,
-    now: datetime | None = None,
-) -> PracticeSettings:
-    """Set whether the course's practice may use the items its post-test can draw.
-
-    Holding them back again withdraws any such item a learner has been given but not yet
-    answered: their session moves on to another step.
-    """
-    now = now or timezone.now()
-    row, _ = PracticeSettings.objects.select_for_update().get_or_create(course=course)
-    row.use_post_test_items = use_post_test_items
-    row.updated_by = by
-    row.full_clean()
-    row.save()
-    if not use_post_test_items:
-        held = held_questions(course_ids=[course.id])[course.id]
-        waiting = PracticeStep.objects.filter(
-            session__course=course,
-            session__state=PracticeSession.State.ACTIVE,
-            state=StepState.OPEN,
-            question_id__in=held,
-        ).values_list("session_id", flat=True)
-        sessions = PracticeSession.objects.select_for_update().filter(id__in=set(waiting))
-        for session in sessions.order_by("id"):
-            _withdraw_held(session, held, now)
-    return row
-
-
-def _misconception(code: str, field: str) -> Misconception:
-    misconception = Misconception.objects.filter(code=code.strip()).first()
-    if misconception is None:
-        raise ApplicationError(
-            f"Unknown misconception {code!r}.", fields={field: f"Unknown code {code!r}."}
-        )
-    return misconception
-
-
-@transaction.atomic
-def confused_pair_add(
-    *, course: Course, first: str, second: str, by: User | None = None
-) -> ConfusedPair:
-    """Link two misconceptions the course's learners mix up."""
-    one, other = _misconception(first, "first"), _misconception(second, "second")
-    if one.id == other.id:
-        raise ApplicationError(
-            "Choose two different misconceptions.", fields={"second": "Same as the first."}
-        )
-    low, high = sorted((one, other), key=lambda m: m.id)
-    if tuple(sorted((one.code, other.code))) in {tuple(sorted(p)) for p in BUILT_IN_PAIRS}:
-        raise ConflictError(
-            f"{low.code} and {high.code} are always treated as confused.", code="pair_exists"
-        )
-    pair, created = ConfusedPair.objects.get_or_create(
-        course=course, first=low, second=high, defaults={"created_by": by}
-    )
-    if not created:
-        raise ConflictError(f"{low.code} and {high.code} are already linked.", code="pair_exists")
-    return pair
-
-
-@transaction.atomic
-def confused_pair_remove(*, course: Course, pair_id: int) -> None:
-    """Unlink a pair the course's instructors linked."""
-    deleted, _ = ConfusedPair.objects.filter(course=course, id=pair_id).delete()
-    if not deleted:
-        raise NotFoundError("No such pair.", fields={"pair": "No such pair."})
-
-
-@transaction.atomic
-def practice_items_arrange(
-    *, course: Course, order: Sequence[tuple[int, bool]]
-) -> list[PracticeItem]:
-    """Set the course's practice order: (question id, enabled) for every item, in order."""
-    known = set(Question.objects.values_list("id", flat=True))
-    ids = [question_id for question_id, _ in order]
-    unknown = sorted(set(ids) - known)
-    if unknown:
-        raise ApplicationError(
-            f"Unknown question(s): {', '.join(map(str, unknown))}.",
-            fields={"order": "Unknown question."},
-        )
-    if len(set(ids)) != len(ids):
-        raise ApplicationError(
-            "Each question may appear once.", fields={"order": "A question appears twice."}
-        )
-    PracticeItem.objects.filter(course=course).exclude(question_id__in=ids).delete()
-    rows = []
-    for position, (question_id, enabled) in enumerate(order):
-        row, _ = PracticeItem.objects.update_or_create(
-            course=course,
-            question_id=question_id,
-            defaults={"position": position, "is_enabled": enabled},
-        )
-        rows.append(row)
-    return rows

@@ -18,7 +18,7 @@ from assessments.models import (
 from assessments.numeric import ExpressionError, expression_evaluate, stem_render
 from assessments.selectors import ReadIdea, reading_beliefs, reading_ideas
 from practice.bkt import BktParams
-from practice.explain_credit import explain_credit
+from practice.explain_back import explain_credit
 from practice.fitting import parameters_for
 from practice.mastery import mastery_threshold
 from practice.models import (

@@ -218,3 +218,15 @@ def items_enabled(*, course: Course) -> dict[int, bool]:
 def misconceptions_catalogue() -> QuerySet[Misconception]:
     """Return the catalogue's misconceptions, by code."""
     return Misconception.objects.order_by("code")
+
+
+def agenda_codes(items: Sequence[policy.Item]) -> list[str]:
+    """Every code the course's items probe: prerequisites first, then in item order."""
+    seen: dict[str, bool] = {}
+    for prerequisite in (True, False):
+        for item in items:
+            if item.is_explain or item.is_prerequisite != prerequisite:
+                continue
+            for code in sorted(item.probes):
+                seen.setdefault(code, prerequisite)
+    return list(seen)

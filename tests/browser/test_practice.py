@@ -15,7 +15,7 @@ from assessments.numeric import expression_evaluate
 from courses.models import Course, Enrollment
 from grader.exercises import exercise_get
 from practice.models import PracticeSession, PracticeStep
-from practice.services import practice_items_arrange
+from practice.instructor_services import practice_items_arrange
 from tests.browser.conftest import ARTIFACTS, SKIP_WITHOUT_CHROMIUM
 from tests.factories import UserFactory
 

@@ -38,14 +38,8 @@ from practice.models import (
 )
 from practice.selectors.course_report import practice_summary
 from practice.selectors.items import confused_pairs, practice_questions
-from practice.services import (
-    confused_pair_add,
-    practice_items_arrange,
-    session_open,
-    session_stop,
-    step_answer,
-    step_self_check,
-)
+from practice.services import session_open, session_stop, step_answer, step_self_check
+from practice.instructor_services import confused_pair_add, practice_items_arrange
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -16,9 +16,10 @@ from assessments.numeric import expression_evaluate
 from assessments.services import CONFIDENCE_MESSAGE
 from courses.models import Course, Enrollment
 from grader.exercises import exercise_get
+from practice.instructor_services import practice_items_arrange
 from practice.models import Mastery, PracticeSession, PracticeStep
 from practice.selectors.calibration import session_calibration
-from practice.services import explanation_review, practice_items_arrange, session_open
+from practice.services import explanation_review, session_open
 from tests.factories import QuestionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -24,7 +24,8 @@ from practice.selectors.items import (
     practice_items,
     practice_questions,
 )
-from practice.services import practice_items_arrange, session_open
+from practice.services import session_open
+from practice.instructor_services import practice_items_arrange
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

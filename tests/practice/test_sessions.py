@@ -16,7 +16,7 @@ from django.utils import timezone
 from assessments.models import Attempt, Misconception, Question, Quiz, Response
 from assessments.services import AnswerInput
 from core.errors import ApplicationError, ConflictError, NotFoundError
-from practice import services
+from practice import instructor_services, services
 from practice.mastery import mastery_threshold
 from practice.models import Mastery, PracticeSession, PracticeStep
 from practice.selectors.items import BUILT_IN_PAIRS, practice_items, practice_questions
@@ -43,7 +43,7 @@ def _mastery(learner, code: str) -> Mastery:
 
 def _disable_code_items(course) -> None:
     questions = practice_questions(course=course)
-    services.practice_items_arrange(
+    instructor_services.practice_items_arrange(
         course=course, order=[(q.id, q.qtype != "code") for q in questions]
     )
 
@@ -373,7 +373,7 @@ def test_mixing_up_no_scaling_and_the_scaling_scheme_brings_an_item_that_separat
 
 def test_an_instructor_linked_pair_is_separated_too(course, enrolled):
     # given: the instructor sees learners mix up speed and data
-    services.confused_pair_add(course=course, first="DO-SPEED", second="DO-DATA")
+    instructor_services.confused_pair_add(course=course, first="DO-SPEED", second="DO-DATA")
     learner = ScriptedLearner(course=course, learner=enrolled)
     seen: set[str] = set()
     for _ in range(40):
