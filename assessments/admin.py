@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 
-from assessments.bank_format import bank_export, bank_import
+from assessments.bank_transfer import bank_export, bank_import
 from assessments.models import (
     Attempt,
     BlueprintRule,

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from assessments.bank_format import bank_import
+from assessments.bank_transfer import bank_import
 from assessments.models import (
     BlueprintRule,
     Misconception,

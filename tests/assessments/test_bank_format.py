@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from assessments.bank_format import FORMAT, bank_export, bank_import
+from assessments.bank_format import FORMAT
+from assessments.bank_transfer import bank_export, bank_import
 from assessments.models import Question, QuestionBank
 from core.errors import ApplicationError
 from tests.factories import code

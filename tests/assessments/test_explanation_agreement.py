@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from assessments.bank_format import bank_import
+from assessments.bank_transfer import bank_import
 from assessments.catalog import FIXTURES_DIR, misconceptions_load
 from assessments.explanation_agreement import CorpusError, cohen_kappa, corpus_parse
 

@@ -10,7 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from analytics.misconceptions import course_misconceptions
-from assessments.bank_format import bank_import
+from assessments.bank_transfer import bank_import
 from assessments.catalog import FIXTURES_DIR, misconceptions_load
 from assessments.models import Attempt, Question, Response
 from assessments.services import attempt_start

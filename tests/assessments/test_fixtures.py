@@ -111,7 +111,7 @@ def test_loading_twice_changes_nothing(catalog, settings):
 
 
 def test_the_fixture_files_round_trip_through_export(catalog):
-    from assessments.bank_format import bank_export
+    from assessments.bank_transfer import bank_export
     from assessments.models import QuestionBank
 
     for bank in QuestionBank.objects.all():

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from assessments.bank_format import bank_export
+from assessments.bank_transfer import bank_export
 from assessments.models import QuestionBank
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from assessments.bank_format import bank_import
+from assessments.bank_transfer import bank_import
 from core.errors import ApplicationError
 
 
