@@ -15,9 +15,6 @@ from grader.exercises.checks import (
     PlanBuilder,
     array_text,
     as_float,
-    check_dtypes,
-    check_not_mutated,
-    check_shapes,
     failed,
     p_draw,
     passed,
@@ -25,6 +22,7 @@ from grader.exercises.checks import (
     signed_values,
     value,
 )
+from grader.exercises.shared_checks import check_dtypes, check_not_mutated, check_shapes
 from grader.sandbox.results import CallResult
 
 FUNCTION = "dropout_backward"

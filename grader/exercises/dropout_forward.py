@@ -8,16 +8,9 @@ from grader.exercises.base import CheckResult, Plan
 from grader.exercises.checks import (
     DELTA,
     Array,
-    Factor,
     Outcomes,
     PlanBuilder,
     as_float,
-    check_drop_fraction,
-    check_dtypes,
-    check_fresh_mask,
-    check_kept_scaled,
-    check_seed_dependent,
-    check_shapes,
     combine,
     failed,
     generator,
@@ -30,7 +23,6 @@ from grader.exercises.checks import (
     signed_values,
     uniform_probability,
     value,
-    value_keys,
 )
 from grader.exercises.inverted import (
     INVERTED_CHECK_CODES,
@@ -39,6 +31,16 @@ from grader.exercises.inverted import (
     call_label,
     inverted_calls_add,
     inverted_scale_factors,
+)
+from grader.exercises.shared_checks import (
+    Factor,
+    check_drop_fraction,
+    check_dtypes,
+    check_fresh_mask,
+    check_kept_scaled,
+    check_seed_dependent,
+    check_shapes,
+    value_keys,
 )
 from grader.sandbox.results import CallResult
 

@@ -12,20 +12,22 @@ from grader.exercises.base import CheckResult, Plan
 from grader.exercises.checks import (
     VALUE_RTOL,
     Array,
-    Factor,
     Outcomes,
     PlanBuilder,
     array_text,
     as_float,
+    failed,
+    generator,
+    passed,
+    value,
+)
+from grader.exercises.shared_checks import (
+    Factor,
     check_kept_scaled,
     check_not_mutated,
     check_raises_value_error,
     check_reproducible,
     factor_match,
-    failed,
-    generator,
-    passed,
-    value,
 )
 from grader.sandbox.results import CallResult
 

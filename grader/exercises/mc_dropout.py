@@ -29,7 +29,6 @@ from grader.exercises.checks import (
     array_or_failure,
     as_float,
     bernstein_tolerance,
-    check_not_mutated,
     describe,
     failed,
     generator,
@@ -38,6 +37,7 @@ from grader.exercises.checks import (
     seeds_draw,
     value,
 )
+from grader.exercises.shared_checks import check_not_mutated
 from grader.sandbox.results import CallResult
 
 FUNCTION = "mc_predict"

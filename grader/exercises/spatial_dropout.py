@@ -10,11 +10,6 @@ from grader.exercises.checks import (
     Array,
     PlanBuilder,
     as_float,
-    check_drop_fraction,
-    check_dtypes,
-    check_fresh_mask,
-    check_seed_dependent,
-    check_shapes,
     combine,
     failed,
     hoeffding_tolerance,
@@ -24,13 +19,20 @@ from grader.exercises.checks import (
     seeds_draw,
     signed_values,
     uniform_probability,
-    value_keys,
 )
 from grader.exercises.inverted import (
     INVERTED_CHECK_CODES,
     InvertedChecks,
     InvertedInputs,
     inverted_calls_add,
+)
+from grader.exercises.shared_checks import (
+    check_drop_fraction,
+    check_dtypes,
+    check_fresh_mask,
+    check_seed_dependent,
+    check_shapes,
+    value_keys,
 )
 from grader.sandbox.results import CallResult
 
