@@ -33,7 +33,7 @@ What is compared
 ================
 
 Per form and per code, over the learners with evidence on it:
-- the results page (`assessments.selectors.attempt_result`): a misconception is diagnosed
+- the results page (`assessments.results.attempt_result`): a misconception is diagnosed
   when its CRI quadrant is "misconception" (wrong and sure); a prerequisite is diagnosed
   lacking when its quadrant is "misconception" or "gap" (any wrong answer);
 - sensitivity = diagnosed holders / holders with evidence; specificity = undiagnosed
@@ -84,7 +84,7 @@ from assessments.catalog import FIXTURES_DIR
 from assessments.diagnosis import Quadrant
 from assessments.explanation_agreement import Labelled, corpus_parse
 from assessments.models import Misconception, Question
-from assessments.selectors import attempt_result
+from assessments.results import attempt_result
 from courses.models import Course, Enrollment
 
 ILLUSION = "DO-ILLUSION"

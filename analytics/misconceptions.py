@@ -1,7 +1,7 @@
 """What the class believes: misconception x learner (and x question) by CRI quadrant,
 class prevalence, Hake's gain from pre- to post-test, and one learner's history.
 
-Evidence follows the learner's own results page (assessments.selectors.response_evidence
+Evidence follows the learner's own results page (assessments.results.response_evidence
 and assessments.diagnosis): a right, rated answer counts for every misconception its
 question probes; a wrong, rated answer counts against the misconceptions it revealed.
 The quadrant follows assessments.diagnosis.quadrant_from_tally (a belief is held when
@@ -26,7 +26,7 @@ from analytics.cache import cached, course_fingerprint
 from analytics.counted import counted_attempts_cte, query_rows
 from assessments.diagnosis import CRI_THRESHOLD, Quadrant, diagnose, quadrant_from_tally
 from assessments.models import Attempt, Misconception, Question, Quiz, Response
-from assessments.selectors import response_evidence
+from assessments.results import response_evidence
 from core.errors import NotFoundError
 from core.inputs import MAX_ID
 from courses.models import Course, Enrollment

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from assessments import selectors, services
 from assessments.answer_form import CONFIDENCE_LABELS, answer_parse
 from assessments.models import Attempt, Quiz
+from assessments.results import attempt_result
 from core.errors import ApplicationError, NotFoundError
 from core.http import AuthenticatedRequest
 from core.inputs import int_field, int_fields, text_field
@@ -146,7 +147,7 @@ def results(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
         return _not_found(error)
     if not attempt.is_submitted:
         return redirect("assessments:review", attempt_id=attempt.id)
-    result = selectors.attempt_result(attempt=attempt)
+    result = attempt_result(attempt=attempt)
     return render(request, "assessments/results.html", {"result": result, "attempt": attempt})
 
 

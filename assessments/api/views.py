@@ -25,6 +25,7 @@ from assessments.api.serializers import (
     SubmissionIn,
 )
 from assessments.models import Quiz
+from assessments.results import attempt_result
 from core.api.errors import error_responses
 from core.errors import ApplicationError
 from grader.api.serializers import SubmissionOut, submission_data
@@ -144,7 +145,7 @@ class AttemptResultApi(APIView):
     )
     def get(self, request: Request, attempt_id: int) -> Response:
         attempt = selectors.attempt_for_learner(attempt_id=attempt_id, learner=_learner(request))
-        result = selectors.attempt_result(attempt=attempt)
+        result = attempt_result(attempt=attempt)
         return Response(
             {
                 "attempt": AttemptOut(selectors.attempt_summary(attempt=attempt)).data,
