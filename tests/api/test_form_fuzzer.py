@@ -44,8 +44,8 @@ from assessments.models import Question, Quiz
 from assessments.services import AnswerInput, attempt_start, attempt_submit, response_save
 from courses.models import Course, Enrollment
 from lti.models import Context, DeepLinkRequest, Deployment, Platform
-from practice.services import session_open, session_stop
 from practice.instructor_services import confused_pair_add, practice_items_arrange
+from practice.services import session_open, session_stop
 from tests.factories import (
     UserFactory,
     explain,

@@ -32,9 +32,9 @@ from courses.models import Course, Enrollment
 from lms import webhooks
 from lms.models import SCOPES, ApiClient, LmsIdentity, WebhookDelivery
 from lti.models import Context, DeepLinkRequest, Deployment, LaunchState, Platform
+from practice.instructor_services import practice_items_arrange
 from practice.models import ConfusedPair, PracticeStep
 from practice.services import session_open
-from practice.instructor_services import practice_items_arrange
 from tests.factories import UserFactory, explain, quiz_of, single
 from tests.practice.scripted import ScriptedLearner
 

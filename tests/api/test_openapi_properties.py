@@ -37,8 +37,8 @@ from courses.models import Course, Enrollment
 from grader.exercises import EXERCISES
 from grader.services import submission_create
 from lms.models import SCOPES, ApiClient, WebhookEndpoint
-from practice.services import session_open, step_answer, step_self_check
 from practice.instructor_services import practice_items_arrange
+from practice.services import session_open, step_answer, step_self_check
 from quizsite.wsgi import application
 from tests.factories import UserFactory, explain, multiple, numeric, quiz_of, single, two_tier
 

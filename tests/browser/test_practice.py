@@ -14,8 +14,8 @@ from assessments.models import Question
 from assessments.numeric import expression_evaluate
 from courses.models import Course, Enrollment
 from grader.exercises import exercise_get
-from practice.models import PracticeSession, PracticeStep
 from practice.instructor_services import practice_items_arrange
+from practice.models import PracticeSession, PracticeStep
 from tests.browser.conftest import ARTIFACTS, SKIP_WITHOUT_CHROMIUM
 from tests.factories import UserFactory
 

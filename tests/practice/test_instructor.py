@@ -28,6 +28,7 @@ from courses.models import Course, Enrollment
 from courses.roles import BANK_AUTHORS, INSTRUCTORS, role_group
 from practice import instructor_views
 from practice.bkt import DEFAULT_PARAMS, bkt_trace, bkt_update
+from practice.instructor_services import confused_pair_add, practice_items_arrange
 from practice.models import (
     ConfusedPair,
     Mastery,
@@ -39,7 +40,6 @@ from practice.models import (
 from practice.selectors.course_report import practice_summary
 from practice.selectors.items import confused_pairs, practice_questions
 from practice.services import session_open, session_stop, step_answer, step_self_check
-from practice.instructor_services import confused_pair_add, practice_items_arrange
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

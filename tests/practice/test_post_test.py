@@ -17,6 +17,7 @@ from assessments.models import Question, QuestionBank, Quiz, QuizSection
 from assessments.numeric import expression_evaluate
 from assessments.services import quiz_structure_copy
 from courses.models import Course, Enrollment
+from practice.instructor_services import practice_items_arrange
 from practice.models import PracticeSession, PracticeSettings, PracticeStep
 from practice.selectors.items import (
     held_questions,
@@ -25,7 +26,6 @@ from practice.selectors.items import (
     practice_questions,
 )
 from practice.services import session_open
-from practice.instructor_services import practice_items_arrange
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
