@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 # takes requirements.lock alone: pip install --require-hashes -r requirements.lock
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
+# pytest-xdist processes for `make pytest` (each on its own Redis database and test
+# database, quizsite/development.py); tests marked xdist_group stay in one process. 0: no xdist.
+PYTEST_WORKERS ?= 2
 PORT ?= 8000
 # Every target here is development's (run, test, bench, the demo fixtures): DEBUG on unless
 # the caller set it. The service itself defaults to production (DEBUG off).
@@ -62,7 +65,7 @@ format: install
 
 pytest: install sandbox-deps
 	@command -v chromium >/dev/null || echo "NOTE: Chromium is not installed, so the browser test will be SKIPPED (apt-get install chromium)."
-	$(PY) -m quizsite.devstack exec -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m quizsite.devstack exec -- $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test: lint pytest
 

@@ -4,10 +4,26 @@ The service itself defaults to production (DEBUG off, a SECRET_KEY of your own).
 run (pytest's DJANGO_SETTINGS_MODULE) and mypy's Django plugin load this module instead,
 so they are in development however they are started; processes they start inherit it.
 `make run` and `make test` also say DEBUG=true themselves (Makefile, quizsite.devstack).
+
+Under pytest-xdist each test process (PYTEST_XDIST_WORKER "gw0", "gw1", …) gets a Redis
+database of its own, so its Celery queues, broker and cache never meet another process's,
+and a cache prefix of its own; pytest-django gives each its own test database. It is set in
+the environment, so the workers and servers a test starts inherit it.
 """
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 os.environ["DEBUG"] = "true"
 
-from quizsite.settings import *  # noqa: F403
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _XDIST_WORKER.startswith("gw") and not os.environ.get("XDIST_ISOLATED"):
+    _number = int(_XDIST_WORKER[2:])
+    _url = urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6399/0"))
+    _base = int(_url.path.strip("/") or 0)
+    os.environ["REDIS_URL"] = urlunsplit(_url._replace(path=f"/{(_base + 1 + _number) % 16}"))
+    _prefix = os.environ.get("CACHE_KEY_PREFIX", "quizsite")
+    os.environ["CACHE_KEY_PREFIX"] = f"{_prefix}-{_XDIST_WORKER}"
+    os.environ["XDIST_ISOLATED"] = "1"  # a process started by this one keeps what it got
+
+from quizsite.settings import *  # noqa: E402, F403

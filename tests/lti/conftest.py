@@ -23,7 +23,7 @@ def _login_bound_out_of_the_way(settings: Any) -> None:
 
 
 @pytest.fixture
-def platform(transactional_db: None) -> Iterator[FakePlatform]:
+def platform(db: None) -> Iterator[FakePlatform]:
     fake = FakePlatform().start().register()
     yield fake
     fake.stop()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jwt
+import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
@@ -21,6 +22,9 @@ from tests.factories import quiz_of, single
 from tests.lti.conftest import LAUNCH_URL, Launcher
 from tests.lti.platform import DL_SETTINGS, INSTRUCTOR, FakePlatform
 from tests.simultaneous import at_once
+
+# The launches run in threads with connections of their own: they must see committed rows.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _signed_launch(launcher: Launcher, **claims: Any) -> Any:

@@ -3,10 +3,11 @@ pages and its errors."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
@@ -16,6 +17,7 @@ from assessments.models import Question
 from courses.models import Course
 from lms.models import ApiClient
 from practice.services import explanation_review
+from tests.conftest import module_state
 from tests.factories import UserFactory
 from tests.practice.test_instructor import (
     _arrange,
@@ -26,21 +28,33 @@ from tests.practice.test_instructor import (
     catalog_subset_load,
 )
 
-pytestmark = pytest.mark.django_db
+# The practised class is made once for the module and stays in one xdist process.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("practice_api")]
+
+
+@pytest.fixture(scope="module")
+def practised_once(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[int, int]]:
+    """ada (knows it all: 5 steps) and bob (believes DO-SPEED: 8 steps) finished practice,
+    ada with the closing explain-back, bob with one on DO-SPEED (he was sure and wrong) and
+    the closing one; the instructor previewed it. Made once for the module (module_state)."""
+    with module_state(django_db_blocker):
+        with django_db_blocker.unblock():
+            catalog_subset_load(tmp_path_factory.mktemp("catalog"))
+            course, teacher = _course()
+            _arrange(course)
+            _practise(course, _enrol(course, "ada"))
+            _practise(course, _enrol(course, "bob"), holds={"DO-SPEED"})
+            _practise(course, teacher)
+        yield course.id, teacher.id
 
 
 @pytest.fixture
-def practised(tmp_path: Path) -> tuple[Course, Any]:
-    """ada (knows it all: 5 steps) and bob (believes DO-SPEED: 8 steps) finished practice,
-    ada with the closing explain-back, bob with one on DO-SPEED (he was sure and wrong) and
-    the closing one; the instructor previewed it."""
-    catalog_subset_load(tmp_path)
-    course, teacher = _course()
-    _arrange(course)
-    _practise(course, _enrol(course, "ada"))
-    _practise(course, _enrol(course, "bob"), holds={"DO-SPEED"})
-    _practise(course, teacher)
-    return course, teacher
+def practised(practised_once: tuple[int, int]) -> tuple[Course, Any]:
+    """The module's class, read afresh for each test: a test may change its copies."""
+    course_id, teacher_id = practised_once
+    return Course.objects.get(id=course_id), User.objects.get(id=teacher_id)
 
 
 @pytest.fixture
@@ -99,9 +113,9 @@ def test_the_summary_has_the_classs_numbers(api_as_teacher, practised):
     assert (data["explanations_awaiting"], data["explanations_reviewed"]) == (3, 0)
 
 
-def test_a_course_nobody_practised_has_an_empty_summary(tmp_path):
-    catalog_subset_load(tmp_path)
-    course, teacher = _course()
+def test_a_course_nobody_practised_has_an_empty_summary(practised):
+    # given another course of the same catalogue, where nobody practised
+    course, teacher = _course("nobody-101", "Nobody practised")
     client = APIClient()
     client.force_authenticate(teacher)
     data = client.get(_summary_url(course)).json()
