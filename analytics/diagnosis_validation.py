@@ -71,15 +71,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from analytics.misconceptions import course_misconceptions
-from analytics.simulation import (
-    ClassModel,
-    ItemCache,
-    LearnerState,
-    SimulatedAnswer,
-    attempt_simulate,
-    course_quizzes_ensure,
-    rng_for,
-)
+from analytics.simulated_class import ItemCache, attempt_simulate, course_quizzes_ensure
+from analytics.simulation import ClassModel, LearnerState, SimulatedAnswer, rng_for
 from assessments.catalog import FIXTURES_DIR
 from assessments.diagnosis import Quadrant
 from assessments.explanation_agreement import Labelled, corpus_parse

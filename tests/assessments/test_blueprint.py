@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from analytics.simulation import course_quizzes_ensure
+from analytics.simulated_class import course_quizzes_ensure
 from assessments import blueprint
 from assessments.blueprint import Item, Rule, Section, blueprint_draw, blueprint_problem
 from assessments.catalog import quizzes_load

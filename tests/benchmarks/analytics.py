@@ -215,7 +215,7 @@ def _allocate(sizes: list[int], total: int) -> list[int]:
 
 def quizzes_create(questions: int) -> tuple[Any, Any, Any, Any]:
     """Create the course, its big quiz and its pre/post-test; return all four."""
-    from analytics.simulation import course_ensure, course_quizzes_ensure
+    from analytics.simulated_class import course_ensure, course_quizzes_ensure
     from assessments.models import Quiz, QuizSection
 
     banks = _scored_banks()
@@ -311,13 +311,8 @@ class Generator:
     """Writes a simulated class with bulk inserts, following analytics/simulation.py."""
 
     def __init__(self, *, seed: int, questions: dict[int, Any], counters: Counters) -> None:
-        from analytics.simulation import (
-            ClassModel,
-            difficulty_of,
-            item_from_question,
-            misconception_codes,
-            prevalences_draw,
-        )
+        from analytics.simulated_class import item_from_question, misconception_codes
+        from analytics.simulation import ClassModel, difficulty_of, prevalences_draw
 
         self.seed = seed
         self.model = ClassModel()

@@ -25,16 +25,18 @@ from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
 
-from analytics.simulation import (
-    ClassModel,
+from analytics.simulated_class import (
     ItemCache,
-    SimulationError,
     attempt_simulate,
     course_ensure,
     course_quizzes_ensure,
-    learner_draw,
     learners_ensure,
     misconception_codes,
+)
+from analytics.simulation import (
+    ClassModel,
+    SimulationError,
+    learner_draw,
     prevalences_draw,
     rng_for,
 )
