@@ -52,7 +52,9 @@ class FakePlatform:
     client_id: str = "tool-client-1"
     deployment_id: str = "deployment-1"
     key: rsa.RSAPrivateKey = field(default_factory=rsa_key)
-    kid: str = "platform-key-1"
+    # A kid of its own: our tool caches a platform's keys by its JWKS URL, and a later fake
+    # platform may be given the same port; a new kid makes the tool fetch the new key.
+    kid: str = field(default_factory=lambda: f"platform-key-{secrets.token_hex(4)}")
     tool_jwks: dict[str, Any] = field(default_factory=dict)
     fail_scores: int = 0
     members: list[dict[str, Any]] = field(default_factory=list)
