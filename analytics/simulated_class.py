@@ -195,6 +195,7 @@ def attempt_simulate(
     from django.db.models import Prefetch
 
     from assessments import services
+    from assessments.answers import AnswerInput
     from assessments.models import Choice, NumericDistractor
 
     attempt = services.attempt_start(
@@ -235,7 +236,7 @@ def attempt_simulate(
             attempt_id=attempt.id,
             learner=learner,
             slot=response.slot,
-            answer=services.AnswerInput(
+            answer=AnswerInput(
                 choice_ids=list(answer.choice_ids),
                 numeric_value=answer.numeric_value,
                 text=answer.text,

@@ -6,7 +6,7 @@ import math
 
 from django.http import HttpRequest
 
-from assessments import services
+from assessments.answers import CONFIDENCE_MESSAGE, MAX_SECONDS_PER_SAVE, AnswerInput
 from assessments.models import CONFIDENCE_SCALE
 from core.errors import ApplicationError
 from core.inputs import int_field, text_field
@@ -14,7 +14,7 @@ from core.inputs import int_field, text_field
 CONFIDENCE_LABELS = [label for _, label in CONFIDENCE_SCALE]
 
 
-def answer_parse(request: HttpRequest) -> tuple[services.AnswerInput, dict[str, str]]:
+def answer_parse(request: HttpRequest) -> tuple[AnswerInput, dict[str, str]]:
     """Turn the question form into an answer; return field errors for what is not well formed."""
     errors: dict[str, str] = {}
     choice_ids: list[int] = []
@@ -46,7 +46,7 @@ def answer_parse(request: HttpRequest) -> tuple[services.AnswerInput, dict[str, 
     if raw_confidence:
         try:
             confidence = int_field(
-                raw_confidence, field="confidence", maximum=5, message=services.CONFIDENCE_MESSAGE
+                raw_confidence, field="confidence", maximum=5, message=CONFIDENCE_MESSAGE
             )
         except ApplicationError as error:
             errors.update(error.fields)
@@ -55,9 +55,7 @@ def answer_parse(request: HttpRequest) -> tuple[services.AnswerInput, dict[str, 
     if raw_seconds:
         try:
             # A page left open longer than a save may count is cut to the most it may count.
-            seconds = min(
-                int_field(raw_seconds, field="seconds_spent"), services.MAX_SECONDS_PER_SAVE
-            )
+            seconds = min(int_field(raw_seconds, field="seconds_spent"), MAX_SECONDS_PER_SAVE)
         except ApplicationError as error:
             errors.update(error.fields)
     text = request.POST.get("text", "")
@@ -65,7 +63,7 @@ def answer_parse(request: HttpRequest) -> tuple[services.AnswerInput, dict[str, 
         text_field(text, field="text")
     except ApplicationError as error:
         errors.update(error.fields)
-    answer = services.AnswerInput(
+    answer = AnswerInput(
         choice_ids=choice_ids,
         numeric_value=numeric_value,
         text=text,

@@ -3,10 +3,8 @@ submit, self-assess, explain back."""
 
 from __future__ import annotations
 
-import math
 import random
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
-from assessments.blueprint import BlueprintUnmet, blueprint_draw
+from assessments.answers import MAX_TEXT_LENGTH, AnswerInput, answer_validate
+from assessments.draws import choice_order_draw, display_order_draw, questions_draw
 from assessments.models import (
     Attempt,
     BlueprintRule,
@@ -25,7 +24,6 @@ from assessments.models import (
     Explanation,
     Misconception,
     NumericDistractor,
-    Question,
     QuestionType,
     Quiz,
     QuizSection,
@@ -40,63 +38,10 @@ from assessments.scoring import (
     explanation_reading,
     response_outcome,
 )
-from assessments.selectors import draw_rules, pools_read, quiz_blueprint, quiz_sections
 from core.errors import ApplicationError, ConflictError, NotFoundError
 from courses.selectors import takes_part_as_preview
 from grader.models import Submission
 from grader.services import submission_create
-
-MAX_TEXT_LENGTH = 5000
-MAX_SECONDS_PER_SAVE = 3600
-CONFIDENCE_MESSAGE = "Rate your confidence from 0 (a total guess) to 5 (certain)."
-
-
-@dataclass(frozen=True)
-class AnswerInput:
-    """An answer as the learner sent it; fields a question does not use stay empty."""
-
-    choice_ids: list[int] = field(default_factory=list)
-    numeric_value: float | None = None
-    text: str = ""
-    confidence: int | None = None
-    seconds_spent: int = 0
-
-
-def _draw_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
-    """Return the drawn questions in structural order: sections in order, draws in order.
-
-    Each section gives exactly its draw_count distinct questions from its pool, and every
-    rule of the quiz's blueprint holds (see assessments.blueprint for how)."""
-    rules = draw_rules(quiz_blueprint(quiz=quiz))
-    pools = pools_read(sections=quiz_sections(quiz=quiz), probes=any(rule.code for rule in rules))
-    try:
-        drawn = blueprint_draw(items=pools.items, sections=pools.sections, rules=rules, rng=rng)
-    except BlueprintUnmet as error:
-        raise ConflictError(
-            f"This quiz cannot start: {error} Tell your instructor.", code="quiz_misconfigured"
-        ) from None
-    ids = [question_id for section in drawn for question_id in section]
-    questions = Question.objects.in_bulk(ids)
-    return [questions[question_id] for question_id in ids]
-
-
-def _display_order(quiz: Quiz, count: int, rng: random.Random) -> list[int]:
-    """Return the structural indices (0-based) in the order the learner sees them."""
-    order = list(range(count))
-    if quiz.shuffle_questions:
-        rng.shuffle(order)
-    return order
-
-
-def choice_order_draw(question: Question, rng: random.Random, shuffle: bool) -> list[int]:
-    """Return the question's choice ids in the order to show them, tier 1 first."""
-    order: list[int] = []
-    for tier in (1, 2):
-        ids = [c.id for c in question.choices.all() if c.tier == tier]
-        if shuffle and question.qtype != QuestionType.TRUE_FALSE:
-            rng.shuffle(ids)
-        order.extend(ids)
-    return order
 
 
 def _deadline(quiz: Quiz, started_at: datetime) -> datetime | None:
@@ -146,7 +91,7 @@ def attempt_start(
     seed = secrets.randbits(62) if seed is None else seed
     # Drawing questions is not security-sensitive; a stored seed makes each draw reproducible.
     rng = random.Random(seed)  # noqa: S311
-    questions = _draw_questions(quiz, rng)
+    questions = questions_draw(quiz, rng)
     prefetch_related_objects(questions, "choices")
     try:
         with transaction.atomic():
@@ -185,7 +130,7 @@ def attempt_start(
             ),
             max_mark=questions[index].mark if questions[index].is_scored else Decimal(0),
         )
-        for slot, index in enumerate(_display_order(quiz, len(questions), rng), start=1)
+        for slot, index in enumerate(display_order_draw(quiz, len(questions), rng), start=1)
     )
     return attempt
 
@@ -248,48 +193,6 @@ def attempt_refuse_late(attempt: Attempt, now: datetime) -> None:
             "answer was not saved. Submit the attempt to see your results.",
             code="time_limit_passed",
         )
-
-
-def answer_validate(question: Question, answer: AnswerInput) -> tuple[list[Choice], bool]:
-    """Return the chosen choices and whether anything was answered; raise on bad input."""
-    errors: dict[str, str] = {}
-    options = {c.id: c for c in question.choices.all()}
-    chosen: list[Choice] = []
-    takes_choices = bool(options)
-    if answer.choice_ids and not takes_choices:
-        errors["choices"] = "This question takes no choices."
-    elif answer.choice_ids:
-        unknown = sorted(set(answer.choice_ids) - options.keys())
-        if unknown:
-            errors["choices"] = f"Not an option of this question: {', '.join(map(str, unknown))}."
-        else:
-            chosen = [options[i] for i in dict.fromkeys(answer.choice_ids)]
-            if question.qtype in (QuestionType.SINGLE, QuestionType.TRUE_FALSE) and len(chosen) > 1:
-                errors["choices"] = "Choose only one option."
-            if question.qtype == QuestionType.TWO_TIER:
-                for tier, name in ((1, "answer"), (2, "reason")):
-                    if sum(1 for c in chosen if c.tier == tier) > 1:
-                        errors["choices"] = f"Choose only one {name}."
-    if answer.numeric_value is not None:
-        if question.qtype != QuestionType.NUMERIC:
-            errors["numeric_value"] = "This question does not take a number."
-        elif not math.isfinite(answer.numeric_value):
-            errors["numeric_value"] = "Enter a finite number, for example 800 or 0.8."
-    if answer.text and question.qtype != QuestionType.EXPLAIN:
-        errors["text"] = "This question does not take a written answer."
-    elif len(answer.text) > MAX_TEXT_LENGTH:
-        errors["text"] = f"Keep the answer under {MAX_TEXT_LENGTH} characters."
-    answered = bool(chosen) or answer.numeric_value is not None or bool(answer.text.strip())
-    out_of_range = answer.confidence is not None and not 0 <= answer.confidence <= 5
-    if out_of_range or (answered and answer.confidence is None):
-        errors["confidence"] = CONFIDENCE_MESSAGE
-    if not 0 <= answer.seconds_spent <= MAX_SECONDS_PER_SAVE:
-        errors["seconds_spent"] = f"Seconds spent must be between 0 and {MAX_SECONDS_PER_SAVE}."
-    if errors:
-        raise ApplicationError(
-            "The answer was not saved: " + " ".join(errors.values()), fields=errors
-        )
-    return chosen, answered
 
 
 @transaction.atomic

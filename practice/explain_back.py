@@ -8,15 +8,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assessments.explanation_reading import Reading, Verdict
-from assessments.models import (
-    Question,
-)
-from assessments.services import (
+from assessments.answers import (
     CONFIDENCE_MESSAGE,
     MAX_SECONDS_PER_SAVE,
     MAX_TEXT_LENGTH,
     AnswerInput,
+)
+from assessments.explanation_reading import Reading, Verdict
+from assessments.models import (
+    Question,
 )
 from core.errors import ApplicationError
 

@@ -12,6 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Prefetch
 from django.utils import timezone
 
+from assessments.answers import CONFIDENCE_MESSAGE, MAX_TEXT_LENGTH, AnswerInput, answer_validate
+from assessments.draws import choice_order_draw
 from assessments.models import (
     Choice,
     Misconception,
@@ -21,13 +23,6 @@ from assessments.models import (
 )
 from assessments.numeric import parameters_draw
 from assessments.scoring import code_outcome, explanation_reading, response_outcome
-from assessments.services import (
-    CONFIDENCE_MESSAGE,
-    MAX_TEXT_LENGTH,
-    AnswerInput,
-    answer_validate,
-    choice_order_draw,
-)
 from core.errors import ApplicationError, NotFoundError
 from courses.models import Course
 from courses.selectors import takes_part_as_preview

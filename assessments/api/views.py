@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assessments import selectors, services
+from assessments.answers import AnswerInput
 from assessments.api.serializers import (
     AnswerIn,
     AttemptDetailOut,
@@ -112,7 +113,7 @@ class ResponseSaveApi(APIView):
             attempt_id=attempt_id,
             learner=_learner(request),
             slot=slot,
-            answer=services.AnswerInput(
+            answer=AnswerInput(
                 choice_ids=values["choices"],
                 numeric_value=values["numeric_value"],
                 text=values["text"],

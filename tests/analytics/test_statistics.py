@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from analytics.statistics import quiz_statistics
 from assessments import services
+from assessments.answers import AnswerInput
 from assessments.models import (
     Attempt,
     Choice,
@@ -25,7 +26,6 @@ from assessments.models import (
     QuizSection,
     Response,
 )
-from assessments.services import AnswerInput
 from courses.models import Course, Enrollment
 from tests.factories import (
     BankFactory,

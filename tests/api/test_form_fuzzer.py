@@ -39,9 +39,10 @@ from django.test import Client
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
+from assessments.answers import AnswerInput
 from assessments.catalog import catalog_load
 from assessments.models import Question, Quiz
-from assessments.services import AnswerInput, attempt_start, attempt_submit, response_save
+from assessments.services import attempt_start, attempt_submit, response_save
 from courses.models import Course, Enrollment
 from lti.models import Context, DeepLinkRequest, Deployment, Platform
 from practice.instructor_services import confused_pair_add, practice_items_arrange

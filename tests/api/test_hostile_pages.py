@@ -25,9 +25,10 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from assessments.answers import AnswerInput
 from assessments.catalog import catalog_load
 from assessments.models import Explanation, Question, Response
-from assessments.services import AnswerInput, attempt_start, attempt_submit, response_save
+from assessments.services import attempt_start, attempt_submit, response_save
 from courses.models import Course, Enrollment
 from lms import webhooks
 from lms.models import SCOPES, ApiClient, LmsIdentity, WebhookDelivery

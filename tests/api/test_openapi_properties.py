@@ -31,8 +31,9 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi import checks
 
+from assessments.answers import AnswerInput
 from assessments.models import Question, QuestionType
-from assessments.services import AnswerInput, attempt_start, attempt_submit, response_save
+from assessments.services import attempt_start, attempt_submit, response_save
 from courses.models import Course, Enrollment
 from grader.exercises import EXERCISES
 from grader.services import submission_create

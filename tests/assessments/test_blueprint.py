@@ -16,9 +16,10 @@ from analytics.simulated_class import course_quizzes_ensure
 from assessments import blueprint
 from assessments.blueprint import Item, Rule, Section, blueprint_draw, blueprint_problem
 from assessments.catalog import quizzes_load
+from assessments.draws import display_order_draw, questions_draw
 from assessments.models import Attempt, BlueprintRule, Question, QuestionType, Quiz, QuizSection
 from assessments.selectors import quiz_blueprint_problem
-from assessments.services import _display_order, _draw_questions, attempt_start
+from assessments.services import attempt_start
 from core.errors import ApplicationError, ConflictError
 from courses.models import Course
 from courses.roles import BANK_AUTHORS, role_group
@@ -118,7 +119,7 @@ def test_every_attempt_honours_the_blueprint_where_plain_draws_mostly_miss(quiz,
     plain = Quiz.objects.create(slug="plain", title="Plain", attempts_allowed=None)
     for s in quiz.sections.all():
         section(plain, s.bank, s.draw_count, s.form)
-    plain_draws = [_draw_questions(plain, random.Random(seed)) for seed in range(200)]
+    plain_draws = [questions_draw(plain, random.Random(seed)) for seed in range(200)]
     missed = sum(not _honours(questions, rules) for questions in plain_draws)
     assert missed >= 150  # P(a plain draw honours all four rules) is about 0.02
     # when
@@ -142,15 +143,15 @@ def test_a_draw_is_reproducible_from_the_attempts_seed(quiz, learner):
     for attempt in _start_many(quiz, learner, 20):
         # when: the draw is replayed from the stored seed
         rng = random.Random(attempt.seed)
-        questions = _draw_questions(quiz, rng)
-        order = _display_order(quiz, len(questions), rng)
+        questions = questions_draw(quiz, rng)
+        order = display_order_draw(quiz, len(questions), rng)
         # then: the same questions in the same structural slots, shown in the same order
         stored = list(attempt.responses.order_by("slot"))
         assert [r.structural_slot for r in stored] == [index + 1 for index in order]
         assert [r.question_id for r in stored] == [questions[index].id for index in order]
 
 
-def test_structural_slots_follow_the_sections_whatever_the_display_order(quiz, learner):
+def test_structural_slots_follow_the_sections_whatever_thedisplay_order_draw(quiz, learner):
     sections = list(quiz.sections.order_by("position"))
     for attempt in _start_many(quiz, learner, 50):
         responses = list(attempt.responses.select_related("question"))

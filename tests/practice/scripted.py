@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from assessments.answers import AnswerInput
 from assessments.models import QuestionType
 from assessments.numeric import expression_evaluate
-from assessments.services import AnswerInput
 from practice import services
 from practice.models import PracticeSession, PracticeStep
 

@@ -21,9 +21,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from assessments.answers import MAX_TEXT_LENGTH, AnswerInput
 from assessments.catalog import FIXTURES_DIR, catalog_load
 from assessments.models import Question, QuestionType
-from assessments.services import MAX_TEXT_LENGTH, AnswerInput
 from courses.models import Course, Enrollment
 from courses.roles import BANK_AUTHORS, INSTRUCTORS, role_group
 from practice import instructor_views

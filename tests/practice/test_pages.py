@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from assessments.answers import CONFIDENCE_MESSAGE
 from assessments.catalog import catalog_load
 from assessments.models import Misconception, Question
 from assessments.numeric import expression_evaluate
-from assessments.services import CONFIDENCE_MESSAGE
 from courses.models import Course, Enrollment
 from grader.exercises import exercise_get
 from practice.instructor_services import practice_items_arrange

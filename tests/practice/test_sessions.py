@@ -13,8 +13,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from assessments.answers import AnswerInput
 from assessments.models import Attempt, Misconception, Question, Quiz, Response
-from assessments.services import AnswerInput
 from core.errors import ApplicationError, ConflictError, NotFoundError
 from practice import instructor_services, services
 from practice.mastery import mastery_threshold
