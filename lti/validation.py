@@ -137,9 +137,9 @@ def _platform_for(body: dict[str, Any], state: LaunchState) -> Platform:
     return platform
 
 
-def _platform_key(platform: Platform, kid: str) -> jwt.PyJWK:
+def _platform_key(platform: Platform, kid: str, *, fresh: bool = False) -> jwt.PyJWK:
     try:
-        for refresh in (False, True):
+        for refresh in (True,) if fresh else (False, True):
             for jwk in platform_keys(platform, refresh=refresh):
                 if isinstance(jwk, dict) and jwk.get("kid") == kid:
                     return jwt.PyJWK(jwk, algorithm="RS256")
@@ -271,7 +271,15 @@ def launch_validate(request: HttpRequest) -> Launch:
     token = str(request.POST.get("id_token", ""))
     header = _header(token)
     platform = _platform_for(_unverified(token), state)
-    body = _verified(token, _platform_key(platform, str(header["kid"])), platform)
+    kid = str(header["kid"])
+    try:
+        body = _verified(token, _platform_key(platform, kid), platform)
+    except LaunchError as error:
+        if error.code != "bad_signature":
+            raise
+        # A platform may publish a new key under a kid we have cached: read its key set again,
+        # once (a launch needs a state from a login, which is bounded per address).
+        body = _verified(token, _platform_key(platform, kid, fresh=True), platform)
     _message_checks(body, state, request)
     deployment = _deployment(body, platform)
     return Launch(platform, deployment, body, state, cookieless)

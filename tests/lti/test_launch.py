@@ -318,3 +318,27 @@ def test_launches_reuse_the_course_person_and_link(launcher: Launcher) -> None:
 
 def test_pages_of_people_who_did_not_come_from_an_lms_cannot_be_framed(client: Client) -> None:
     assert client.get("/accounts/login/")["X-Frame-Options"] == "DENY"
+
+
+def test_a_new_key_under_a_cached_kid_is_fetched_again(launcher: Launcher) -> None:
+    # given a launch that left the platform's key set in our cache
+    assert launcher.full().status_code == 302
+    # when the platform signs with a new key it publishes under the same kid
+    launcher.platform.key = rsa_key()
+    response = launcher.full()
+    # then the tool reads the key set again and the launch goes through
+    assert response.status_code == 302, response.content
+
+
+def test_a_token_signed_by_a_key_the_platform_does_not_publish_is_still_refused(
+    launcher: Launcher,
+) -> None:
+    # given a launch that left the platform's key set in our cache
+    assert launcher.full().status_code == 302
+    # when a token under the platform's kid is signed by a key it does not publish
+    login = launcher.login()
+    body = launcher.platform.claims(nonce=login.nonce, target_link_uri=LAUNCH_URL)
+    response = launcher.launch(launcher.platform.sign(body, key=rsa_key()), login.state)
+    # then it is refused, after one fresh read of the key set
+    assert response.status_code == 400
+    assert b"signature" in response.content
