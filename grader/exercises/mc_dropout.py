@@ -9,26 +9,23 @@ sandbox harness from weights chosen here. For one input row with hidden activati
 
 so y_k - μ_k = Σ_j c_j d_j with c_j = h_j W2_jk / q, d_j = m_j - q ∈ {p, -q},
 μ_k = b2_k + Σ_j h_j W2_jk (the deterministic output) and sigma_k² = p q Σ_j c_j². Those exact
-moments let the checks bound what a correct n-sample estimate can return (see `_Moments`).
+moments let the checks bound what a correct n-sample estimate can return (see `Moments`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from grader.exercises.base import CheckResult, Plan
 from grader.exercises.checks import (
-    DELTA,
     Array,
     Outcomes,
     PlanBuilder,
     array_or_failure,
     as_float,
-    bernstein_tolerance,
     describe,
     failed,
     generator,
@@ -37,12 +34,11 @@ from grader.exercises.checks import (
     seeds_draw,
     value,
 )
+from grader.exercises.mc_dropout_network import OUTPUTS, Moments, moments_exact, network_draw
 from grader.exercises.shared_checks import check_not_mutated
 from grader.sandbox.results import CallResult
 
 FUNCTION = "mc_predict"
-BATCH = 3
-OUTPUTS = 2
 SMALL_SAMPLES = 16
 
 STATEMENT = """\
@@ -120,83 +116,6 @@ CHECK_CODES: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class _Moments:
-    """Exact moments of one stochastic pass, per (row, output), and the check tolerances.
-
-    mean_tol: Hoeffding on the n·H independent mask bits of the sample mean: the term
-      c_j (m_sj - q)/n lies in an interval |c_j|/n wide, so
-      P(|mean - μ| ≥ t) ≤ 2 exp(-2 t² n / Σ_j c_j²); union over the B·K outputs, δ = 1e-9.
-    std bounds: with Z_s = (y_s - μ)², the ddof=0 sample variance is
-      S² = mean(Z) - (mean(y) - μ)². Bernstein bounds mean(Z) - sigma² (exact variance
-      Var Z = E(y-μ)⁴ - sigma⁴, range |Z - sigma²| ≤ max(R² - sigma², sigma²) with
-      R = max |y - μ|), and Hoeffding bounds (mean(y) - μ)² as above; δ/2 each, split
-      over the B·K outputs. Either ddof (0 or 1) is accepted."""
-
-    mu: Array
-    sigma: Array
-    mean_tol: Array
-    var_low: Array
-    var_high: Array
-
-
-def _moments(x: Array, weights: list[Array], p: float, n: int) -> _Moments:
-    w1, b1, w2, b2 = weights
-    q = 1.0 - p
-    hidden = np.maximum(x @ w1 + b1, 0.0)  # (B, H)
-    mu = hidden @ w2 + b2  # (B, K)
-    c = hidden[:, :, None] * w2[None, :, :] / q  # (B, H, K)
-    s2, s4 = np.sum(c**2, axis=1), np.sum(c**4, axis=1)
-    var = p * q * s2
-    fourth = s4 * (q * p**4 + p * q**4) + 3.0 * (s2**2 - s4) * (p * q) ** 2
-    reach = np.maximum(
-        np.sum(np.maximum(c * p, -c * q), axis=1), -np.sum(np.minimum(c * p, -c * q), axis=1)
-    )
-    outputs = mu.size
-    mean_tol = np.empty_like(mu)
-    var_low, var_high = np.empty_like(mu), np.empty_like(mu)
-    for index in np.ndindex(mu.shape):
-        # n·H terms c_j (m_sj - q) / n, each |c_j|/n wide: the squared widths sum to Σ c_j² / n
-        mean_tol[index] = math.sqrt(math.log(2.0 * outputs / DELTA) * s2[index] / (2.0 * n))
-        v = float(var[index])
-        t = bernstein_tolerance(
-            n,
-            float(fourth[index]) - v * v,
-            max(float(reach[index]) ** 2 - v, v),
-            DELTA / (2 * outputs),
-        )
-        a = math.sqrt(math.log(4.0 * outputs / DELTA) * s2[index] / (2.0 * n))
-        var_low[index] = max(v - t - a * a, 0.0)
-        var_high[index] = (v + t) * n / (n - 1)
-    return _Moments(
-        mu=mu, sigma=np.sqrt(var), mean_tol=mean_tol, var_low=var_low, var_high=var_high
-    )
-
-
-def _network_draw(gen: np.random.Generator) -> tuple[float, Array, list[Array], int]:
-    """p, the input batch, (w1, b1, w2, b2) and n_samples.
-
-    The hidden activations are kept ≥ 0.5 (so every output varies under dropout), the output
-    scale makes sigma about 5-15 (so a variance, sigma², is far from a std) and the output bias
-    puts μ at least 3 sigma above sigma (so a swapped (std, mean) is visible). Over 3000 seeds
-    the std check's lower bound was always ≥ 0.49 sigma and its upper bound ≤ 1.29 sigma."""
-    p = round(float(gen.uniform(0.3, 0.5)), 3)
-    q = 1.0 - p
-    inputs, hidden_units = int(gen.integers(3, 6)), int(gen.integers(6, 9))
-    x = gen.normal(size=(BATCH, inputs))
-    w1 = gen.normal(size=(inputs, hidden_units)) / math.sqrt(inputs)
-    pre = x @ w1
-    b1 = 0.5 + np.maximum(0.0, -pre.min(axis=0)) + gen.uniform(0.0, 1.0, size=hidden_units)
-    hidden = pre + b1
-    w2 = gen.normal(size=(hidden_units, OUTPUTS))
-    sigma = np.sqrt(p * q * np.sum((hidden[:, :, None] * w2[None] / q) ** 2, axis=1))
-    w2 *= float(gen.uniform(5.0, 15.0)) / float(np.mean(sigma))
-    sigma = np.sqrt(p * q * np.sum((hidden[:, :, None] * w2[None] / q) ** 2, axis=1))
-    offset = gen.uniform(3.0, 6.0, size=OUTPUTS) * sigma.max(axis=0)
-    b2 = np.abs(hidden @ w2).max(axis=0) + offset
-    return p, x, [w1, b1, w2, b2], int(gen.integers(500, 601))
-
-
 class McDropout:
     slug = "mc-dropout"
     title = "Monte Carlo dropout: sampling at test time on purpose"
@@ -211,9 +130,9 @@ class McDropout:
     def plan(self, seed: int) -> Plan:
         """A network, an input batch, n_samples and generator seeds drawn from `seed`."""
         gen = np.random.default_rng(seed)
-        for _ in range(20):  # in practice the first draw always qualifies (see _network_draw)
-            p, x, weights, n = _network_draw(gen)
-            moments = _moments(x, weights, p, n)
+        for _ in range(20):  # in practice the first draw always qualifies (see network_draw)
+            p, x, weights, n = network_draw(gen)
+            moments = moments_exact(x, weights, p, n)
             if bool(np.all(moments.var_low >= 0.1 * moments.sigma**2)):
                 break
         s_main, s_repeat, s_other = seeds_draw(gen, 3)
@@ -256,7 +175,7 @@ class _Checks:
         self.p: float = context["p"]
         self.n: int = context["n"]
         self.x: Array = context["x"]
-        self.moments: _Moments = context["moments"]
+        self.moments: Moments = context["moments"]
         self.shape = (self.x.shape[0], OUTPUTS)
 
     def run(self) -> list[CheckResult]:
@@ -368,7 +287,7 @@ class _Checks:
         return passed(check_id, f"{summary}: n_samples = {self.n} passes with dropout on.{extra}")
 
     def mean(self, check_id: str) -> CheckResult:
-        """δ = 1e-9 (Hoeffding on the mask bits, union over the outputs; see _Moments)."""
+        """δ = 1e-9 (Hoeffding on the mask bits, union over the outputs; see Moments)."""
         got = self._pair(check_id, "mc")
         if isinstance(got, CheckResult):
             return got
@@ -445,7 +364,7 @@ class _Checks:
         return _same(first, other)
 
     def std(self, check_id: str) -> CheckResult:
-        """δ = 1e-9 (Bernstein + Hoeffding, union over the outputs; see _Moments)."""
+        """δ = 1e-9 (Bernstein + Hoeffding, union over the outputs; see Moments)."""
         got = self._pair(check_id, "mc")
         if isinstance(got, CheckResult):
             return got
