@@ -7,6 +7,7 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "Assessments"
 
     def ready(self) -> None:
+        from assessments.receivers import receivers_connect
         from assessments.tasks import VERDICT_CONSUMER, submission_verdict_apply
         from grader.verdicts import verdict_consumer_register
 
@@ -16,3 +17,4 @@ class AssessmentsConfig(AppConfig):
             task=submission_verdict_apply.name,
             wants=Q(response__isnull=False),
         )
+        receivers_connect()

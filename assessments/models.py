@@ -115,6 +115,9 @@ class Question(models.Model):
         ),
     )
     position = models.PositiveIntegerField(default=0)
+    # Moved also when its choices, distractors or their misconceptions change
+    # (assessments.receivers), so that assessments.bank_fingerprint sees every edit.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["bank_id", "position", "id"]
