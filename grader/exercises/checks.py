@@ -138,6 +138,12 @@ class PlanBuilder:
         return Plan(calls=self.calls, arrays=self.arrays, context=context)
 
 
+def generated(seed: int, shape: tuple[int, ...], block: int) -> dict[str, Any]:
+    """An input the sandbox makes itself (harness.generated_input): it never crosses the
+    boundary, and the trusted side makes it again from the same spec to judge."""
+    return {"generated": {"seed": seed, "shape": list(shape), "block": block}}
+
+
 def value(x: Any) -> dict[str, Any]:
     return {"value": x}
 

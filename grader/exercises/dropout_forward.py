@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import Any
+
 import numpy as np
 
 from grader.exercises.base import CheckResult, Plan
@@ -13,6 +16,7 @@ from grader.exercises.checks import (
     as_float,
     combine,
     failed,
+    generated,
     generator,
     hoeffding_sum_tolerance,
     hoeffding_tolerance,
@@ -20,6 +24,7 @@ from grader.exercises.checks import (
     passed,
     run_checks,
     seeds_draw,
+    shape_text,
     signed_values,
     uniform_probability,
     value,
@@ -28,7 +33,6 @@ from grader.exercises.inverted import (
     INVERTED_CHECK_CODES,
     InvertedChecks,
     InvertedInputs,
-    call_label,
     inverted_calls_add,
     inverted_scale_factors,
 )
@@ -42,6 +46,7 @@ from grader.exercises.shared_checks import (
     check_shapes,
     value_keys,
 )
+from grader.sandbox.harness import generated_input
 from grader.sandbox.results import CallResult
 
 FUNCTION = "dropout_forward"
@@ -116,6 +121,14 @@ HINTS = (
 )
 
 LARGE_SIZE = 2**18  # a Python loop takes ~0.4 s here, a vectorised call ~3 ms
+LARGE_BLOCK = 2**16  # the large input tiles this many drawn values
+# The main training input: rows x columns, about MAIN_ELEMENTS values. Sized by the power
+# table (grader/POWER.md, grader/exercises/power.py): the mean check needs about 12,100
+# values to tell "1-p dropped, nothing rescaled" from a correct layer at p = 0.8, and
+# whole-column masks (one mask for every example) show in all but p^cols + (1-p)^cols ≤
+# 0.8^65 ≈ 5e-7 of draws only with at least 65 columns.
+MAIN_ELEMENTS = 12_500
+MAIN_COLUMNS = (65, 100)
 
 # Per check, in the order they run, the misconception codes it can name (Exercise.check_codes).
 CHECK_CODES: dict[str, tuple[str, ...]] = {
@@ -153,27 +166,30 @@ class DropoutForward:
         gen = np.random.default_rng(seed)
         p = p_draw(gen)
         s_main, s_seed, s_other, s_eval, s_f32, s_edge, s_large = seeds_draw(gen, 7)
-        cols = int(gen.integers(40, 81))
-        main = gen.uniform(0.5, 1.5, size=(100_000 // cols, cols))  # positive: mean check
+        cols = int(gen.integers(MAIN_COLUMNS[0], MAIN_COLUMNS[1] + 1))
+        main = gen.uniform(0.5, 1.5, size=(MAIN_ELEMENTS // cols, cols))  # positive: mean check
         eval_x = signed_values(gen, _dims(gen, 4, 2, 6), np.float32)
         f32 = signed_values(gen, _dims(gen, 3, 5, 15), np.float32)
         edge = signed_values(gen, _dims(gen, 1, 500, 1500))
         seed_x = signed_values(gen, _dims(gen, 2, 80, 120))  # ≥ 6,400 elements
         rows = int(gen.integers(500, 2001))
-        block = 0.5 + 1.5 * gen.random(2**16, dtype=np.float32)  # tiled: cheaper to draw
-        large = np.resize(block, (rows, LARGE_SIZE // rows))
+        # Made in the sandbox from its spec, and again here only to judge (see grader/POWER.md).
+        large_spec = generated(s_large, (rows, LARGE_SIZE // rows), LARGE_BLOCK)
         p_low = -round(float(gen.uniform(0.05, 1.0)), 3)
         p_high = round(float(gen.uniform(1.05, 2.0)), 3)
 
         b = PlanBuilder(FUNCTION)
         inputs = InvertedInputs(p, main, eval_x, f32, edge, seed_x, p_low, p_high)
         inverted_calls_add(b, FUNCTION, inputs, (s_main, s_seed, s_other, s_eval, s_f32, s_edge))
+        large_shape = (rows, LARGE_SIZE // rows)
         b.call(
             "large",
-            [b.array(large), value(p), value(True), generator("G", s_large)],
-            call_label(FUNCTION, large, p, True),
+            [large_spec, value(p), value(True), generator("G", s_large)],
+            f"{FUNCTION}(x, p={p:g}, training=True, rng) with x a float32 array of shape "
+            f"{shape_text(large_shape)}",
         )
-        context = {"eval_x": eval_x, "f32": f32, "edge": edge, "large": large, "seed_x": seed_x}
+        context = {"eval_x": eval_x, "f32": f32, "edge": edge, "seed_x": seed_x}
+        context["large_spec"] = large_spec["generated"]
         return b.build(p=p, main=main, p_low=p_low, p_high=p_high, **context)
 
     def evaluate(self, plan: Plan, results: list[CallResult]) -> list[CheckResult]:
@@ -190,7 +206,12 @@ class _Checks(InvertedChecks):
 
     def __init__(self, plan: Plan, results: list[CallResult]) -> None:
         super().__init__(plan, results)
-        self.large: Array = plan.context["large"]
+        self.large_spec: dict[str, Any] = plan.context["large_spec"]
+
+    @cached_property
+    def large(self) -> Array:
+        """The large input, made again here from its spec (the child's copy is never read)."""
+        return generated_input(self.large_spec)
 
     def run(self) -> list[CheckResult]:
         return run_checks(
@@ -216,22 +237,21 @@ class _Checks(InvertedChecks):
 
     def shape(self, check_id: str) -> CheckResult:
         """Exact (δ = 0): 1-D to 4-D inputs give outputs of the same shape."""
-        names = ("train", "eval", "float32", "p_zero", "large")
-        arrays = (self.main, self.eval_x, self.f32, self.edge, self.large)
-        return check_shapes(
-            self.out, check_id, [(n, a.shape) for n, a in zip(names, arrays, strict=True)]
-        )
+        names = ("train", "eval", "float32", "p_zero")
+        arrays = (self.main, self.eval_x, self.f32, self.edge)
+        expected = [(n, a.shape) for n, a in zip(names, arrays, strict=True)]
+        large_shape = tuple(int(n) for n in self.large_spec["shape"])
+        return check_shapes(self.out, check_id, [*expected, ("large", large_shape)])
 
     def dtype(self, check_id: str) -> CheckResult:
         """Exact (δ = 0): float64 stays float64, float32 stays float32 (train and eval)."""
-        names = ("train", "eval", "float32", "large")
-        arrays = (self.main, self.eval_x, self.f32, self.large)
-        return check_dtypes(
-            self.out, check_id, [(n, a.dtype) for n, a in zip(names, arrays, strict=True)]
-        )
+        names = ("train", "eval", "float32")
+        arrays = (self.main, self.eval_x, self.f32)
+        expected = [(n, a.dtype) for n, a in zip(names, arrays, strict=True)]
+        return check_dtypes(self.out, check_id, [*expected, ("large", np.dtype(np.float32))])
 
     def drop_fraction(self, check_id: str) -> CheckResult:
-        """δ = 1e-9, Hoeffding on the n ≈ 100,000 independent drop decisions (t ≈ 0.0103)."""
+        """δ = 1e-9, Hoeffding on the n ≈ 12,500 independent drop decisions (t ≈ 0.030)."""
         got = self.out.array(check_id, "train", self.main.shape)
         if isinstance(got, CheckResult):
             return got
@@ -241,7 +261,7 @@ class _Checks(InvertedChecks):
         return _mean_preserved(self.out, check_id, self.main, self.p)
 
     def fresh_mask(self, check_id: str) -> CheckResult:
-        """δ ≤ 0.68^100000 ≈ 0: two independent masks never coincide (see check_fresh_mask)."""
+        """δ ≤ 0.68^12400 ≈ 0: two independent masks never coincide (see check_fresh_mask)."""
         first = self.out.array(check_id, "train", self.main.shape)
         if isinstance(first, CheckResult):
             return first
@@ -316,11 +336,28 @@ def _mean_preserved(out: Outcomes, check_id: str, x: Array, p: float) -> CheckRe
             "kept units were multiplied by 1-p instead of divided.",
             ("DO-SCHEME",),  # a scaling was applied, in the wrong direction: not DO-NOSCALE
         ),
+        (  # both beliefs are needed, as for the factor p in kept-scaled
+            (1.0 - p) * p,
+            "(1-p)·p",
+            "kept units were multiplied by p instead of divided by 1-p.",
+            ("DO-PKEEP", "DO-SCHEME"),
+        ),
     ]
-    factor, name, explanation, codes = min(candidates, key=lambda cand: abs(cand[0] - ratio))
-    if abs(factor - ratio) <= tolerance:  # the tolerance is about 7 standard deviations
+    # A belief is named only when its ratio is the one candidate within the tolerance (about
+    # 7 standard deviations): near p = 0.318, p/(1-p) and (1-p)² coincide, and the nearest
+    # of the two would name the wrong belief half the time. kept-scaled names it exactly.
+    near = [cand for cand in candidates if abs(cand[0] - ratio) <= tolerance]
+    if len(near) == 1:
+        factor, name, explanation, codes = near[0]
         return failed(
             check_id, f"{observed}. A ratio of {name} = {factor:.3f}: {explanation}", codes
+        )
+    if near:
+        ratios = " and ".join(f"{name} = {factor:.3f}" for factor, name, *_ in near)
+        return failed(
+            check_id,
+            f"{observed}. At this p the ratios {ratios} are too close for the mean to tell "
+            "which scaling mistake it was; the kept-scaled check says which.",
         )
     return failed(check_id, f"{observed}.")
 

@@ -108,6 +108,12 @@ HINTS = (
 
 
 # Per check, in the order they run, the misconception codes it can name (Exercise.check_codes).
+# Examples N and channels C of the training input, from the power table (grader/POWER.md):
+# one mask shared by every example shows in all but p^C + (1-p)^C ≤ 0.8^64 ≈ 6e-7 of draws,
+# whole examples dropped in all but 0.8^N of them.
+MAIN_EXAMPLES = (64, 80)
+MAIN_CHANNELS = (64, 80)
+
 CHECK_CODES: dict[str, tuple[str, ...]] = {
     "shape": (),
     "dtype": (),
@@ -147,14 +153,15 @@ class SpatialDropout:
     check_codes = CHECK_CODES
 
     def plan(self, seed: int) -> Plan:
-        """Hidden inputs drawn from `seed`: N ≈ 80-120 examples times C ≈ 20,000/N channels
+        """Hidden inputs drawn from `seed`: N ≈ 64-80 examples times C ≈ 64-80 channels
         of small H x W maps (2-3 x 2-3), p, values and generator seeds."""
         gen = np.random.default_rng(seed)
         p = p_draw(gen)
         s_main, s_seed, s_other, s_eval, s_f32, s_edge = seeds_draw(gen, 6)
-        examples = int(gen.integers(80, 121))
+        examples = int(gen.integers(MAIN_EXAMPLES[0], MAIN_EXAMPLES[1] + 1))
+        channels = int(gen.integers(MAIN_CHANNELS[0], MAIN_CHANNELS[1] + 1))
         main = signed_values(
-            gen, (examples, 20_000 // examples, int(gen.integers(2, 4)), int(gen.integers(2, 4)))
+            gen, (examples, channels, int(gen.integers(2, 4)), int(gen.integers(2, 4)))
         )
         eval_x = signed_values(gen, _dims(gen, (2, 6), (2, 6)), np.float32)
         f32 = signed_values(gen, _dims(gen, (4, 10), (4, 10)), np.float32)
@@ -268,7 +275,7 @@ class _Checks(InvertedChecks):
         )
 
     def drop_fraction(self, check_id: str) -> CheckResult:
-        """δ = 1e-9, Hoeffding on the N·C ≈ 20,000 channel decisions (t ≈ 0.023)."""
+        """δ = 1e-9, Hoeffding on the N·C ≥ 4,096 channel decisions (t ≤ 0.052)."""
         maps = self._train_maps(check_id)
         if isinstance(maps, CheckResult):
             return maps
@@ -279,10 +286,10 @@ class _Checks(InvertedChecks):
         example) and across channels (not whole examples dropped).
 
         δ ≤ 1e-9, split in two: for a correct solution a channel is dropped in all N examples
-        or in none with probability r_c = p^N + (1-p)^N ≤ 0.8^80 ≈ 1.8e-8, independently per
-        channel; Hoeffding over the C ≥ 165 channels with δ/2 bounds the fraction of such
-        channels by r_c + t (t ≤ 0.26). Likewise for examples over channels (r ≈ 0,
-        t ≤ 0.37 for N ≥ 80). One mask shared by all examples makes the first fraction 1."""
+        or in none with probability r_c = p^N + (1-p)^N ≤ 0.8^64 ≈ 6e-7, independently per
+        channel; Hoeffding over the C ≥ 64 channels with δ/2 bounds the fraction of such
+        channels by r_c + t (t ≤ 0.42). Likewise for examples over channels (r ≤ 6e-7,
+        t ≤ 0.42 for N ≥ 64). One mask shared by all examples makes the first fraction 1."""
         maps = self._train_maps(check_id)
         if isinstance(maps, CheckResult):
             return maps
@@ -329,7 +336,7 @@ class _Checks(InvertedChecks):
         )
 
     def fresh_mask(self, check_id: str) -> CheckResult:
-        """δ ≤ 0.68^16000 ≈ 0: two independent channel masks never coincide."""
+        """δ ≤ 0.68^4096 ≈ 0: two independent channel masks never coincide."""
         first = self._train_maps(check_id)
         if isinstance(first, CheckResult):
             return first

@@ -11,6 +11,11 @@ A plan is JSON:
               "return_inputs": false}, ...]}
 with ARG one of
   {"array": i}                       a fresh copy of input array i
+  {"generated": {"seed": s, "shape": [...], "block": b}}
+                                     a fresh copy of an input made here from a seed
+                                     (generated_input); the trusted side makes the
+                                     same array again from the same spec to judge the
+                                     output, so nothing the child does to it counts
   {"value": x}                       a JSON scalar (number, bool, string, null)
   {"rng": "name", "seed": s}         numpy.random.default_rng(s), created once per name
                                      and shared by every call that names it
@@ -124,6 +129,18 @@ def _network(
     return forward
 
 
+def generated_input(spec: dict[str, Any]) -> np.ndarray:
+    """The input a `generated` argument names: `block` float32 values in [0.5, 2) drawn from
+    `seed`, tiled to `shape` (tiling: a quarter of a million values for the price of a block).
+
+    Run in the child to make the input without sending it, and in the trusted worker to
+    make it again for judging: both get the same values from the same spec, and the trusted
+    side never reads the child's copy. Positive values: 0 in an output means dropped."""
+    rng = np.random.default_rng(int(spec["seed"]))
+    block = np.float32(0.5) + np.float32(1.5) * rng.random(int(spec["block"]), dtype=np.float32)
+    return np.resize(block, tuple(int(n) for n in spec["shape"]))
+
+
 def missing_functions(namespace: dict[str, Any], plan: dict[str, Any]) -> list[str]:
     """Return the functions the plan calls that the learner's module does not define."""
     names = dict.fromkeys(call["function"] for call in plan["calls"])
@@ -151,6 +168,7 @@ def run_plan(
     so is ResultTooLarge once the output arrays pass `max_output_bytes`."""
     outputs = _Outputs(max_output_bytes)
     rngs: dict[str, np.random.Generator] = {}
+    generated: dict[str, np.ndarray] = {}  # made once per spec, a fresh copy per call
     results: list[dict[str, Any]] = []
     for call in plan["calls"]:
         log: list[list[Any]] = []
@@ -159,6 +177,13 @@ def run_plan(
         for spec in call["args"]:
             if "array" in spec:
                 copy = np.array(arrays[spec["array"]], copy=True)
+                passed_arrays.append(copy)
+                args.append(copy)
+            elif "generated" in spec:
+                key = repr(sorted(spec["generated"].items()))
+                if key not in generated:
+                    generated[key] = generated_input(spec["generated"])
+                copy = np.array(generated[key], copy=True)
                 passed_arrays.append(copy)
                 args.append(copy)
             elif "rng" in spec:
