@@ -11,21 +11,28 @@ submissions outside quizzes the learner's latest submission per exercise counts 
 wrong answer per misconception its failing checks named, rated CODE_CONFIDENCE
 (submitting code is asserting it works).
 
-Counting happens in the database with a fixed number of queries; Python combines one row
-per (learner, misconception).
+The class-wide numbers come from counters kept as attempts change (analytics/aggregates.py,
+per learner from analytics/contributions.py); a page of learners' cells from their rows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import replace
+from fractions import Fraction
 from typing import Any
 
-import numpy as np
-
+from analytics.aggregates import course_counts
 from analytics.cache import cached, course_fingerprint
-from analytics.counted import counted_attempts_cte, query_rows
-from assessments.diagnosis import CRI_THRESHOLD, Quadrant, diagnose, quadrant_from_tally
-from assessments.models import Attempt, Misconception, Question, Quiz, Response
+from analytics.contributions import (
+    COURSE_WIDE,
+    Tally,
+    class_rows,
+    heatmap_responses,
+    tallies,
+)
+from analytics.counted import query_rows
+from assessments.diagnosis import CRI_THRESHOLD, diagnose, quadrant_from_tally
+from assessments.models import Attempt, Misconception, Question, Quiz
 from assessments.results import response_evidence
 from core.errors import NotFoundError
 from core.inputs import MAX_ID
@@ -34,137 +41,6 @@ from grader.models import Submission
 
 CODE_CONFIDENCE = 3
 HAKE_BANDS = ((0.7, "high"), (0.3, "medium"), (float("-inf"), "low"))
-
-
-@dataclass
-class _Evidence:
-    """One row per (learner, misconception) with evidence: counts, sure counts and
-    confidence sums of the right answers that count for it and of the wrong ones that
-    revealed it."""
-
-    learner: np.ndarray
-    code: np.ndarray  # index into `codes`
-    codes: list[str]
-    right: np.ndarray
-    right_confidence: np.ndarray
-    wrong: np.ndarray
-    wrong_confidence: np.ndarray
-    sure_wrong: np.ndarray
-    sure_right: np.ndarray
-    questions: list[tuple[Any, ...]] = field(default_factory=list)
-    question_codes: list[tuple[Any, ...]] = field(default_factory=list)
-
-    @property
-    def mean_confidence(self) -> np.ndarray:
-        """The confidence that decides the quadrant: of wrong answers when there are any."""
-        wrong = self.wrong > 0
-        judged = np.where(wrong, self.wrong, np.maximum(self.right, 1))
-        return np.where(wrong, self.wrong_confidence, self.right_confidence) / judged
-
-    @property
-    def held(self) -> np.ndarray:
-        """Rows in the "misconception" quadrant (assessments.diagnosis.quadrant_from_tally)."""
-        return (self.wrong > 0) & (self.sure_wrong > self.sure_right)
-
-    def quadrant(self, i: int, means: np.ndarray) -> Quadrant:
-        """Row i's quadrant, given `means` = self.mean_confidence (computed once)."""
-        return quadrant_from_tally(
-            wrong=int(self.wrong[i]),
-            sure_wrong=int(self.sure_wrong[i]),
-            right=int(self.right[i]),
-            sure_right=int(self.sure_right[i]),
-            mean_right_confidence=float(means[i]),
-        )
-
-
-def _evidence(
-    course: Course, quiz_id: int | None, policy: str, *, with_code: bool, with_questions: bool
-) -> _Evidence:
-    """Read the evidence in one statement: the counted responses are gathered once and
-    aggregated per (learner, misconception), and per question when asked."""
-    counted, params = counted_attempts_cte(
-        course_id=course.id, quiz_id=quiz_id, policy=policy, enrolled_only=True
-    )
-    response = Response._meta.db_table
-    revealed = Response.misconceptions.through._meta.db_table
-    probes = Question.probes.through._meta.db_table
-    misconception = Misconception._meta.db_table
-    answered = f"""{counted},
-        answered AS (
-            SELECT r.id, c.learner_id, r.question_id, r.is_correct, r.confidence
-              FROM {response} r JOIN counted c ON c.id = r.attempt_id
-             WHERE r.is_correct IS NOT NULL AND r.confidence IS NOT NULL
-        )
-    """
-    # Separate statements: on PostgreSQL one statement sharing `answered` between these
-    # aggregations was measured twice as slow (its row estimates lead to nested loops).
-    tallies = query_rows(
-        answered
-        + f"""SELECT a.learner_id, m.code, COUNT(*), SUM(a.confidence), 0, 0,
-               SUM(CASE WHEN a.confidence > %s THEN 1 ELSE 0 END), 0
-          FROM answered a
-          JOIN {revealed} rm ON rm.response_id = a.id
-          JOIN {misconception} m ON m.id = rm.misconception_id
-         WHERE a.is_correct = FALSE
-         GROUP BY a.learner_id, m.code
-        UNION ALL
-        SELECT a.learner_id, m.code, 0, 0, COUNT(*), SUM(a.confidence),
-               0, SUM(CASE WHEN a.confidence > %s THEN 1 ELSE 0 END)
-          FROM answered a
-          JOIN {probes} qp ON qp.question_id = a.question_id
-          JOIN {misconception} m ON m.id = qp.misconception_id
-         WHERE a.is_correct = TRUE
-         GROUP BY a.learner_id, m.code""",
-        [*params, CRI_THRESHOLD, CRI_THRESHOLD],
-    )
-    question_rows: list[tuple[Any, ...]] = []
-    code_rows: list[tuple[Any, ...]] = []
-    if with_questions:
-        question_rows = query_rows(
-            answered
-            + """SELECT question_id, NULL, CASE WHEN is_correct THEN 1 ELSE 0 END,
-                        COUNT(*), SUM(confidence), 0
-                   FROM answered GROUP BY question_id, is_correct""",
-            params,
-        )
-        code_rows = query_rows(
-            answered
-            + f"""SELECT a.question_id, m.code, COUNT(DISTINCT a.learner_id)
-              FROM answered a
-              JOIN {revealed} rm ON rm.response_id = a.id
-              JOIN {misconception} m ON m.id = rm.misconception_id
-             WHERE a.is_correct = FALSE
-             GROUP BY a.question_id, m.code""",
-            params,
-        )
-    if with_code:
-        tallies += [
-            (learner, code, count, CODE_CONFIDENCE * count, 0, 0, count, 0)
-            for learner, code, count in _code_rows(course)
-        ]
-    codes = sorted({str(row[1]) for row in tallies})
-    index = {code: i for i, code in enumerate(codes)}
-    numbers = np.array(
-        [(row[0], index[str(row[1])], *row[2:]) for row in tallies], dtype=np.int64
-    ).reshape(-1, 8)
-    if len(numbers):  # one row per (learner, code): add up wrong, right and code evidence
-        keys, inverse = np.unique(numbers[:, :2], axis=0, return_inverse=True)
-        summed = np.zeros((len(keys), 6), dtype=np.int64)
-        np.add.at(summed, inverse.reshape(-1), numbers[:, 2:])
-        numbers = np.hstack([keys, summed])
-    return _Evidence(
-        learner=numbers[:, 0],
-        code=numbers[:, 1],
-        codes=codes,
-        wrong=numbers[:, 2],
-        wrong_confidence=numbers[:, 3],
-        right=numbers[:, 4],
-        right_confidence=numbers[:, 5],
-        sure_wrong=numbers[:, 6],
-        sure_right=numbers[:, 7],
-        questions=question_rows,
-        question_codes=code_rows,
-    )
 
 
 def _code_rows(course: Course) -> list[tuple[Any, ...]]:
@@ -209,22 +85,24 @@ def course_misconceptions(
     page: int = 1,
     page_size: int = 100,
     fresh: bool = False,
+    from_raw: bool = False,
 ) -> dict[str, Any]:
     """The heatmap's data, from each enrolled learner's latest finished attempt at each of
     the course's quizzes (or at `quiz`) and their latest practice code submissions.
 
-    Prevalence and the per-question matrix cover the whole class; learners and cells come
-    one page of learners (by username) at a time. The evidence comes from the cache while
-    the course's data is unchanged, unless `fresh`."""
-    quiz_id = quiz.id if quiz else None
+    Prevalence and the per-question matrix cover the whole class, from the course's
+    counters (analytics/aggregates.py; cached while the course's data is unchanged, unless
+    `fresh`; summed from the raw rows when `from_raw`); learners and cells come one page of
+    learners (by username) at a time, from their own rows."""
+    scope = quiz.id if quiz else COURSE_WIDE
 
-    def compute() -> _Evidence:
-        return _evidence(course, quiz_id, "last", with_code=quiz is None, with_questions=True)
+    def compute() -> dict[tuple[str, int, int], int]:
+        return course_counts(course=course, scope=scope, from_raw=from_raw)
 
-    found = (
+    counters = (
         compute()
-        if fresh
-        else cached(f"evidence:{course.id}:{quiz_id}", course_fingerprint(course), compute)
+        if fresh or from_raw
+        else cached(f"counters:{course.id}:{scope}", course_fingerprint(course), compute)
     )
     enrolled = Enrollment.objects.filter(course=course).order_by("learner__username", "id")
     total = enrolled.count()
@@ -236,31 +114,60 @@ def course_misconceptions(
         ]
     )
     shown = {learner for learner, _ in learners}
-    titles = dict(Misconception.objects.values_list("code", "title"))
+    catalogue = list(Misconception.objects.values_list("id", "code", "title"))
+    code_of = {m_id: code for m_id, code, _ in catalogue}
+    id_of = {code: m_id for m_id, code, _ in catalogue}
+    titles = {code: title for _, code, title in catalogue}
     per_code: dict[str, dict[str, int]] = {}
-    holding = found.wrong > 0
-    confident = found.held
-    for i, code in enumerate(found.codes):
-        mine = found.code == i
-        per_code[code] = {
-            "holding": int(np.count_nonzero(mine & holding)),
-            "confident": int(np.count_nonzero(mine & confident)),
-            "evidence": int(np.count_nonzero(mine)),
-        }
+    names = {"e": "evidence", "h": "holding", "k": "confident"}
+    for (kind, code_id, _), n in counters.items():
+        if kind in names:
+            counts = per_code.setdefault(code_of[code_id], dict.fromkeys(names.values(), 0))
+            counts[names[kind]] += n
+    # Practice code is live, not in the counters: merged here for the learners it names,
+    # whose counts move from what their quiz answers say to what both say.
+    code_rows = (
+        [(int(lr), id_of[str(c)], int(n)) for lr, c, n in _code_rows(course)]
+        if quiz is None
+        else []
+    )
+    readers = sorted(shown | {learner for learner, _, _ in code_rows})
+    rows = class_rows(course_id=course.id, quiz_id=None, learners=readers)
+    found = {
+        learner: tallies(heatmap_responses(learner, rows, scope=scope), rows) for learner in readers
+    }
+    for learner, code_id, count in code_rows:
+        tally = found[learner].get(code_id)
+        merged = Tally() if tally is None else replace(tally)
+        merged.wrong += count
+        merged.wrong_confidence += CODE_CONFIDENCE * count
+        merged.sure_wrong += count
+        counts = per_code.setdefault(code_of[code_id], dict.fromkeys(names.values(), 0))
+        counts["evidence"] += tally is None
+        counts["holding"] += tally is None or tally.wrong == 0
+        counts["confident"] += merged.held - (tally is not None and tally.held)
+        found[learner][code_id] = merged
     cells = []
-    means = found.mean_confidence
-    for row in np.flatnonzero(np.isin(found.learner, list(shown))).tolist():
-        i = int(row)
-        cells.append(
-            {
-                "learner": int(found.learner[i]),
-                "code": found.codes[found.code[i]],
-                "quadrant": found.quadrant(i, means).value,
-                "right": int(found.right[i]),
-                "wrong": int(found.wrong[i]),
-                "mean_confidence": round(float(means[i]), 2),
-            }
-        )
+    for learner in sorted(shown):
+        for code_id, tally in found[learner].items():
+            mean = _mean_confidence(tally)
+            quadrant = quadrant_from_tally(
+                wrong=tally.wrong,
+                sure_wrong=tally.sure_wrong,
+                right=tally.right,
+                sure_right=tally.sure_right,
+                mean_right_confidence=mean,
+            )
+            cells.append(
+                {
+                    "learner": learner,
+                    "code": code_of[code_id],
+                    "quadrant": quadrant.value,
+                    "right": tally.right,
+                    "wrong": tally.wrong,
+                    "mean_confidence": round(mean, 2),
+                }
+            )
     cells.sort(key=lambda cell: (cell["learner"], cell["code"]))
     ordered = sorted(per_code.items(), key=lambda item: (-item[1]["holding"], item[0]))
     return {
@@ -284,20 +191,32 @@ def course_misconceptions(
                 "evidence": counts["evidence"],
             }
             for code, counts in ordered
+            if counts["evidence"]
         ],
         "cells": cells,
-        "questions": _question_matrix(found),
+        "questions": _question_matrix(counters, code_of),
     }
 
 
-def _question_matrix(found: _Evidence) -> list[dict[str, Any]]:
+def _mean_confidence(tally: Tally) -> float:
+    """The confidence that decides the quadrant: of wrong answers when there are any."""
+    if tally.wrong:
+        return tally.wrong_confidence / tally.wrong
+    return tally.right_confidence / max(tally.right, 1)
+
+
+def _question_matrix(
+    counters: dict[tuple[str, int, int], int], code_of: dict[int, str]
+) -> list[dict[str, Any]]:
     by_question: dict[int, dict[str, Any]] = {}
-    for question_id, _, is_correct, count, confidence, _ in found.questions:
-        mean = float(confidence) / int(count)
+    for (kind, question_id, is_correct), count in sorted(counters.items()):
+        if kind != "qn":
+            continue
+        confidence = counters.get(("qc", question_id, is_correct), 0)
         row = by_question.setdefault(
-            int(question_id),
+            question_id,
             {
-                "question": int(question_id),
+                "question": question_id,
                 "right": 0,
                 "wrong": 0,
                 "mean_confidence_right": None,
@@ -306,11 +225,11 @@ def _question_matrix(found: _Evidence) -> list[dict[str, Any]]:
             },
         )
         key = "right" if is_correct else "wrong"
-        row[key] = int(count)
-        row[f"mean_confidence_{key}"] = round(float(mean), 2)
-    for question_id, code, learners, *_ in found.question_codes:
-        if int(question_id) in by_question:
-            by_question[int(question_id)]["codes"][str(code)] = int(learners)
+        row[key] = count
+        row[f"mean_confidence_{key}"] = round(confidence / count, 2)
+    for (kind, question_id, code_id), learners in sorted(counters.items()):
+        if kind == "x" and question_id in by_question:
+            by_question[question_id]["codes"][code_of[code_id]] = learners
     questions = dict(Question.objects.filter(id__in=by_question).values_list("id", "slug"))
     stems = dict(Question.objects.filter(id__in=by_question).values_list("id", "stem"))
     rows = []
@@ -323,16 +242,29 @@ def _band(gain: float) -> str:
     return next(name for bound, name in HAKE_BANDS if gain >= bound)
 
 
-def course_gain(*, course: Course, fresh: bool = False) -> dict[str, Any]:
+def course_gain(*, course: Course, fresh: bool = False, from_raw: bool = False) -> dict[str, Any]:
     """Hake's normalised gain g = (post% - pre%) / (100 - pre%) on the class averages of
     learners who took both tests (first attempts), overall and per misconception (the
-    share of those learners holding it before and after); cached like the heatmap."""
-    if fresh:
-        return _course_gain(course)
-    return cached(f"gain:{course.id}", course_fingerprint(course), lambda: _course_gain(course))
+    share of those learners holding it before and after); from the course's counters,
+    cached like the heatmap, or summed from the raw rows when `from_raw`."""
+    if fresh or from_raw:
+        return _course_gain(course, from_raw=from_raw)
+    return cached(
+        f"gain:{course.id}",
+        course_fingerprint(course),
+        lambda: _course_gain(course, from_raw=False),
+    )
 
 
-def _course_gain(course: Course) -> dict[str, Any]:
+def _mean_percent(totals: dict[tuple[int, int], int], matched: int) -> float:
+    """The exact mean of 100 total / maximum over the matched learners, rounded once."""
+    exact = sum(
+        (Fraction(100 * n * total, maximum) for (total, maximum), n in totals.items()), Fraction(0)
+    )
+    return float(exact / matched)
+
+
+def _course_gain(course: Course, *, from_raw: bool) -> dict[str, Any]:
     pre = course.quizzes.filter(role=Quiz.Role.PRE).order_by("id").first()
     post = course.quizzes.filter(role=Quiz.Role.POST).order_by("id").first()
     result: dict[str, Any] = {
@@ -349,24 +281,21 @@ def _course_gain(course: Course) -> dict[str, Any]:
     if pre is None or post is None:
         result["note"] = "The course needs a pre-test and a post-test to measure gains."
         return result
-    percents: dict[int, dict[int, float]] = {}
-    for quiz in (pre, post):
-        counted, params = counted_attempts_cte(
-            course_id=course.id, quiz_id=quiz.id, policy="first", enrolled_only=True
-        )
-        rows = query_rows(counted + "SELECT learner_id, score, max_score FROM counted", params)
-        percents[quiz.id] = {
-            int(learner): 100.0 * float(score or 0) / float(maximum)
-            for learner, score, maximum in rows
-            if maximum
-        }
-    matched = sorted(set(percents[pre.id]) & set(percents[post.id]))
-    result["learners_matched"] = len(matched)
+    counters = course_counts(course=course, scope=COURSE_WIDE, from_raw=from_raw)
+    totals: dict[str, dict[tuple[int, int], int]] = {"gp": {}, "gq": {}}
+    holding: dict[str, dict[int, int]] = {"gb": {}, "ga": {}}
+    for (kind, a, b), n in counters.items():
+        if kind in totals:
+            totals[kind][(a, b)] = n
+        elif kind in holding:
+            holding[kind][a] = n
+    matched = sum(totals["gp"].values())
+    result["learners_matched"] = matched
     if not matched:
         result["note"] = "No learner has finished both the pre-test and the post-test yet."
         return result
-    pre_percent = sum(percents[pre.id][learner] for learner in matched) / len(matched)
-    post_percent = sum(percents[post.id][learner] for learner in matched) / len(matched)
+    pre_percent = _mean_percent(totals["gp"], matched)
+    post_percent = _mean_percent(totals["gq"], matched)
     result["pre_percent"] = pre_percent
     result["post_percent"] = post_percent
     if pre_percent >= 100:
@@ -375,25 +304,19 @@ def _course_gain(course: Course) -> dict[str, Any]:
         gain = (post_percent - pre_percent) / (100.0 - pre_percent)
         result["gain"] = gain
         result["band"] = _band(gain)
-    matched_set = set(matched)
-    holding: dict[int, dict[str, int]] = {}
-    for quiz in (pre, post):
-        found = _evidence(course, quiz.id, "first", with_code=False, with_questions=False)
-        counted_learners = np.isin(found.learner, list(matched_set)) & (found.wrong > 0)
-        per_code = np.bincount(found.code[counted_learners], minlength=len(found.codes))
-        holding[quiz.id] = {
-            code: int(n) for code, n in zip(found.codes, per_code, strict=True) if n
-        }
-    titles = dict(Misconception.objects.values_list("code", "title"))
-    codes = sorted(set(holding[pre.id]) | set(holding[post.id]))
+    catalogue = {
+        m_id: (code, title)
+        for m_id, code, title in Misconception.objects.values_list("id", "code", "title")
+    }
+    codes = sorted((catalogue[m_id][0], m_id) for m_id in set(holding["gb"]) | set(holding["ga"]))
     result["per_misconception"] = [
         {
             "code": code,
-            "title": titles.get(code, code),
-            "before": 100.0 * holding[pre.id].get(code, 0) / len(matched),
-            "after": 100.0 * holding[post.id].get(code, 0) / len(matched),
+            "title": catalogue[m_id][1],
+            "before": 100.0 * holding["gb"].get(m_id, 0) / matched,
+            "after": 100.0 * holding["ga"].get(m_id, 0) / matched,
         }
-        for code in codes
+        for code, m_id in codes
     ]
     return result
 

@@ -28,12 +28,14 @@ attempt (the learner's and the LMS's grades stay), so when maxima differ (a mark
 or a section draws questions of different marks) each attempt counts on the maximum it
 was graded out of, and `notes` says so.
 
-The database does the counting with one statement whatever the class size: histograms,
-one row per (question, mark, max mark, attempt total, attempt maximum), per (slot, ...),
-per (question, slot), per attempt (total, maximum) and per (question, option, maximum),
-never one row per response. Marks and totals take few distinct values, so the histograms
-stay small and every statistic, including the sorted pairing behind the discriminative
-efficiency's covmax, is exact when computed from them here.
+The counting is done before a page asks: analytics/aggregates.py keeps histograms per
+quiz as attempts are submitted, re-scored and deleted, one row per (question, mark, max
+mark, attempt total, attempt maximum), per (slot, ...), per (question, slot), per attempt
+(total, maximum) and per (question, option, total, maximum), under the mask of the policies
+counting the attempt, never one row per response. Marks and totals take few distinct
+values, so the histograms stay small and every statistic, including the sorted pairing
+behind the discriminative efficiency's covmax, is exact when computed from them here; the
+same histograms summed from the raw rows (`from_raw`) give the same result.
 """
 
 from __future__ import annotations
@@ -45,9 +47,11 @@ from typing import Any
 
 import numpy as np
 
+from analytics.aggregates import quiz_counts
 from analytics.cache import cached, quiz_fingerprint
-from analytics.counted import POLICIES, counted_attempts_cte, query_rows
-from assessments.models import Choice, Question, QuestionType, Quiz, Response
+from analytics.contributions import NO_SLOT, POLICY_BITS, UNIT
+from analytics.counted import POLICIES
+from assessments.models import Choice, Question, QuestionType, Quiz
 
 __all__ = ["POLICIES", "quiz_statistics", "test_statistics"]
 
@@ -201,86 +205,57 @@ def _histograms(rows: list[tuple[Any, ...]]) -> dict[int, _Histogram]:
     }
 
 
-def _histogram_sql(counted: str) -> str:
-    """One statement, one pass over the counted responses that carry marks, histograms
-    tagged by kind: q (question, mark, max mark, attempt total, attempt maximum), s
-    (structural slot, ...), p (question, slot: where it was drawn), o (question, option,
-    maximum: count and sum of the choosers' totals), t (attempt total, maximum) and n
-    (attempts counted). Values are grouped exactly and handed over as floats."""
-    response = Response._meta.db_table
-    selected = Response.selected_choices.through._meta.db_table
-
-    def real(column: str) -> str:
-        return f"CAST({column} AS DOUBLE PRECISION)"
-
-    values = ", ".join(real(c) for c in ("mark", "max_mark", "total", "maximum"))
-    return f"""{counted},
-        marked AS MATERIALIZED (
-            SELECT r.id, r.question_id, r.structural_slot AS slot,
-                   COALESCE(r.mark, 0) AS mark, r.max_mark,
-                   COALESCE(c.score, 0) AS total, c.max_score AS maximum
-              FROM {response} r JOIN counted c ON c.id = r.attempt_id
-             WHERE r.max_mark > 0
-        )
-        SELECT 'q', question_id, 0, {values}, COUNT(*)
-          FROM marked GROUP BY question_id, mark, max_mark, total, maximum
-        UNION ALL
-        SELECT 's', slot, 0, {values}, COUNT(*)
-          FROM marked WHERE slot IS NOT NULL GROUP BY slot, mark, max_mark, total, maximum
-        UNION ALL
-        SELECT 'p', question_id, slot, 0, 0, 0, 0, COUNT(*)
-          FROM marked GROUP BY question_id, slot
-        UNION ALL
-        SELECT 'o', m.question_id, sc.choice_id, 0, 0, {real("SUM(m.total)")},
-               {real("m.maximum")}, COUNT(*)
-          FROM marked m JOIN {selected} sc ON sc.response_id = m.id
-         GROUP BY m.question_id, sc.choice_id, m.maximum
-        UNION ALL
-        SELECT 't', 0, 0, 0, 0, {real("COALESCE(score, 0)")}, {real("max_score")}, COUNT(*)
-          FROM counted WHERE max_score > 0 GROUP BY COALESCE(score, 0), max_score
-        UNION ALL
-        SELECT 'n', 0, 0, 0, 0, 0, 0, COUNT(*) FROM counted"""
-
-
-def quiz_statistics(*, quiz: Quiz, attempts: str = "first", fresh: bool = False) -> dict[str, Any]:
+def quiz_statistics(
+    *, quiz: Quiz, attempts: str = "first", fresh: bool = False, from_raw: bool = False
+) -> dict[str, Any]:
     """The statistics page's and API's data for `quiz`, counting attempts by `attempts`:
-    from the cache while the quiz's attempts are unchanged, unless `fresh`."""
-    if fresh:
-        return _quiz_statistics(quiz, attempts)
+    from the cache while the quiz's attempts are unchanged, unless `fresh`; from the
+    aggregates (analytics/aggregates.py), or from the raw rows when `from_raw`."""
+    if attempts not in POLICIES:
+        raise ValueError(f"attempts must be one of {', '.join(POLICIES)}")
+    if fresh or from_raw:
+        return _quiz_statistics(quiz, attempts, from_raw=from_raw)
     return cached(
         f"statistics:{DEFINITIONS}:{quiz.id}:{attempts}",
         quiz_fingerprint(quiz),
-        lambda: _quiz_statistics(quiz, attempts),
+        lambda: _quiz_statistics(quiz, attempts, from_raw=False),
     )
 
 
-def _quiz_statistics(quiz: Quiz, attempts: str) -> dict[str, Any]:
-    counted, params = counted_attempts_cte(
-        course_id=quiz.course_id, quiz_id=quiz.id, policy=attempts
-    )
+def _quiz_statistics(quiz: Quiz, attempts: str, *, from_raw: bool) -> dict[str, Any]:
     by_kind: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in query_rows(_histogram_sql(counted), params):
-        by_kind[row[0]].append(row)
-    per_question = _histograms([(r[1], *r[3:]) for r in by_kind["q"]])
-    per_slot = _histograms([(r[1], *r[3:]) for r in by_kind["s"]])
+    for row in quiz_counts(quiz=quiz, bit=POLICY_BITS[attempts], from_raw=from_raw):
+        by_kind[str(row[0])].append(tuple(int(value) for value in row[1:]))
+    # Marks and totals come in units (exact integers); a unit count over UNIT is the
+    # nearest float to the decimal, as the database's cast to double precision gives.
+    per_question = _histograms(
+        [(key, *(value / UNIT for value in cell), n) for key, _, *cell, n in by_kind["q"]]
+    )
+    per_slot = _histograms(
+        [(key, *(value / UNIT for value in cell), n) for key, _, *cell, n in by_kind["s"]]
+    )
     positions: dict[int, dict[int | None, int]] = defaultdict(dict)
-    for _, question, slot, *_, count in by_kind["p"]:
-        positions[int(question)][None if slot is None else int(slot)] = int(count)
+    for question, slot, *_, count in by_kind["p"]:
+        positions[question][None if slot == NO_SLOT else slot] = count
+    totals: dict[tuple[int, int, int], tuple[int, int]] = {}
+    for question, choice, _, _, total, maximum, count in by_kind["o"]:
+        seen, total_sum = totals.get((question, choice, maximum), (0, 0))
+        totals[(question, choice, maximum)] = (seen + count, total_sum + count * total)
     chosen: dict[tuple[int, int], tuple[int, float]] = {}
-    for _, question, choice, _, _, total_sum, maximum, count in sorted(by_kind["o"]):
-        seen, percentage_sum = chosen.get((int(question), int(choice)), (0, 0.0))
-        chosen[(int(question), int(choice))] = (
-            seen + int(count),
-            percentage_sum + 100.0 * float(total_sum) / float(maximum),
+    for (question, choice, maximum), (count, total_sum) in sorted(totals.items()):
+        seen, percentage_sum = chosen.get((question, choice), (0, 0.0))
+        chosen[(question, choice)] = (
+            seen + count,
+            percentage_sum + 100.0 * (total_sum / UNIT) / (maximum / UNIT),
         )
     attempt_counts: Counter[tuple[float, float]] = Counter()
     for *_, total, maximum, count in by_kind["t"]:
-        attempt_counts[(float(total), float(maximum))] += int(count)
+        attempt_counts[(total / UNIT, maximum / UNIT)] += count
     keys = sorted(attempt_counts)
     percentages = np.repeat(
         [100.0 * total / maximum for total, maximum in keys], [attempt_counts[k] for k in keys]
     ).astype(np.float64)
-    counted_total = sum(int(row[-1]) for row in by_kind["n"])
+    counted_total = sum(row[-1] for row in by_kind["n"])
 
     questions = {q.id: q for q in Question.objects.filter(id__in=list(per_question))}
     choices: dict[int, list[Choice]] = defaultdict(list)

@@ -1,24 +1,37 @@
-"""Celery entry points of the analytics: keep instructors' pages warm."""
+"""Celery entry points of the analytics: repair drifted aggregates, keep pages warm."""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
+from analytics.aggregates import aggregates_drifted, aggregates_rebuild
 from analytics.misconceptions import course_gain, course_misconceptions
 from analytics.statistics import quiz_statistics
+from assessments.models import Quiz
 from courses.models import Course
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True, soft_time_limit=300, time_limit=360)
 def analytics_warm() -> int:
-    """Recompute the default views of every course whose data changed; return how many
-    results were looked at (unchanged ones are cache hits and cost a fingerprint)."""
+    """Rebuild the aggregates that drifted from the raw rows (a repair: submits, re-scores
+    and deletions keep them in step), then recompute the default views of every course
+    whose data changed; return how many results were looked at."""
     looked = 0
     for course in Course.objects.prefetch_related("quizzes"):
+        if aggregates_drifted(course=course):
+            logger.warning("analytics: rebuilding course %s's drifted aggregates", course.id)
+            aggregates_rebuild(course=course)
         for quiz in course.quizzes.all():
             quiz_statistics(quiz=quiz, attempts="first")
             looked += 1
         course_misconceptions(course=course, page=1, page_size=1)
         course_gain(course=course)
         looked += 2
+    for quiz in Quiz.objects.filter(course__isnull=True):
+        if aggregates_drifted(quiz=quiz):
+            aggregates_rebuild(quiz=quiz)
     return looked

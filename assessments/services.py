@@ -38,6 +38,7 @@ from assessments.scoring import (
     explanation_reading,
     response_outcome,
 )
+from assessments.signals import attempt_rescoring, attempt_scored
 from core.errors import ApplicationError, ConflictError, NotFoundError
 from courses.selectors import takes_part_as_preview
 from grader.models import Submission
@@ -327,6 +328,7 @@ def response_code_verdict_apply(*, submission_id: int) -> None:
         attempt = Attempt.objects.select_for_update().get(id=slot[1])
         if attempt.state != Attempt.State.SUBMITTED:
             return
+        attempt_rescoring.send(sender=Attempt, attempt_id=attempt.id)
         response = (
             Response.objects.select_related("question")
             .prefetch_related("submissions__misconceptions")
@@ -341,6 +343,7 @@ def response_code_verdict_apply(*, submission_id: int) -> None:
         attempt.score = sum((mark for mark in marks if mark is not None), Decimal(0))
         attempt.save(update_fields=["score", "updated_at"])
         score_deliveries_record(attempt_id=attempt.id)
+        attempt_scored.send(sender=Attempt, attempt_id=attempt.id, rescored=True)
 
 
 def _attempt_score(attempt: Attempt, now: datetime, *, auto: bool) -> Attempt:
@@ -393,6 +396,7 @@ def _attempt_score(attempt: Attempt, now: datetime, *, auto: bool) -> Attempt:
     attempt.auto_submitted = auto
     attempt.save(update_fields=["score", "state", "submitted_at", "auto_submitted", "updated_at"])
     score_deliveries_record(attempt_id=attempt.id)
+    attempt_scored.send(sender=Attempt, attempt_id=attempt.id, rescored=False)
     return attempt
 
 

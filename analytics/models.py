@@ -1,0 +1,60 @@
+"""The analytics' aggregates: sums over learners of what each learner's counted attempts
+contribute (analytics/contributions.py), kept by analytics/aggregates.py.
+
+Each row is one key of a multiset with its count `n`. Marks and totals are keys in units
+of 1/10,000 (the attempts' and responses' four decimal places), so sums and equality are
+exact on any database; rows whose count returned to 0 stay until the next rebuild and are
+skipped by the readers.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class QuizCount(models.Model):
+    """A statistics histogram cell of one quiz: attempts counted under the policies in
+    `mask` (first 1, last 2, highest 4, all 8) with this kind and key."""
+
+    quiz = models.ForeignKey("assessments.Quiz", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=1)
+    mask = models.PositiveSmallIntegerField()
+    a = models.BigIntegerField()
+    b = models.BigIntegerField()
+    mark = models.BigIntegerField()
+    max_mark = models.BigIntegerField()
+    total = models.BigIntegerField()
+    maximum = models.BigIntegerField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["quiz", "kind", "mask", "a", "b", "mark", "max_mark", "total", "maximum"],
+                name="quizcount_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"quiz {self.quiz_id} {self.kind}{self.mask} {self.a},{self.b}: {self.n}"
+
+
+class CourseCount(models.Model):
+    """A heatmap or gain counter of one course: over all its quizzes (`scope` 0) or one."""
+
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="+")
+    scope = models.BigIntegerField()
+    kind = models.CharField(max_length=2)
+    a = models.BigIntegerField()
+    b = models.BigIntegerField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "scope", "kind", "a", "b"], name="coursecount_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"course {self.course_id} {self.scope} {self.kind} {self.a},{self.b}: {self.n}"
