@@ -15,12 +15,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from assessments.models import Misconception
@@ -319,6 +319,27 @@ def _stored(*, course: Course | None, codes: Iterable[str]) -> dict[str, tuple[B
 def parameters_for(*, course: Course | None, codes: Iterable[str]) -> dict[str, BktParams]:
     """Return each code's parameters: the course's fit, else the overall fit, else defaults."""
     return {code: params for code, (params, _) in _stored(course=course, codes=codes).items()}
+
+
+FIT_FIELDS = ("prior", "learn", "guess", "slip")
+
+
+def fit_annotations(*, course: Course) -> dict[str, Subquery]:
+    """Return annotations `fit_<parameter>` for rows with a misconception: the course's fit,
+    else the overall one, else None, as parameters_for chooses (read in the rows' query)."""
+    fits = BktParameters.objects.filter(
+        Q(course=course) | Q(course__isnull=True), misconception=OuterRef("misconception")
+    ).order_by(F("course_id").asc(nulls_last=True))
+    return {f"fit_{name}": Subquery(fits.values(name)[:1]) for name in FIT_FIELDS}
+
+
+def parameters_annotated(row: Any, kind: str) -> BktParams:
+    """Return the parameters fit_annotations read for the row, else the kind's defaults."""
+    fitted: list[float | None] = [getattr(row, f"fit_{name}", None) for name in FIT_FIELDS]
+    if any(value is None for value in fitted):
+        return default_params(kind)
+    prior, learn, guess, slip = (float(value or 0) for value in fitted)
+    return BktParams(prior=prior, learn=learn, guess=guess, slip=slip)
 
 
 def pooled_sequences(*, course: Course | None) -> dict[str, list[list[bool]]]:

@@ -16,7 +16,7 @@ from assessments.models import (
 from courses.models import Course
 from practice.bkt import BktParams, bkt_update
 from practice.evidence import quiz_observations
-from practice.fitting import parameters_for
+from practice.fitting import fit_annotations, parameters_annotated, parameters_for
 from practice.models import (
     Mastery,
     PracticeSession,
@@ -31,11 +31,13 @@ def mastery_threshold() -> float:
 def masteries(course: Course, learner: User, codes: Iterable[str]) -> dict[str, Mastery]:
     """Return the learner's mastery rows for `codes`, made from their quiz answers if new."""
     codes = list(dict.fromkeys(codes))
+    # With each row its fitted parameters, so that an answer reads them in the same query.
+    read = Mastery.objects.select_related("misconception").annotate(
+        **fit_annotations(course=course)
+    )
     rows = {
         m.misconception.code: m
-        for m in Mastery.objects.select_related("misconception").filter(
-            course=course, learner=learner, misconception__code__in=codes
-        )
+        for m in read.filter(course=course, learner=learner, misconception__code__in=codes)
     }
     missing = [code for code in codes if code not in rows]
     if not missing:
@@ -65,9 +67,7 @@ def masteries(course: Course, learner: User, codes: Iterable[str]) -> dict[str, 
     Mastery.objects.bulk_create(seeded.values(), ignore_conflicts=True)
     return {
         m.misconception.code: m
-        for m in Mastery.objects.select_related("misconception").filter(
-            course=course, learner=learner, misconception__code__in=codes
-        )
+        for m in read.filter(course=course, learner=learner, misconception__code__in=codes)
     }
 
 
@@ -83,34 +83,43 @@ def mastery_apply(
     *,
     confident: bool,
     now: datetime,
+    rows: dict[str, Mastery] | None = None,
 ) -> dict[str, float]:
-    """Update the learner's mastery with one answer's observations; return P(known) after."""
+    """Update the learner's mastery with one answer's observations (one UPDATE for all the
+    rows; `rows` are the learner's rows read already, updated in place); return P(known)
+    after."""
     if not observations:
         return {}
     codes = [code for code, _ in observations]
-    rows = masteries(session.course, session.learner, codes)
-    params = parameters_for(course=session.course, codes=codes)
+    rows = rows if rows is not None else {}
+    missing = [code for code in codes if code not in rows]
+    if missing:
+        rows.update(masteries(session.course, session.learner, missing))
     after: dict[str, float] = {}
+    changed: dict[str, Mastery] = {}
     for code, correct in observations:
         row = rows.get(code)
         if row is None:
             continue
-        _observe(row, correct, params[code])
+        _observe(row, correct, parameters_annotated(row, row.misconception.kind))
         if not correct:
             row.held = True
             row.held_confidently = row.held_confidently or confident
         reached = row.p_known >= mastery_threshold()
         row.mastered_at = (row.mastered_at or now) if reached else None
-        row.save(
-            update_fields=[
-                "p_known",
-                "observations",
-                "correct",
-                "held",
-                "held_confidently",
-                "mastered_at",
-                "updated_at",
-            ]
-        )
+        row.updated_at = timezone.now()  # bulk_update does not apply auto_now
+        changed[code] = row
         after[code] = round(row.p_known, 4)
+    Mastery.objects.bulk_update(
+        changed.values(),
+        fields=[
+            "p_known",
+            "observations",
+            "correct",
+            "held",
+            "held_confidently",
+            "mastered_at",
+            "updated_at",
+        ],
+    )
     return after

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import random
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Prefetch
 from django.utils import timezone
 
 from assessments.answers import CONFIDENCE_MESSAGE, MAX_TEXT_LENGTH, AnswerInput, answer_validate
-from assessments.draws import choice_order_draw
 from assessments.models import (
     Choice,
     Misconception,
     NumericDistractor,
-    Question,
     QuestionType,
 )
-from assessments.numeric import parameters_draw
 from assessments.scoring import code_outcome, explanation_reading, response_outcome
 from core.errors import ApplicationError, NotFoundError
 from courses.models import Course
@@ -40,9 +34,10 @@ from practice.models import (
     PracticeSession,
     PracticeStep,
 )
+from practice.next_step import Known, session_advance
+from practice.selectors.bank_items import banks_version, question_answerable
 from practice.selectors.items import (
     agenda_codes,
-    confused_pairs,
     held_questions,
     practice_items,
 )
@@ -51,103 +46,6 @@ from practice.selectors.steps import step_refusal
 Kind = PracticeStep.Kind
 StepState = PracticeStep.State
 ILLUSION = "DO-ILLUSION"
-
-
-# Choosing and making the next step
-
-
-def _asked(step: PracticeStep) -> policy.Asked:
-    question = step.prompt
-    missing: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    if step.kind == Kind.EXPLAIN_BACK and step.self_assessed_ideas is not None:
-        credit = explain_credit(question, step.self_assessed_ideas, step.reading)
-        missing = tuple(
-            (idea, tuple(credit.idea_codes(question, index)))
-            for index, idea in enumerate(question.key_ideas)
-            if index not in credit.credited
-        )
-    if step.question is not None:
-        probes = frozenset(m.code for m in step.question.probes.all())
-    else:  # a catalogue prompt: its target, and whether the learner can explain it
-        probes = frozenset(code for codes in question.key_idea_probes for code in codes)
-        probes |= {ILLUSION}
-    return policy.Asked(
-        question_id=step.question_id,
-        kind=step.kind,
-        target=step.target.code if step.target else None,
-        qtype=question.qtype,
-        probes=probes,
-        is_correct=step.is_correct,
-        confidence=step.confidence,
-        revealed=frozenset(m.code for m in step.revealed.all()),
-        missing_ideas=missing,
-    )
-
-
-def _state(session: PracticeSession, items: Sequence[policy.Item]) -> policy.State:
-    steps = list(
-        session.steps.filter(state=StepState.DONE)
-        .select_related("question", "target")
-        .prefetch_related("question__probes", "revealed")
-        .order_by("number")
-    )
-    codes = set(session.agenda) | {code for item in items for code in item.probes}
-    rows = masteries(session.course, session.learner, codes)
-    return policy.State(
-        agenda=tuple(session.agenda),
-        mastery={code: row.p_known for code, row in rows.items()},
-        history=tuple(_asked(step) for step in steps),
-        threshold=mastery_threshold(),
-        prerequisites=frozenset(
-            code for item in items if item.is_prerequisite for code in item.probes
-        ),
-        pairs=tuple(confused_pairs(course=session.course)),
-        titles={code: row.misconception.title for code, row in rows.items()},
-        # An illusion of understanding is not a belief to explain back on its own.
-        prompts=frozenset(
-            code
-            for code, row in rows.items()
-            if row.misconception.explain_prompt.strip() and code != ILLUSION
-        ),
-    )
-
-
-def _step_create(session: PracticeSession, decision: policy.Decision) -> PracticeStep:
-    number = (session.steps.aggregate(top=Max("number"))["top"] or 0) + 1
-    target = Misconception.objects.filter(code=decision.target).first() if decision.target else None
-    if decision.question_id is None:  # the target's own explain-back prompt
-        return PracticeStep.objects.create(
-            session=session,
-            number=number,
-            kind=decision.kind,
-            target=target,
-            reason=decision.reason[:300],
-        )
-    question = Question.objects.prefetch_related("choices").get(id=decision.question_id)
-    # Shuffles and numeric variants are not security-sensitive.
-    rng = random.Random(secrets.randbits(62))  # noqa: S311
-    return PracticeStep.objects.create(
-        session=session,
-        number=number,
-        kind=decision.kind,
-        question=question,
-        target=target,
-        reason=decision.reason[:300],
-        parameters=parameters_draw(question.parameters, rng) if question.parameters else {},
-        choice_order=choice_order_draw(question, rng, True),
-    )
-
-
-def _advance(session: PracticeSession, now: datetime) -> PracticeStep | None:
-    """Make the session's next step, or finish the session; return the step."""
-    items = practice_items(course=session.course)
-    decision = policy.next_decision(items, _state(session, items))
-    if decision is None:
-        session.state = PracticeSession.State.FINISHED
-        session.ended_at = now
-        session.save(update_fields=["state", "ended_at", "updated_at"])
-        return None
-    return _step_create(session, decision)
 
 
 def _access(course: Course, learner: User) -> bool:
@@ -169,9 +67,11 @@ def session_open(*, course: Course, learner: User, now: datetime | None = None) 
     if active is not None:
         session_held_withdraw(active, held_questions(course_ids=[course.id])[course.id], now)
         return active
-    items = practice_items(course=course)
+    version = banks_version()
+    items = practice_items(course=course, version=version)
     codes = agenda_codes(items)
-    rows = masteries(course, learner, codes)
+    # Every code the items probe, not only the agenda's: the first step's choice reads them.
+    rows = masteries(course, learner, [*codes, *(code for item in items for code in item.probes)])
     threshold = mastery_threshold()
     agenda = [code for code in codes if code in rows and rows[code].p_known < threshold]
     try:
@@ -184,7 +84,7 @@ def session_open(*, course: Course, learner: User, now: datetime | None = None) 
         return PracticeSession.objects.get(
             course=course, learner=learner, state=PracticeSession.State.ACTIVE
         )
-    _advance(session, now)
+    session_advance(session, now, Known(version, items, rows))
     return session
 
 
@@ -194,19 +94,25 @@ def session_held_withdraw(session: PracticeSession, held: set[int], now: datetim
     pending = session.steps.filter(state=StepState.OPEN, question_id__in=held)
     if pending.exists():
         pending.delete()
-        _advance(session, now)
+        session_advance(session, now, Known.read(session, banks_version()))
 
 
 def _locked_step(step_id: int, learner: User) -> tuple[PracticeStep, PracticeSession]:
-    step = (
-        PracticeStep.objects.select_related("question", "session")
-        .filter(id=step_id, session__learner=learner)
+    """Lock the learner's session of the step, then read the step (fresh, under the lock)."""
+    session = (
+        PracticeSession.objects.select_for_update(of=("self",))
+        .select_related("course", "learner")
+        .filter(learner=learner, steps__id=step_id)
         .first()
     )
-    if step is None:
+    step = (
+        PracticeStep.objects.select_related("question", "target").filter(id=step_id).first()
+        if session is not None
+        else None
+    )
+    if session is None or step is None:
         raise NotFoundError("No such practice step.", fields={"step": "No such step."})
-    session = PracticeSession.objects.select_for_update().get(id=step.session_id)
-    step.refresh_from_db()
+    step.session = session
     return step, session
 
 
@@ -230,15 +136,33 @@ def _finish_step(
     revealed: set[str],
     observations: list[tuple[str, bool]],
     now: datetime,
+    version: str | None = None,
+    answer_fields: Sequence[str] = (),
+    revealed_ids: Sequence[int] | None = None,
 ) -> None:
+    """Apply the answer's observations to mastery (one UPDATE), record the step's verdict
+    with `answer_fields` in one UPDATE, and make the next step."""
+    known = Known.read(
+        session, version or banks_version(), extra_codes=[code for code, _ in observations]
+    )
     confident = (step.confidence or 0) > policy.CONFIDENT_ABOVE
-    step.mastery_after = mastery_apply(session, observations, confident=confident, now=now)
+    step.mastery_after = mastery_apply(
+        session, observations, confident=confident, now=now, rows=known.rows
+    )
     step.is_correct = correct
     step.state = StepState.DONE
-    step.save(update_fields=["mastery_after", "is_correct", "state"])
-    step.revealed.set(Misconception.objects.filter(code__in=revealed))
+    step.save(update_fields=[*answer_fields, "mastery_after", "is_correct", "state"])
+    if revealed_ids is None:
+        revealed_ids = list(
+            Misconception.objects.filter(code__in=revealed).values_list("id", flat=True)
+        )
+    # A new step's verdict: no links to replace, so the rows are inserted without a read.
+    PracticeStep.revealed.through.objects.bulk_create(
+        PracticeStep.revealed.through(practicestep_id=step.id, misconception_id=i)
+        for i in revealed_ids
+    )
     if session.is_active:
-        _advance(session, now)
+        session_advance(session, now, known)
 
 
 @transaction.atomic
@@ -249,19 +173,13 @@ def step_answer(
     now = now or timezone.now()
     step, session = _locked_step(step_id, learner)
     _refuse_unless_open(step, session, StepState.OPEN)
+    version = banks_version()
     if step.question_id is None:  # the target's own explain-back prompt
         question = step.prompt
         chosen: list[Choice] = []
         answered = explanation_validate(answer)
     else:
-        question = Question.objects.prefetch_related(
-            "probes",
-            Prefetch("choices", queryset=Choice.objects.prefetch_related("misconceptions")),
-            Prefetch(
-                "distractors",
-                queryset=NumericDistractor.objects.prefetch_related("misconceptions"),
-            ),
-        ).get(id=step.question_id)
+        question = question_answerable(question_id=step.question_id, version=version)
         if question.qtype == QuestionType.CODE:
             raise ApplicationError(
                 "This step takes code: submit it for grading.", fields={"code": "Submit code."}
@@ -285,14 +203,18 @@ def step_answer(
     step.text = answer.text.strip()
     step.seconds_spent += answer.seconds_spent
     step.answered_at = now
-    step.save(update_fields=["confidence", "numeric_value", "text", "seconds_spent", "answered_at"])
-    step.selected_choices.set(chosen)
+    answer_fields = ["confidence", "numeric_value", "text", "seconds_spent", "answered_at"]
+    # An open step has no choices yet: insert the links without reading them first.
+    PracticeStep.selected_choices.through.objects.bulk_create(
+        PracticeStep.selected_choices.through(practicestep_id=step.id, choice_id=choice.id)
+        for choice in chosen
+    )
     if question.qtype == QuestionType.EXPLAIN:
         # Read now, shown after the learner's own check so that it does not steer the ticks.
         reading = explanation_reading(question, step.text)
         step.reading = None if reading is None else reading.as_json()
         step.state = StepState.CHECKING
-        step.save(update_fields=["reading", "state"])
+        step.save(update_fields=[*answer_fields, "reading", "state"])
         return step
     outcome = response_outcome(
         question,
@@ -301,14 +223,28 @@ def step_answer(
         numeric_value=answer.numeric_value,
         parameters=step.parameters,
     )
-    codes = dict(Misconception.objects.values_list("id", "code"))
+    # The codes of the misconceptions the answer revealed: all named by the question's own
+    # options, loaded with it.
+    options: list[Choice | NumericDistractor] = [
+        *question.choices.all(),
+        *question.distractors.all(),
+    ]
+    codes = {m.id: m.code for option in options for m in option.misconceptions.all()}
     revealed = {codes[i] for i in outcome.misconception_ids}
     correct = bool(outcome.is_correct)
     observations = observations_of(
         correct=correct, probes=[m.code for m in question.probes.all()], revealed=revealed
     )
     _finish_step(
-        step, session, correct=correct, revealed=revealed, observations=observations, now=now
+        step,
+        session,
+        correct=correct,
+        revealed=revealed,
+        observations=observations,
+        now=now,
+        version=version,
+        answer_fields=answer_fields,
+        revealed_ids=sorted(outcome.misconception_ids),
     )
     return step
 

@@ -166,17 +166,24 @@ def course_practice(request: AuthenticatedRequest, course_id: int) -> HttpRespon
 @require_POST
 def step_answer(request: AuthenticatedRequest, step_id: int) -> HttpResponse:
     """Score a choice, numeric or explain-back answer; go to its feedback (or self-check)."""
-    try:
-        step = step_for_learner(step_id=step_id, learner=request.user)
-    except NotFoundError as error:
-        return _refusal(request, error)
     answer, errors = answer_parse(request)
     if errors:
+        try:
+            step = step_for_learner(step_id=step_id, learner=request.user)
+        except NotFoundError as error:
+            return _refusal(request, error)
         return _bad_form(request, step, errors, StepState.OPEN)
     try:
-        step = services.step_answer(step_id=step.id, learner=request.user, answer=answer)
+        # The service finds the learner's own step under its lock: no read before it.
+        step = services.step_answer(step_id=step_id, learner=request.user, answer=answer)
+    except NotFoundError as error:
+        return _refusal(request, error)
     except ApplicationError as error:
-        return _refused(request, step, error)
+        try:
+            shown = step_for_learner(step_id=step_id, learner=request.user)
+        except NotFoundError as missing:
+            return _refusal(request, missing)
+        return _refused(request, shown, error)
     if step.is_done:
         return redirect("practice:step_feedback", step_id=step.id)
     return redirect("practice:course", course_id=step.session.course_id)

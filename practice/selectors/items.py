@@ -6,12 +6,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from assessments.models import (
-    Choice,
     Misconception,
-    NumericDistractor,
     Question,
     Quiz,
     QuizSection,
@@ -25,6 +24,7 @@ from practice.models import (
     PracticeItem,
     PracticeSettings,
 )
+from practice.selectors.bank_items import CACHE_SECONDS, bank_items, banks_version
 
 # Pairs learners are known to mix up (misconceptions.md); instructors add their own.
 # "No scaling" and "scaling at the wrong time" are both wrong expectations of the scale.
@@ -35,14 +35,25 @@ BUILT_IN_PAIRS = (
 )
 
 
-def _post_test_pools(sections: QuerySet[QuizSection]) -> dict[int, set[int]]:
-    """Return, per course, the questions the given post-test sections can draw."""
+def _post_test_pools(
+    sections: QuerySet[QuizSection], version: str | None = None
+) -> dict[int, set[int]]:
+    """Return, per course, the questions the given post-test sections can draw (their pools
+    cached under the banks' fingerprint `version` when given)."""
     rows = list(sections.select_related("bank", "quiz").order_by("id"))
     reserved: dict[int, set[int]] = defaultdict(set)
     if not rows:
         return reserved
     # The pools as attempts draw them: the section's bank, only its form when it names one.
-    pools = pools_read(sections=rows, probes=False)
+    if version is None:
+        pools = pools_read(sections=rows, probes=False)
+    else:
+        drawn = ",".join(f"{section.bank_id}{section.form}" for section in rows)
+        key = f"practice:held-pools:{version}:{drawn}"
+        pools = cache.get(key)
+        if pools is None:
+            pools = pools_read(sections=rows, probes=False)
+            cache.set(key, pools, CACHE_SECONDS)
     for section, pool in zip(rows, pools.sections, strict=True):
         course_id = section.quiz.course_id
         assert course_id is not None  # filtered on by the callers
@@ -59,14 +70,16 @@ def post_test_questions(*, course_ids: Iterable[int]) -> dict[int, set[int]]:
     return {course_id: pools.get(course_id, set()) for course_id in ids}
 
 
-def held_questions(*, course_ids: Iterable[int]) -> dict[int, set[int]]:
+def held_questions(*, course_ids: Iterable[int], version: str | None = None) -> dict[int, set[int]]:
     """Return, per course, the questions practice holds back: those its post-tests can draw,
-    unless its instructors chose to use them in practice (one query without a post-test)."""
+    unless its instructors chose to use them in practice (one query with `version`, the
+    banks' fingerprint, or without a post-test)."""
     ids = list(course_ids)
     pools = _post_test_pools(
         QuizSection.objects.filter(quiz__course_id__in=ids, quiz__role=Quiz.Role.POST).exclude(
             quiz__course__practice_settings__use_post_test_items=True
-        )
+        ),
+        version,
     )
     return {course_id: pools.get(course_id, set()) for course_id in ids}
 
@@ -87,21 +100,6 @@ class BankPlace(NamedTuple):
     def default_rank(self) -> tuple[bool, str, int, int]:
         """Prerequisites first, then by bank and position in it."""
         return (not self.is_prerequisite, self.bank_slug, self.position, self.question_id)
-
-
-class ItemRow(NamedTuple):
-    """A question as practice_items reads it, in plain values."""
-
-    question_id: int
-    is_prerequisite: bool
-    bank_slug: str
-    position: int
-    qtype: str
-    key_idea_probes: list[list[str]] | None
-
-    def place(self) -> BankPlace:
-        """Return where the question stands in the banks."""
-        return BankPlace(self.question_id, self.is_prerequisite, self.bank_slug, self.position)
 
 
 def _course_order(course: Course, questions: Sequence[BankPlace]) -> tuple[list[int], set[int]]:
@@ -139,53 +137,24 @@ def practice_questions(*, course: Course, include_disabled: bool = False) -> lis
     return [questions[i] for i in order if include_disabled or i not in disabled]
 
 
-def practice_items(*, course: Course) -> list[policy.Item]:
+def practice_items(*, course: Course, version: str | None = None) -> list[policy.Item]:
     """Return the course's enabled practice items, in order, as the policy sees them.
 
-    Read as plain values (a few queries, no model per choice): this runs on every answer.
+    The banks' part comes from the cache under `version` (the banks' fingerprint; read when
+    not given), so an answer reads only the course's own order and held items (two queries).
     """
-    rows = {
-        row.question_id: row
-        for row in map(
-            ItemRow._make,
-            Question.objects.values_list(
-                "id", "bank__is_prerequisite", "bank__slug", "position", "qtype", "key_idea_probes"
-            ),
-        )
-    }
-    order, disabled = _course_order(course, [row.place() for row in rows.values()])
+    version = version or banks_version()
+    bank = bank_items(version=version)
+    order, disabled = _course_order(
+        course,
+        [
+            BankPlace(i, entry.item.is_prerequisite, entry.bank_slug, entry.position)
+            for i, entry in bank.items()
+        ],
+    )
     # The post-test's items stay out of practice, so that it measures without being taught to.
-    disabled |= held_questions(course_ids=[course.id])[course.id]
-    probes: dict[int, set[str]] = {i: set() for i in rows}
-    for question_id, code in Question.probes.through.objects.values_list(
-        "question_id", "misconception__code"
-    ):
-        probes[question_id].add(code)
-    wrong: dict[int, dict[tuple[str, int], set[str]]] = {i: {} for i in rows}
-    for question_id, choice_id, code in Choice.misconceptions.through.objects.filter(
-        choice__is_correct=False
-    ).values_list("choice__question_id", "choice_id", "misconception__code"):
-        wrong[question_id].setdefault(("choice", choice_id), set()).add(code)
-    for (
-        question_id,
-        distractor_id,
-        code,
-    ) in NumericDistractor.misconceptions.through.objects.values_list(
-        "numericdistractor__question_id", "numericdistractor_id", "misconception__code"
-    ):
-        wrong[question_id].setdefault(("distractor", distractor_id), set()).add(code)
-    return [
-        policy.Item(
-            question_id=i,
-            qtype=rows[i].qtype,
-            probes=frozenset(probes[i]),
-            wrong_options=tuple(frozenset(codes) for _, codes in sorted(wrong[i].items())),
-            is_prerequisite=rows[i].is_prerequisite,
-            idea_codes=tuple(tuple(codes) for codes in rows[i].key_idea_probes or ()),
-        )
-        for i in order
-        if i not in disabled
-    ]
+    disabled |= held_questions(course_ids=[course.id], version=version)[course.id]
+    return [bank[i].item for i in order if i not in disabled]
 
 
 def confused_pairs(*, course: Course) -> list[tuple[str, str]]:
