@@ -14,7 +14,7 @@ PORT ?= 8000
 # the caller set it. The service itself defaults to production (DEBUG off).
 export DEBUG ?= true
 
-.PHONY: install sandbox-deps run test lint format pytest bench bench-grader bench-analytics chaos migrate fixtures clean
+.PHONY: install sandbox-deps run test lint format pytest bench bench-practice bench-grader bench-analytics chaos migrate fixtures clean
 
 install: $(STAMP)
 
@@ -71,6 +71,11 @@ test: lint pytest
 
 bench: install
 	$(PY) -m quizsite.devstack exec -- $(PY) tests/benchmarks/quiz_answering.py $(BENCH_ARGS)
+
+# Guided practice: 50 learners practising at once over HTTP against gunicorn (DEBUG off); its
+# own database, quiz_bench_practice, on DATABASE_URL's PostgreSQL (else SQLite).
+bench-practice: install
+	$(PY) -m quizsite.devstack exec -- $(PY) tests/benchmarks/practice.py $(BENCH_ARGS)
 
 bench-grader: install sandbox-deps
 	$(PY) -m quizsite.devstack exec -- $(PY) tests/benchmarks/grading.py $(BENCH_ARGS)
