@@ -114,6 +114,7 @@ def _learner_counts(
     return statistics_counts(attempts, rows), evidence_counts(learner, rows, exclude=exclude)
 
 
+@transaction.atomic
 def attempt_count(*, attempt_id: int, sign: int) -> None:
     """Add (sign 1) or take away (sign -1) what the attempt changes in its learner's
     contribution: their counts with it minus without it."""
@@ -151,6 +152,7 @@ def _pending() -> dict[tuple[Any, ...], Counter[Any]]:
     return pending
 
 
+@transaction.atomic
 def deletion_prepare(*, learner: int, quiz_id: int | None, course_id: int | None) -> None:
     """Record the learner's counts at the quiz and in the course before a deletion."""
     _lock_learner(learner)
@@ -166,6 +168,7 @@ def deletion_prepare(*, learner: int, quiz_id: int | None, course_id: int | None
         pending[(alias, "course", course_id, learner)] = evidence_counts(learner, rows)
 
 
+@transaction.atomic
 def deletion_finish(*, learner: int, quiz_id: int | None, course_id: int | None) -> None:
     """Apply what the deletion changed in the learner's counts, once."""
     pending = _pending()
@@ -187,6 +190,7 @@ def deletion_finish(*, learner: int, quiz_id: int | None, course_id: int | None)
     _apply(quizzes, courses)
 
 
+@transaction.atomic
 def enrollment_count(*, learner: int, course_id: int, sign: int) -> None:
     """Add (a new enrolment) or take away (sign -1) the learner's evidence in the course."""
     _lock_learner(learner)
@@ -311,7 +315,7 @@ def counted_checksums(*, quiz_id: int | None, course_id: int | None) -> tuple[in
     return int(found[0]), int(found[1]), int(found[2])
 
 
-QUIZ_KINDS = ("q", "s", "p", "o", "t", "n")
+QUIZ_KINDS = ("q", "s", "p", "o", "O", "t", "n")
 
 
 def _quiz_in_step(quiz: Quiz) -> bool:

@@ -199,7 +199,8 @@ def _people_read(cursor: Any, rows: ClassRows, course_id: int, learners: list[in
 def statistics_counts(attempts: list[AttemptRow], rows: ClassRows) -> Counter[QuizKey]:
     """What one learner's counted attempts at one quiz add to its statistics histograms:
     q (question, mark, max mark, total, maximum), s (structural slot, ...), p (question,
-    slot), o (question, option, total, maximum), t (total, maximum), n (attempts), and the
+    slot), o (question, option, maximum: how many chose it) and O (the same: Σ of their
+    totals), t (total, maximum), n (attempts), and the
     checksums i (Σ ids) and z (Σ scores); each under the mask of policies counting it."""
     counts: Counter[QuizKey] = Counter()
     if not attempts:
@@ -228,7 +229,8 @@ def statistics_counts(attempts: list[AttemptRow], rows: ClassRows) -> Counter[Qu
             slot = NO_SLOT if r.slot is None else r.slot
             counts[("p", mask, r.question, slot, 0, 0, 0, 0)] += 1
             for choice in rows.chosen.get(r.id, []):
-                counts[("o", mask, r.question, choice, 0, 0, total, maximum)] += 1
+                counts[("o", mask, r.question, choice, 0, 0, 0, maximum)] += 1
+                counts[("O", mask, r.question, choice, 0, 0, 0, maximum)] += total
     return counts
 
 

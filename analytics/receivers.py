@@ -17,8 +17,11 @@ from assessments.models import Attempt
 from assessments.signals import attempt_rescoring, attempt_scored
 from courses.models import Enrollment
 
+SCORED_UID = "analytics_attempt_scored"
 
-def _scored(sender: Any, attempt_id: int, **kwargs: Any) -> None:
+
+def attempt_scored_receive(sender: Any, attempt_id: int, **kwargs: Any) -> None:
+    """Add what a submitted or re-scored attempt changes to the aggregates."""
     attempt_count(attempt_id=attempt_id, sign=1)
 
 
@@ -57,7 +60,7 @@ def _enrollment_deleted(sender: Any, instance: Enrollment, **kwargs: Any) -> Non
 
 def receivers_connect() -> None:
     """Connect the aggregates' receivers (once: dispatch_uid)."""
-    attempt_scored.connect(_scored, dispatch_uid="analytics_attempt_scored")
+    attempt_scored.connect(attempt_scored_receive, dispatch_uid=SCORED_UID)
     attempt_rescoring.connect(_rescoring, dispatch_uid="analytics_attempt_rescoring")
     pre_delete.connect(_attempt_deleting, sender=Attempt, dispatch_uid="analytics_attempt_pre")
     post_delete.connect(_attempt_deleted, sender=Attempt, dispatch_uid="analytics_attempt_post")

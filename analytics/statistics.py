@@ -31,7 +31,7 @@ was graded out of, and `notes` says so.
 The counting is done before a page asks: analytics/aggregates.py keeps histograms per
 quiz as attempts are submitted, re-scored and deleted, one row per (question, mark, max
 mark, attempt total, attempt maximum), per (slot, ...), per (question, slot), per attempt
-(total, maximum) and per (question, option, total, maximum), under the mask of the policies
+(total, maximum) and per (question, option, maximum), under the mask of the policies
 counting the attempt, never one row per response. Marks and totals take few distinct
 values, so the histograms stay small and every statistic, including the sorted pairing
 behind the discriminative efficiency's covmax, is exact when computed from them here; the
@@ -237,13 +237,11 @@ def _quiz_statistics(quiz: Quiz, attempts: str, *, from_raw: bool) -> dict[str, 
     positions: dict[int, dict[int | None, int]] = defaultdict(dict)
     for question, slot, *_, count in by_kind["p"]:
         positions[question][None if slot == NO_SLOT else slot] = count
-    totals: dict[tuple[int, int, int], tuple[int, int]] = {}
-    for question, choice, _, _, total, maximum, count in by_kind["o"]:
-        seen, total_sum = totals.get((question, choice, maximum), (0, 0))
-        totals[(question, choice, maximum)] = (seen + count, total_sum + count * total)
+    sums = {(question, choice, maximum): n for question, choice, *_, maximum, n in by_kind["O"]}
     chosen: dict[tuple[int, int], tuple[int, float]] = {}
-    for (question, choice, maximum), (count, total_sum) in sorted(totals.items()):
+    for question, choice, *_, maximum, count in sorted(by_kind["o"]):
         seen, percentage_sum = chosen.get((question, choice), (0, 0.0))
+        total_sum = sums.get((question, choice, maximum), 0)
         chosen[(question, choice)] = (
             seen + count,
             percentage_sum + 100.0 * (total_sum / UNIT) / (maximum / UNIT),
