@@ -34,13 +34,26 @@ def banks_version() -> str:
     return banks_fingerprint(bank_ids=None)
 
 
+# The process keeps the latest versions' items too: an answer reads them three times, and
+# unpickling them from Redis costs more than the query that names the version. Safe to share:
+# the key is the banks' content and the items are frozen.
+_IN_PROCESS: dict[str, dict[int, BankItem]] = {}
+IN_PROCESS_VERSIONS = 4
+
+
 def bank_items(*, version: str) -> dict[int, BankItem]:
     """Return every question of the banks as practice's item, by id, in id order."""
+    found = _IN_PROCESS.get(version)
+    if found is not None:
+        return found
     key = f"practice:bank-items:{version}"
-    found: dict[int, BankItem] | None = cache.get(key)
+    found = cache.get(key)
     if found is None:
         found = _bank_items_read()
         cache.set(key, found, CACHE_SECONDS)
+    if len(_IN_PROCESS) >= IN_PROCESS_VERSIONS:  # older versions are edits long past
+        _IN_PROCESS.clear()
+    _IN_PROCESS[version] = found
     return found
 
 
