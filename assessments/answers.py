@@ -4,6 +4,7 @@ sent it, and its check against the question."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assessments.models import Choice, Question, QuestionType
@@ -25,10 +26,15 @@ class AnswerInput:
     seconds_spent: int = 0
 
 
-def answer_validate(question: Question, answer: AnswerInput) -> tuple[list[Choice], bool]:
-    """Return the chosen choices and whether anything was answered; raise on bad input."""
+def answer_validate(
+    question: Question, answer: AnswerInput, *, choices: Sequence[Choice] | None = None
+) -> tuple[list[Choice], bool]:
+    """Return the chosen choices and whether anything was answered; raise on bad input.
+
+    `choices` are the question's options when the caller has them already (from a cache);
+    otherwise they are the question's `choices` as loaded (prefetched or queried)."""
     errors: dict[str, str] = {}
-    options = {c.id: c for c in question.choices.all()}
+    options = {c.id: c for c in (question.choices.all() if choices is None else choices)}
     chosen: list[Choice] = []
     takes_choices = bool(options)
     if answer.choice_ids and not takes_choices:

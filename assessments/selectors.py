@@ -27,6 +27,7 @@ from assessments.models import (
     Response,
 )
 from assessments.numeric import stem_render
+from assessments.question_choices import question_choices
 from core.errors import ApplicationError, NotFoundError
 from core.inputs import MAX_ID, int_field
 from courses.models import Course
@@ -126,10 +127,11 @@ class ShownQuestion:
     exercise: str = ""
 
 
-def _shown(response: Response, count: int) -> ShownQuestion:
+def _shown(
+    response: Response, count: int, choices: Iterable[Choice], selected: set[int]
+) -> ShownQuestion:
     question = response.question
-    options = {c.id: c for c in question.choices.all()}
-    selected = {c.id for c in response.selected_choices.all()}
+    options = {c.id: c for c in choices}
     return ShownQuestion(
         slot=response.slot,
         count=count,
@@ -161,7 +163,15 @@ def attempt_questions(*, attempt: Attempt) -> list[ShownQuestion]:
             ),
         )
     )
-    return [_shown(r, len(responses)) for r in responses]
+    return [
+        _shown(
+            r,
+            len(responses),
+            r.question.choices.all(),
+            {c.id for c in r.selected_choices.all()},
+        )
+        for r in responses
+    ]
 
 
 def code_question_draft(*, attempt: Attempt, slot: int) -> tuple[str, Any]:
@@ -181,18 +191,19 @@ def code_question_draft(*, attempt: Attempt, slot: int) -> tuple[str, Any]:
 def attempt_question(*, attempt: Attempt, slot: int) -> ShownQuestion:
     """Return one question of the attempt as shown to the learner."""
     count = attempt.responses.count()
-    response = (
-        attempt.responses.filter(slot=slot)
-        .select_related("question")
-        .prefetch_related("selected_choices", "question__choices")
-        .first()
-    )
+    response = attempt.responses.filter(slot=slot).select_related("question").first()
     if response is None:
         raise NotFoundError(
             f"This attempt has no question {slot}; it has questions 1 to {count}.",
             fields={"slot": f"Choose a question from 1 to {count}."},
         )
-    return _shown(response, count)
+    selected = Response.selected_choices.through.objects.filter(response_id=response.id)
+    return _shown(
+        response,
+        count,
+        question_choices(question=response.question),
+        set(selected.values_list("choice_id", flat=True)),
+    )
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from assessments.models import (
     Response,
 )
 from assessments.numeric import parameters_draw
+from assessments.question_choices import question_choices
 from assessments.scores import score_deliveries_record
 from assessments.scoring import (
     ILLUSION,
@@ -196,6 +197,22 @@ def attempt_refuse_late(attempt: Attempt, now: datetime) -> None:
         )
 
 
+# What saving an answer reads: the stems, feedback and criteria of the question stay in the
+# database (an autosave is the hottest request; reading and decoding them was most of its cost).
+ANSWER_SAVE_COLUMNS = (
+    "attempt__state",
+    "attempt__deadline",
+    "attempt__quiz__closes_at",
+    "question__qtype",
+    "question__updated_at",
+    "numeric_value",
+    "text",
+    "confidence",
+    "seconds_spent",
+    "answered_at",
+)
+
+
 @transaction.atomic
 def response_save(
     *,
@@ -207,22 +224,29 @@ def response_save(
 ) -> Response:
     """Save (or clear) the learner's answer in one slot of their unfinished attempt."""
     now = now or timezone.now()
-    attempt = _locked_attempt(attempt_id, learner)
-    attempt_refuse_late(attempt, now)
     response = (
-        Response.objects.filter(attempt=attempt, slot=slot)
-        .select_related("question")
-        .prefetch_related("question__choices")
+        # One statement for the answer's row, its question and its attempt, locked (of=attempt:
+        # not the quiz row every learner shares): submit locks the attempt too, so an answer
+        # and a submit of the same attempt never interleave.
+        Response.objects.select_for_update(of=("attempt",))
+        .select_related("attempt__quiz", "question")
+        .only(*ANSWER_SAVE_COLUMNS)
+        .filter(attempt_id=attempt_id, attempt__learner=learner, slot=slot)
+        .order_by()  # (attempt, slot) is unique
         .first()
     )
     if response is None:
+        attempt = _locked_attempt(attempt_id, learner)
+        attempt_refuse_late(attempt, now)
         count = attempt.responses.count()
         raise NotFoundError(
             f"This attempt has no question {slot}; it has questions 1 to {count}.",
             code="not_found",
             fields={"slot": f"Choose a question from 1 to {count}."},
         )
-    chosen, answered = answer_validate(response.question, answer)
+    attempt_refuse_late(response.attempt, now)
+    choices = question_choices(question=response.question)
+    chosen, answered = answer_validate(response.question, answer, choices=choices)
     response.numeric_value = answer.numeric_value
     response.text = answer.text
     response.confidence = answer.confidence
@@ -232,7 +256,8 @@ def response_save(
     response.save(
         update_fields=["numeric_value", "text", "confidence", "seconds_spent", "answered_at"]
     )
-    response.selected_choices.set(chosen)
+    if choices:  # a question without options has no selection to keep
+        response.selected_choices.set(chosen)
     return response
 
 

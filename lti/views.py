@@ -201,7 +201,7 @@ def launch(request: HttpRequest) -> HttpResponse:
             {"url": reverse("lti:handoff", args=[handoff]), "course": context.course},
         )
     else:
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="core.cached_users.CachedModelBackend")
         frame = _origin(request.headers.get("Origin", "")) or _origin(
             request.headers.get("Referer", "")
         )
@@ -277,7 +277,7 @@ def handoff(request: HttpRequest, token: str) -> HttpResponse:
                 "This link has expired or was used; open the activity again.",
             ),
         )
-    login(request, state.handoff_user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, state.handoff_user, backend="core.cached_users.CachedModelBackend")
     return redirect(state.handoff_next or reverse("assessments:my_quizzes"))
 
 

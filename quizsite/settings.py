@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "core",
     "courses",
     "assessments",
     "grader",
@@ -135,7 +136,8 @@ PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_SECONDS", 3 * 3600, minimum=300)
 # lock out the class. Not by username alone either, or anyone could lock out any teacher.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with the signed-in user read from Redis (core/cached_users.py).
+    "core.cached_users.CachedModelBackend",
 ]
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
@@ -182,6 +184,10 @@ STORAGES = {
     },
 }
 
+# Sessions are read from Redis on every request (from the database only when Redis has lost
+# one) and written through to both, so a Redis restart logs no one out: an answer's request
+# does not query the session table.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Lax for everyone. Inside an LMS's iframe our cookies are third-party and must be
