@@ -7,8 +7,9 @@
 (b) the warm path: one zygote, a forked child per submission;
 for both, per-submission wall and CPU time (all processes of the sandbox), median and p99,
 for a trivial plan (pure overhead) and for the dropout-forward check plan.
-(c) end to end: submissions saved through the service, graded by a real Celery worker
-with 2 prefork processes over Redis: sustained throughput at saturation, and submit→verdict
+(c) end to end: submissions saved through the service, graded by real Celery workers over
+Redis (`--workers N` instances with their own hostnames, as on N hosts, of `--concurrency C`
+prefork processes each; default 1 x 2), with the CPU each kind of process spent: sustained throughput at saturation, and submit→verdict
 latency at 20 submissions/s offered. The database for (c) is a separate one (a file, or a
 `<name>_bench_grader` PostgreSQL database created and dropped here), never the test one.
 """
@@ -140,8 +141,42 @@ def _bench_database_url() -> tuple[str, str]:
     return f"sqlite:///{path}", "SQLite"
 
 
-def celery_rows(saturation: int, rate: float, seconds: float) -> tuple[list[dict[str, Any]], str]:
-    """Measure (c) through Redis and a real Celery worker with 2 prefork processes."""
+def _worker_command(index: int, concurrency: int) -> list[str]:
+    """A grader worker as a host would run it: its own hostname, pool and zygotes."""
+    return [
+        sys.executable, "-m", "celery", "-A", "quizsite", "worker", "--queues", "grader",
+        "--hostname", f"bench-grader-{index + 1}@%h",
+        "--concurrency", str(concurrency), "--pool", "prefork", "--loglevel", "WARNING",
+        "--without-mingle", "--without-gossip", "--without-heartbeat",
+    ]  # fmt: skip
+
+
+def _cpu_by_kind(workers: list[subprocess.Popen[bytes]]) -> dict[str, float]:
+    """CPU seconds so far of each kind of process: the Celery workers (main, pool processes,
+    zygotes and their children), PostgreSQL's backends, Redis, and this process (which
+    saves the submissions, as the web tier would)."""
+    kinds = {"celery workers + sandboxes": sum(_tree_cpu(w.pid) for w in workers)}
+    for kind, names in (("postgresql", ("postgres",)), ("redis", ("redis-server",))):
+        total = 0.0
+        for process in psutil.process_iter(["name"]):
+            if process.info["name"] in names:
+                try:
+                    times = process.cpu_times()
+                except psutil.Error:
+                    continue
+                total += times.user + times.system
+        kinds[kind] = total
+    mine = psutil.Process().cpu_times()
+    kinds["this process (saving submissions)"] = mine.user + mine.system
+    return kinds
+
+
+def celery_rows(
+    saturation: int, rate: float, seconds: float, workers: int = 1, concurrency: int = 2
+) -> tuple[list[dict[str, Any]], str]:
+    """Measure (c) through Redis and real Celery workers: `workers` worker instances, each
+    with its own --hostname (as on separate hosts: its own pool processes and zygotes), each
+    with `concurrency` prefork processes, all consuming the `grader` queue."""
     url, vendor = _bench_database_url()
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizsite.settings")
@@ -160,13 +195,11 @@ def celery_rows(saturation: int, rate: float, seconds: float) -> tuple[list[dict
 
     code = exercise_get("dropout-forward").reference_source
     learners = [User.objects.create(username=f"bench{i}") for i in range(50)]
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "quizsite", "worker", "--queues", "grader",
-         "--concurrency", "2", "--pool", "prefork", "--loglevel", "WARNING",
-         "--without-mingle", "--without-gossip", "--without-heartbeat"],
-        cwd=ROOT,
-        env={**os.environ},
-    )  # fmt: skip
+    started = [
+        subprocess.Popen(_worker_command(index, concurrency), cwd=ROOT, env={**os.environ})
+        for index in range(workers)
+    ]
+    shape = f"{workers} worker(s) x {concurrency} process(es)"
     rows = []
     try:
         # Warm both worker processes (each starts its zygote on its first submission).
@@ -176,6 +209,7 @@ def celery_rows(saturation: int, rate: float, seconds: float) -> tuple[list[dict
         ]
         _wait_all(warm, 120)
         # Saturation: everything queued at once; throughput = graded / (last - first finish).
+        cpu_before = _cpu_by_kind(started)
         ids = [
             submission_create(
                 learner=learners[i % len(learners)], exercise="dropout-forward", code=code
@@ -183,11 +217,16 @@ def celery_rows(saturation: int, rate: float, seconds: float) -> tuple[list[dict
             for i in range(saturation)
         ]
         _wait_all(ids, 600)
+        cpu_after = _cpu_by_kind(started)
         done = _finished(ids)
         first = min(d[0] for d in done)
         last = max(d[2] for d in done)
+        print(f"\nCPU ms per graded submission at saturation ({shape}):")
+        for kind, before in cpu_before.items():
+            print(f"  {kind}: {(cpu_after[kind] - before) * 1000 / len(done):.1f}")
         rows.append(
             {
+                "workers": shape,
                 "load": f"saturation: {saturation} submitted at once",
                 "graded_per_s": round(len(done) / (last - first).total_seconds(), 1),
                 "passed": sum(1 for d in done if d[3] == "passed"),
@@ -212,6 +251,7 @@ def celery_rows(saturation: int, rate: float, seconds: float) -> tuple[list[dict
         done = _finished(ids)
         rows.append(
             {
+                "workers": shape,
                 "load": f"{rate:g} submissions/s offered for {seconds:g} s",
                 "graded_per_s": round(
                     len(done)
@@ -225,8 +265,10 @@ def celery_rows(saturation: int, rate: float, seconds: float) -> tuple[list[dict
             }
         )
     finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+        for worker in started:
+            worker.terminate()
+        for worker in started:
+            worker.wait(timeout=60)
         connection.close()
     return rows, vendor
 
@@ -277,6 +319,14 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=20)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--skip-celery", action="store_true")
+    parser.add_argument("--skip-sandbox", action="store_true", help="only the Celery rows")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="Celery worker instances, each with its own --hostname (as on separate hosts)",
+    )
+    parser.add_argument("--concurrency", type=int, default=2, help="processes per worker")
     args = parser.parse_args()
     cpu_model = next(
         (
@@ -289,15 +339,17 @@ def main() -> int:
     print(
         f"machine: {os.cpu_count()} cores, {cpu_model}, Python {platform.python_version()}, numpy {np.__version__}"
     )
-    sandbox = sandbox_rows(args.count)
-    print("\nSandbox: per submission (CPU = the whole sandbox tree plus this trusted process)")
-    print(_table(sandbox))
-    summary: dict[str, Any] = {"sandbox": sandbox}
+    summary: dict[str, Any] = {}
+    if not args.skip_sandbox:
+        sandbox = sandbox_rows(args.count)
+        print("\nSandbox: per submission (CPU = the whole sandbox tree plus this trusted process)")
+        print(_table(sandbox))
+        summary["sandbox"] = sandbox
     if not args.skip_celery:
-        celery, vendor = celery_rows(args.saturation, args.rate, args.seconds)
-        print(
-            f"\nEnd to end through Redis and Celery (2 prefork worker processes, {vendor}), submit -> verdict"
+        celery, vendor = celery_rows(
+            args.saturation, args.rate, args.seconds, args.workers, args.concurrency
         )
+        print(f"\nEnd to end through Redis and Celery ({vendor}), submit -> verdict")
         print(_table(celery))
         summary["celery"] = celery
         summary["database"] = vendor
