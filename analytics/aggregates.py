@@ -374,7 +374,8 @@ def quiz_counts(*, quiz: Quiz, bit: int, from_raw: bool = False) -> list[tuple[i
             kinds = ", ".join(f"'{kind}'" for kind in QUIZ_KINDS)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"""SELECT kind, a, b, mark, max_mark, total, maximum, SUM(n) FROM {table}
+                    f"""SELECT kind, a, b, mark, max_mark, total, maximum, CAST(SUM(n) AS BIGINT)
+                          FROM {table}
                          WHERE quiz_id = %s AND (mask & %s) <> 0 AND kind IN ({kinds})
                          GROUP BY kind, a, b, mark, max_mark, total, maximum
                         HAVING SUM(n) <> 0""",  # noqa: S608

@@ -185,9 +185,9 @@ class _Histogram:
         )
 
 
-def _histograms(rows: list[tuple[Any, ...]]) -> dict[int, _Histogram]:
+def _histograms(rows: np.ndarray) -> dict[int, _Histogram]:
     """Group rows of (key, mark, max mark, total, maximum, count) into one histogram per key."""
-    if not rows:
+    if not len(rows):
         return {}
     data = np.array(rows, dtype=np.float64)
     # Sorted, so the sums do not depend on the order the database returns rows in.
@@ -203,6 +203,17 @@ def _histograms(rows: list[tuple[Any, ...]]) -> dict[int, _Histogram]:
         )
         for part in np.split(data, starts[1:])
     }
+
+
+def _in_marks(rows: list[tuple[Any, ...]]) -> np.ndarray:
+    """Rows (key, 0, mark, max mark, total, maximum, count) in units as (key, marks..., count).
+
+    A unit count over UNIT is the nearest float to the decimal, as the database's cast to
+    double precision gives; numpy divides exactly as Python does (IEEE, rounded once)."""
+    if not rows:
+        return np.empty((0, 6))
+    units = np.array(rows, dtype=np.int64)
+    return np.column_stack([units[:, 0], units[:, 2:6] / UNIT, units[:, 6]])
 
 
 def quiz_statistics(
@@ -225,15 +236,9 @@ def quiz_statistics(
 def _quiz_statistics(quiz: Quiz, attempts: str, *, from_raw: bool) -> dict[str, Any]:
     by_kind: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for row in quiz_counts(quiz=quiz, bit=POLICY_BITS[attempts], from_raw=from_raw):
-        by_kind[str(row[0])].append(tuple(int(value) for value in row[1:]))
-    # Marks and totals come in units (exact integers); a unit count over UNIT is the
-    # nearest float to the decimal, as the database's cast to double precision gives.
-    per_question = _histograms(
-        [(key, *(value / UNIT for value in cell), n) for key, _, *cell, n in by_kind["q"]]
-    )
-    per_slot = _histograms(
-        [(key, *(value / UNIT for value in cell), n) for key, _, *cell, n in by_kind["s"]]
-    )
+        by_kind[str(row[0])].append(row[1:])
+    per_question = _histograms(_in_marks(by_kind.pop("q", [])))
+    per_slot = _histograms(_in_marks(by_kind.pop("s", [])))
     positions: dict[int, dict[int | None, int]] = defaultdict(dict)
     for question, slot, *_, count in by_kind["p"]:
         positions[question][None if slot == NO_SLOT else slot] = count
