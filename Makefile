@@ -14,7 +14,7 @@ PORT ?= 8000
 # the caller set it. The service itself defaults to production (DEBUG off).
 export DEBUG ?= true
 
-.PHONY: install sandbox-deps run test lint format pytest bench bench-practice bench-grader bench-analytics chaos migrate fixtures clean
+.PHONY: install sandbox-deps run test lint format pytest bench bench-capacity profile-answer bench-practice bench-grader bench-analytics chaos migrate fixtures clean
 
 install: $(STAMP)
 
@@ -71,6 +71,16 @@ test: lint pytest
 
 bench: install
 	$(PY) -m quizsite.devstack exec -- $(PY) tests/benchmarks/quiz_answering.py $(BENCH_ARGS)
+
+# The most learners `make bench` serves at answer p95 <= 50 ms and submit p95 <= 100 ms: one
+# run per count of CAPACITY_STEPS, stopping at the first count not served.
+CAPACITY_STEPS ?= 200,250,300,350,400
+bench-capacity: install
+	$(PY) -m quizsite.devstack exec -- $(PY) tests/benchmarks/quiz_answering.py --capacity $(CAPACITY_STEPS) $(BENCH_ARGS)
+
+# Where an autosave's (or a question page's, or a submit's) CPU goes: cProfile in process.
+profile-answer: install
+	$(PY) -m quizsite.devstack exec -- $(PY) tests/benchmarks/answer_profile.py $(BENCH_ARGS)
 
 # Guided practice: 50 learners practising at once over HTTP against gunicorn (DEBUG off); its
 # own database, quiz_bench_practice, on DATABASE_URL's PostgreSQL (else SQLite).

@@ -27,7 +27,7 @@ from assessments.models import (
     Response,
 )
 from assessments.numeric import stem_render
-from assessments.question_choices import question_choices
+from assessments.question_cache import question_choices
 from core.errors import ApplicationError, NotFoundError
 from core.inputs import MAX_ID, int_field
 from courses.models import Course

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from assessments.models import Choice
 from assessments.services import attempt_start
-from tests.factories import numeric, quiz_of, single
+from tests.factories import code, numeric, quiz_of, single
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +86,36 @@ def test_the_question_page_shows_an_option_added_after_it_was_cached(signed_in, 
     edited.text = "Edited text of the right option"
     edited.save()
     assert "Edited text of the right option" in signed_in.get(page).content.decode()
+
+
+def _submit(client, attempt):
+    return client.post(f"/api/v1/attempts/{attempt.id}/submit/", content_type="application/json")
+
+
+def test_a_submit_scores_by_the_key_and_tags_as_they_are_now(signed_in, learner):
+    # given a submit that cached the question's scoring key
+    question = single(wrong_codes=("DO-SPEED",))
+    quiz = quiz_of(question, shuffle_questions=False, attempts_allowed=None)
+    wrong = question.choices.get(text="Wrong A")
+    first = attempt_start(quiz=quiz, learner=learner)
+    body = {"choices": [wrong.id], "confidence": 3, "seconds_spent": 2}
+    assert _put(signed_in, first, 1, body).status_code == 200
+    assert _submit(signed_in, first).status_code == 200
+    assert list(first.responses.get().misconceptions.values_list("code", flat=True)) == ["DO-SPEED"]
+    # when an author retags the option and makes it the right one
+    wrong.misconceptions.set([code("DO-DATA")])
+    second = attempt_start(quiz=quiz, learner=learner)
+    assert _put(signed_in, second, 1, body).status_code == 200
+    assert _submit(signed_in, second).status_code == 200
+    assert list(second.responses.get().misconceptions.values_list("code", flat=True)) == ["DO-DATA"]
+    Choice.objects.filter(question=question).update(is_correct=False)
+    wrong.is_correct = True
+    wrong.save()
+    wrong.misconceptions.clear()
+    third = attempt_start(quiz=quiz, learner=learner)
+    assert _put(signed_in, third, 1, body).status_code == 200
+    assert _submit(signed_in, third).status_code == 200
+    # then each submit scored by the key as it stood
+    scored = third.responses.get()
+    assert scored.is_correct and scored.mark == 1
+    assert not scored.misconceptions.exists()

@@ -1,6 +1,6 @@
 """Profile one learner's autosaves: where the milliseconds of an answer go.
 
-    make profile-answer                                   # SQLite file var/profile.sqlite3
+    make profile-answer                                   # SQLite file var/bench.sqlite3
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test make profile-answer
     make profile-answer BENCH_ARGS="--requests 2000 --top 40"
 
@@ -92,9 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--kind",
-        choices=("answer", "page"),
+        choices=("answer", "page", "submit"),
         default="answer",
-        help="profile autosaves (PUT) or question pages (GET /attempts/{id}/questions/{slot}/)",
+        help="profile autosaves (PUT), question pages (GET /attempts/{id}/questions/{slot}/) or "
+        "submits (POST /api/v1/attempts/{id}/submit/ of an attempt answered beforehand, each "
+        "by a learner of its own, the preparation not profiled)",
     )
     parser.add_argument("--sort", default="tottime", help="cProfile order: tottime or cumulative")
     args = parser.parse_args(argv)
@@ -134,16 +136,58 @@ def main(argv: list[str] | None = None) -> int:
         for q in questions
     ]
 
+    from django.contrib.auth.models import User
+
+    from assessments.answers import AnswerInput
+    from assessments.models import Quiz
+    from assessments.services import attempt_start, response_save
+
+    pretest = Quiz.objects.get(slug=QUIZ_SLUG)
+    prepared: list[int] = []
+
+    def prepare(index: int) -> None:
+        """For a submit: a new learner's attempt with every question answered (not profiled)."""
+        if args.kind != "submit":
+            return
+        learner = User.objects.create(username=f"profile-submit-{index}-{time.monotonic_ns()}")
+        attempt = attempt_start(quiz=pretest, learner=learner)
+        for response in attempt.responses.select_related("question").prefetch_related(
+            "question__choices"
+        ):
+            options = [{"id": c.id, "tier": c.tier} for c in response.question.choices.all()]
+            body = answer_body({"type": response.question.qtype, "choices": options}, rng)
+            response_save(
+                attempt_id=attempt.id,
+                learner=learner,
+                slot=response.slot,
+                answer=AnswerInput(
+                    choice_ids=body.get("choices", []),
+                    numeric_value=body.get("numeric_value"),
+                    text=body.get("text", ""),
+                    confidence=body["confidence"],
+                    seconds_spent=body["seconds_spent"],
+                ),
+            )
+        client.force_login(learner)
+        prepared.append(attempt.id)
+
     def put(index: int) -> None:
         path, body = bodies[index % len(bodies)]
-        if args.kind == "page":
+        if args.kind == "submit":
+            reply = client.post(
+                f"/api/v1/attempts/{prepared[-1]}/submit/",
+                content_type="application/json",
+                HTTP_X_CSRFTOKEN=csrf,
+            )
+        elif args.kind == "page":
             slot = questions[index % len(questions)]["slot"]
             reply = client.get(f"/attempts/{attempt_id}/questions/{slot}/")
         else:
             reply = client.put(path, body, content_type="application/json", HTTP_X_CSRFTOKEN=csrf)
         assert reply.status_code == 200, (reply.status_code, reply.content[:300])
 
-    for index in range(50):  # warm caches and connections
+    for index in range(5 if args.kind == "submit" else 50):  # warm caches and connections
+        prepare(index)
         put(index)
 
     # Queries per request, counted with the connection's query log.
@@ -151,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     query_counts = []
     first_queries: list[str] = []
     for index in range(len(bodies)):
+        prepare(index)
         reset_queries()
         put(index)
         query_counts.append(len(connection.queries))
@@ -160,20 +205,22 @@ def main(argv: list[str] | None = None) -> int:
 
     cpu_each = []
     for index in range(args.requests):
+        prepare(index)
         began = time.process_time()
         put(index)
         cpu_each.append(time.process_time() - began)
 
     profiler = cProfile.Profile(time.process_time)  # CPU, not wall: the DB's time is not ours
-    profiler.enable()
     for index in range(args.requests):
+        prepare(index)
+        profiler.enable()
         put(index)
-    profiler.disable()
+        profiler.disable()
 
     stats = pstats.Stats(profiler)
     n = args.requests
     print(f"Database:  {database}")
-    what = "question pages" if args.kind == "page" else "autosaves"
+    what = {"page": "question pages", "submit": "submits"}.get(args.kind, "autosaves")
     print(f"Requests:  {n} {what} of one learner over {len(bodies)} questions, DEBUG off")
     print(
         f"CPU:       median {statistics.median(cpu_each) * 1000:.2f} ms per request "

@@ -89,12 +89,16 @@ DEFAULT_KEEPALIVE = 0
 # learner fires its next request as soon as the last returns, so latency is mostly queueing.
 DEFAULT_THINK_MS = 1000.0
 
-KINDS = ("answer", "page", "submit")
+KINDS = ("answer", "page", "submit", "login")
 KIND_LABELS = {
     "answer": "answer  PUT /api/v1/attempts/{id}/responses/{slot}/",
     "page": "page    GET /attempts/{id}/questions/{slot}/",
     "submit": "submit  POST /api/v1/attempts/{id}/submit/",
+    "login": "login   POST /accounts/login/ (--login-storm)",
 }
+# The aims of issue 15: what `--capacity` counts as a learner load served.
+ANSWER_P95_AIM_MS = 50.0
+SUBMIT_P95_AIM_MS = 100.0
 EXPLANATION = (
     "Dropout zeroes a random subset of units on every training step, so no unit can rely "
     "on particular others; at test time every unit is kept and activations are scaled so "
@@ -292,6 +296,7 @@ class ServerConfig:
     access_log: bool = False
     app: str = "quizsite.wsgi:application"
     reuse_port: bool = False
+    nice: int = 0  # a login pool runs below the answering workers' CPU priority
 
     def describe(self) -> str:
         app = "" if self.app == "quizsite.wsgi:application" else f", app {self.app}"
@@ -303,9 +308,14 @@ class ServerConfig:
             f"gunicorn gthread: {self.workers} workers x {self.threads} threads, {keepalive}{app}"
         )
 
+    def describe_pool(self) -> str:
+        return f"{self.describe()}, nice {self.nice}" if self.nice else self.describe()
 
-def _die_with_parent() -> None:
+
+def _die_with_parent(nice: int = 0) -> None:
     """In the child, before exec: get SIGTERM if the benchmark itself dies (Linux only)."""
+    if nice:
+        os.nice(nice)
     with contextlib.suppress(Exception):
         import ctypes
 
@@ -344,6 +354,7 @@ def gunicorn(
     if config.access_log:
         ACCESS_LOG.unlink(missing_ok=True)
         command += ["--access-logfile", str(ACCESS_LOG), "--access-logformat", ACCESS_FORMAT]
+    log_path.parent.mkdir(exist_ok=True)
     log = log_path.open("w")
     process = subprocess.Popen(
         command,
@@ -352,7 +363,7 @@ def gunicorn(
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        preexec_fn=(lambda: _die_with_parent(config.nice)) if sys.platform == "linux" else None,
     )
     try:
         deadline = time.monotonic() + 30
@@ -511,7 +522,7 @@ class Stats:
     """Latencies and errors of every timed request, shared by the learner threads."""
 
     latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
-    finished_at: list[tuple[float, float]] = field(default_factory=list)  # (end, seconds)
+    finished_at: list[tuple[float, float, str]] = field(default_factory=list)  # end, s, kind
     errors: dict[str, int] = field(default_factory=dict)
     samples: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -519,7 +530,7 @@ class Stats:
     def ok(self, kind: str, seconds: float) -> None:
         with self.lock:
             self.latencies[kind].append(seconds)
-            self.finished_at.append((time.perf_counter(), seconds))
+            self.finished_at.append((time.perf_counter(), seconds, kind))
 
     def error(self, kind: str, detail: str) -> None:
         with self.lock:
@@ -646,6 +657,8 @@ class Run:
     setup_failures: list[str] = field(default_factory=list)
     ended: list[float] = field(default_factory=list)
     types: dict[str, int] = field(default_factory=dict)
+    login_port: int = 0  # where the storm's logins go: the login pool's port, or `port`
+    storm_seconds: float = 20.0
 
 
 def log_in(browser: Browser, username: str, password: str = PASSWORD) -> None:
@@ -757,6 +770,33 @@ def learner(run: Run, index: int) -> None:
         browser.close()
 
 
+def storm_login(run: Run, username: str, rng: random.Random) -> None:
+    """One learner of a class arriving at once: log in at some moment of the storm, timed."""
+    try:
+        run.barrier.wait()
+    except threading.BrokenBarrierError:
+        return
+    if run.stop.wait(rng.uniform(0, run.storm_seconds)):
+        return
+    browser = Browser(run.login_port or run.port, timeout=REQUEST_TIMEOUT)
+    try:
+        page = browser.request("GET", "/accounts/login/")
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)
+        form = {"username": username, "password": PASSWORD}
+        form["csrfmiddlewaretoken"] = token[1].decode() if token else ""
+        reply = browser.request(
+            "POST",
+            "/accounts/login/",
+            body=urlencode(form).encode(),
+            content_type="application/x-www-form-urlencoded",
+        )
+        timed(run, "login", reply, (302,))
+    except Exception as error:  # counted as an error
+        run.stats.error("login", f"{username}: {type(error).__name__}: {error}")
+    finally:
+        browser.close()
+
+
 # ------------------------------------------------------------------------------- report
 
 
@@ -823,10 +863,15 @@ def server_timing() -> list[str]:
     return out
 
 
+def during(stats: Stats, kind: str, start: float, end: float) -> list[float]:
+    """Return the sorted latencies of the kind's requests that finished between start and end."""
+    return sorted(s for at, s, k in stats.finished_at if k == kind and start <= at <= end)
+
+
 def timeline(stats: Stats, started: float, seconds: float, window: float = 5.0) -> list[str]:
     """Requests/s and p95 latency of every request kind, window by window."""
     slots: dict[int, list[float]] = {}
-    for end, latency in stats.finished_at:
+    for end, latency, _kind in stats.finished_at:
         slots.setdefault(int((end - started) // window), []).append(latency)
     lines = []
     for index in sorted(slots):
@@ -896,14 +941,118 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--time-limit", type=float, default=170.0, help="stop the whole run after this many s"
     )
+    parser.add_argument(
+        "--login-storm",
+        type=int,
+        default=0,
+        help="this many more learners log in while the class answers (a class arriving)",
+    )
+    parser.add_argument(
+        "--login-storm-seconds",
+        type=float,
+        default=20.0,
+        help="the storm's logins start at random within this many s of the timed phase (20)",
+    )
+    parser.add_argument(
+        "--login-pool",
+        type=int,
+        default=0,
+        help="serve the storm's logins from a second gunicorn of this many sync workers, "
+        "as a proxy routing /accounts/login/ to a pool of its own would (0: the same pool)",
+    )
+    parser.add_argument(
+        "--login-pool-nice",
+        type=int,
+        default=10,
+        help="the login pool's CPU niceness: hashing yields the cores to answering (10)",
+    )
+    parser.add_argument(
+        "--capacity",
+        default="",
+        help="comma-separated learner counts (e.g. 200,250,300,350,400): one run each, "
+        f"then the most learners served at answer p95 <= {ANSWER_P95_AIM_MS:g} ms and submit "
+        f"p95 <= {SUBMIT_P95_AIM_MS:g} ms",
+    )
     args = parser.parse_args(argv)
     if args.learners < 1 or args.passes < 1 or args.workers < 1 or args.threads < 1:
         parser.error("--learners, --passes, --workers and --threads must be at least 1")
+    if args.login_storm < 0 or args.login_pool < 0 or args.login_storm_seconds <= 0:
+        parser.error("--login-storm and --login-pool take 0 or more, --login-storm-seconds > 0")
+    try:
+        args.capacity_steps = [int(n) for n in args.capacity.split(",") if n.strip()]
+    except ValueError:
+        parser.error("--capacity takes learner counts separated by commas, e.g. 200,300,400")
+    if any(n < 1 for n in args.capacity_steps):
+        parser.error("--capacity counts must be at least 1")
     return args
 
 
+def capacity(args: argparse.Namespace, argv: list[str]) -> int:
+    """Run the benchmark once per learner count; report the most learners served within aim."""
+    passed = []
+    rows = []
+    rest = [a for a in argv if not a.startswith("--capacity")]
+    if "--capacity" in argv:  # "--capacity 200,300" as two words
+        index = argv.index("--capacity")
+        rest = argv[:index] + argv[index + 2 :]
+    rest = [a for i, a in enumerate(rest) if not (a == "--learners" or rest[i - 1] == "--learners")]
+    rest = [a for a in rest if not a.startswith("--learners=")]
+    for count in args.capacity_steps:
+        command = [sys.executable, __file__, *rest, "--learners", str(count)]
+        print(f"--- {count} learners: {' '.join(command[1:])}", flush=True)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        if not lines:
+            print(done.stdout[-3000:], done.stderr[-3000:])
+            rows.append((count, None))
+            break
+        result = json.loads(lines[-1])
+        served = (
+            result["errors"] == 0
+            and result["answer_p95_ms"] is not None
+            and result["answer_p95_ms"] <= ANSWER_P95_AIM_MS
+            and (result["submit_p95_ms"] or 0) <= SUBMIT_P95_AIM_MS
+        )
+        rows.append((count, result))
+        print(
+            f"    answers/s {result['answer_rps']}, answer p95 {result['answer_p95_ms']} ms, "
+            f"submit p95 {result['submit_p95_ms']} ms, CPU busy {result['machine_busy']}%, "
+            f"errors {result['errors']}: {'served' if served else 'NOT served'}",
+            flush=True,
+        )
+        if served:
+            passed.append(count)
+        elif passed or count != args.capacity_steps[0]:
+            break  # more learners than this will not be served either
+    print()
+    print(
+        "| learners | answers/s | answer p50 ms | answer p95 ms | submit p95 ms | CPU busy | served |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for count, result in rows:
+        if result is None:
+            print(f"| {count} | run failed | | | | | no |")
+            continue
+        ok = result["errors"] == 0 and count in passed
+        print(
+            f"| {count} | {result['answer_rps']} | {result['answer_p50_ms']} | "
+            f"{result['answer_p95_ms']} | {result['submit_p95_ms']} | "
+            f"{result['machine_busy']}% | {'yes' if ok else 'no'} |"
+        )
+    best = max(passed, default=0)
+    print(
+        f"Capacity: {best} learners served at answer p95 <= {ANSWER_P95_AIM_MS:g} ms and submit "
+        f"p95 <= {SUBMIT_P95_AIM_MS:g} ms (steps {args.capacity})"
+    )
+    print(json.dumps({"benchmark": "quiz_answering_capacity", "capacity": best}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    if args.capacity_steps:
+        return capacity(args, argv)
     begun = time.monotonic()
     config = ServerConfig(
         args.worker_class,
@@ -919,7 +1068,8 @@ def main(argv: list[str] | None = None) -> int:
     env = server_env(database_url)
     for command in (("migrate", "--no-input"), ("collectstatic", "--no-input"), ("load_catalog",)):
         manage(env, *command)
-    learners = create_learners(env, args.learners)
+    accounts = create_learners(env, args.learners + args.login_storm)
+    learners, storm = accounts[: args.learners], accounts[args.learners :]
     print(
         f"Prepared in {time.monotonic() - begun:.1f}s: migrated, static files collected, "
         f"catalog loaded, {len(learners)} learners created.",
@@ -933,18 +1083,33 @@ def main(argv: list[str] | None = None) -> int:
         passes=args.passes,
         think=args.think_ms / 1000,
         stats=stats,
-        barrier=threading.Barrier(len(learners) + 1),
+        barrier=threading.Barrier(len(learners) + len(storm) + 1),
         stop=threading.Event(),
+        storm_seconds=args.login_storm_seconds,
     )
     before_idle, processes_before = cpu_snapshot(), process_ticks()
     time.sleep(2.0)
     idle_check = cpu_snapshot() - before_idle
     idle_busiest = busiest(processes_before, process_ticks())
-    with gunicorn(env, config) as (server_pid, port):
+    login_config = ServerConfig("sync", args.login_pool, 1, 0, nice=args.login_pool_nice)
+    with contextlib.ExitStack() as servers:
+        server_pid, port = servers.enter_context(gunicorn(env, config))
+        if args.login_pool:
+            run.login_port = servers.enter_context(
+                gunicorn(env, login_config, VAR_DIR / "bench-gunicorn-login.log")
+            )[1]
         run.port = port
         threads = [
             threading.Thread(target=learner, args=(run, i), name=f"learner-{i}", daemon=True)
             for i in range(len(learners))
+        ] + [
+            threading.Thread(
+                target=storm_login,
+                args=(run, name, random.Random(f"storm-{i}")),
+                name=f"storm-{i}",
+                daemon=True,
+            )
+            for i, name in enumerate(storm)
         ]
         setup_started = time.monotonic()
         for thread in threads:
@@ -1024,6 +1189,23 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['p50_ms']:>7.1f} {r['p95_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['max_ms']:>7.1f}"
         )
     print()
+    storm_answers: list[float] = []
+    if storm:
+        logins = sorted(at for at, _s, kind in stats.finished_at if kind == "login")
+        storm_end = logins[-1] if logins else started + args.login_storm_seconds
+        storm_answers = during(stats, "answer", started, storm_end)
+        calm = during(stats, "answer", storm_end, float("inf"))
+        pool = (
+            f"a login pool ({login_config.describe_pool()})" if args.login_pool else "the same pool"
+        )
+        print(
+            f"Storm:     {len(storm)} logins on {pool} over {storm_end - started:.1f}s; "
+            f"answers meanwhile: {len(storm_answers)}, p50 "
+            f"{percentile(storm_answers, 0.5) * 1000:.1f} ms, p95 "
+            f"{percentile(storm_answers, 0.95) * 1000:.1f} ms; after it: p95 "
+            f"{percentile(calm, 0.95) * 1000:.1f} ms"
+        )
+        print()
     if args.timeline:
         print("Timeline (all timed requests, by when they finished):")
         print("\n".join(timeline(stats, started, seconds)))
@@ -1079,6 +1261,15 @@ def main(argv: list[str] | None = None) -> int:
                 "answer_p50_ms": _rounded(answer["p50_ms"]),
                 "answer_p95_ms": _rounded(answer["p95_ms"]),
                 "answer_p99_ms": _rounded(answer["p99_ms"]),
+                "page_p95_ms": _rounded(results["page"]["p95_ms"]),
+                "submit_p95_ms": _rounded(results["submit"]["p95_ms"]),
+                "machine_busy": round(100 * cpu.busy / max(cpu.total, 1e-9)),
+                "gunicorn_cpu_ms_per_request": round(cpu.server * per_request, 2),
+                "postgres_cpu_ms_per_request": round(cpu.postgres * per_request, 2),
+                "login_storm": len(storm),
+                "login_pool": args.login_pool,
+                "login_p95_ms": _rounded(results["login"]["p95_ms"]),
+                "answer_p95_during_storm_ms": _rounded(percentile(storm_answers, 0.95) * 1000),
                 "errors": errors,
             }
         )
