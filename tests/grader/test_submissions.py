@@ -189,3 +189,32 @@ def _database_url() -> str:
     return (
         f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     )
+
+
+@pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="PostgreSQL drops a connection on request (pg_terminate_backend); SQLite has none",
+)
+def test_a_worker_whose_database_connection_was_dropped_grades_the_next_one(celery_worker, learner):
+    # given a worker that graded one submission and kept its connection (CELERY_DB_REUSE_MAX)
+    from django.db import connection
+
+    forward = exercise_get("dropout-forward")
+    first = services.submission_create(
+        learner=learner, exercise="dropout-forward", code=forward.reference_source
+    )
+    assert _wait_finished(first.id).status == "passed"
+    # when the database drops every other connection to it, the worker's included
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        (dropped,) = cursor.fetchone()
+    assert dropped >= 1
+    # then the next submission is graded on a new connection, not failed
+    second = services.submission_create(
+        learner=learner, exercise="dropout-forward", code=forward.reference_source
+    )
+    graded = _wait_finished(second.id)
+    assert graded.status == "passed", graded.checks
