@@ -109,6 +109,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
+    # The write-ahead log: readers (question pages, analytics) go on while a writer holds
+    # the lock, instead of waiting for it. Every commit is still synced (synchronous=FULL).
+    DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL;")
     # A file, not memory, so the test server and the test Celery worker's threads share it.
     # SQLITE_TEST_NAME gives concurrent test runs on one checkout a file each.
     DATABASES["default"]["TEST"] = {

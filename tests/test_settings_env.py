@@ -40,3 +40,15 @@ def test_envfloat_reads_a_bounded_number(monkeypatch):
     monkeypatch.setenv("SHARE", "1.5")
     with pytest.raises(ImproperlyConfigured, match=r"between 0\.5 and 0\.999"):
         envfloat("SHARE", 0.95, minimum=0.5, maximum=0.999)
+
+
+@pytest.mark.django_db
+def test_sqlite_writes_ahead_so_readers_do_not_wait_for_a_writer():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        (mode,) = cursor.fetchone()
+    assert mode.lower() == "wal"
