@@ -39,6 +39,7 @@ from django.db.models import Min, Q
 from analytics.contributions import (
     CHECKSUMS,
     COURSE_WIDE,
+    NO_SLOT,
     UNIT,
     ClassRows,
     CourseKey,
@@ -66,6 +67,12 @@ _COURSE_KEYS = ("scope", "kind", "a", "b")
 _PG_TYPES = {"kind": "text", "mask": "smallint"}
 
 
+def _array_literal(values: tuple[int | str, ...]) -> str:
+    """A PostgreSQL array literal of integers or of kinds (letters, never quoted): psycopg's
+    adapter searched every element for characters to quote."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def _upsert(
     model: Any, owner: str, owner_id: int, keys: tuple[str, ...], delta: dict[Any, int]
 ) -> None:
@@ -91,7 +98,7 @@ def _upsert(
                 f"INSERT INTO {table} ({names}) SELECT %s, {listed} "  # noqa: S608
                 f"FROM unnest({arrays}) WITH ORDINALITY AS u({', '.join(fields)}, k) "
                 f"ORDER BY u.k {update}",
-                [owner_id, *map(list, zip(*((*key, n) for key, n in rows), strict=True))],
+                [owner_id, *map(_array_literal, zip(*((*key, n) for key, n in rows), strict=True))],
             )
             return
         one = "(" + ", ".join(["%s"] * len(columns)) + ")"
@@ -345,7 +352,7 @@ def counted_checksums(*, quiz_id: int | None, course_id: int | None) -> tuple[in
     return int(found[0]), int(found[1]), int(found[2])
 
 
-QUIZ_KINDS = ("q", "s", "p", "o", "O", "t", "n")
+QUIZ_KINDS = ("o", "O", "t", "n")  # read as stored; "r" is read as q, s and p
 
 
 def _quiz_in_step(quiz: Quiz) -> bool:
@@ -397,28 +404,52 @@ def aggregates_drifted(*, course: Course | None = None, quiz: Quiz | None = None
 def quiz_counts(*, quiz: Quiz, bit: int, from_raw: bool = False) -> list[tuple[int | str, ...]]:
     """The quiz's histogram rows (kind, a, b, mark, max mark, total, maximum, n) over the
     attempts counted under the policy `bit`: from the aggregates, or from the raw rows when
-    `from_raw` or when the aggregates drifted from them."""
+    `from_raw` or when the aggregates drifted from them. The responses' rows r come out
+    summed three ways: q (question, 0, mark, max mark, total, maximum), s (slot, 0, ...:
+    placed responses only) and p (question, slot, 0, 0, 0, 0)."""
     if not from_raw:
         if _quiz_in_step(quiz):
-            table = connection.ops.quote_name(QuizCount._meta.db_table)
-            kinds = ", ".join(f"'{kind}'" for kind in QUIZ_KINDS)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"""SELECT kind, a, b, mark, max_mark, total, maximum, CAST(SUM(n) AS BIGINT)
-                          FROM {table}
-                         WHERE quiz_id = %s AND (mask & %s) <> 0 AND kind IN ({kinds})
-                         GROUP BY kind, a, b, mark, max_mark, total, maximum
-                        HAVING SUM(n) <> 0""",  # noqa: S608
-                    [quiz.id, bit],
-                )
-                return list(cursor.fetchall())
+            return _quiz_stored(quiz, bit)
         logger.warning("analytics: quiz %s's aggregates drifted; read the raw rows", quiz.id)
     quizzes, _, _ = raw_counts(course_id=quiz.course_id, quiz_id=quiz.id)
     summed: Counter[tuple[int | str, ...]] = Counter()
-    for (kind, mask, *key), n in quizzes.get(quiz.id, Counter()).items():
-        if mask & bit and kind in QUIZ_KINDS:
-            summed[(kind, *key)] += n
+    for (kind, mask, a, b, *marks), n in quizzes.get(quiz.id, Counter()).items():
+        if not mask & bit:
+            continue
+        if kind == "r":
+            summed[("q", a, 0, *marks)] += n
+            if b != NO_SLOT:
+                summed[("s", b, 0, *marks)] += n
+            summed[("p", a, b, 0, 0, 0, 0)] += n
+        elif kind in QUIZ_KINDS:
+            summed[(kind, a, b, *marks)] += n
     return [(*key, n) for key, n in summed.items() if n]
+
+
+def _quiz_stored(quiz: Quiz, bit: int) -> list[tuple[int | str, ...]]:
+    table = connection.ops.quote_name(QuizCount._meta.db_table)
+    kinds = ", ".join(f"'{kind}'" for kind in QUIZ_KINDS)
+    where = f"FROM {table} WHERE quiz_id = %s AND (mask & %s) <> 0"
+    total = "CAST(SUM(n) AS BIGINT)"
+    # Kinds, the key's columns and NO_SLOT are constants; values are parameters.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT 'q', a, 0, mark, max_mark, total, maximum, {total} {where} AND kind = 'r'
+                 GROUP BY a, mark, max_mark, total, maximum HAVING SUM(n) <> 0
+                UNION ALL
+                SELECT 's', b, 0, mark, max_mark, total, maximum, {total} {where}
+                   AND kind = 'r' AND b <> {NO_SLOT}
+                 GROUP BY b, mark, max_mark, total, maximum HAVING SUM(n) <> 0
+                UNION ALL
+                SELECT 'p', a, b, 0, 0, 0, 0, {total} {where} AND kind = 'r'
+                 GROUP BY a, b HAVING SUM(n) <> 0
+                UNION ALL
+                SELECT kind, a, b, mark, max_mark, total, maximum, {total} {where}
+                   AND kind IN ({kinds})
+                 GROUP BY kind, a, b, mark, max_mark, total, maximum HAVING SUM(n) <> 0""",
+            [quiz.id, bit] * 4,
+        )
+        return list(cursor.fetchall())
 
 
 def course_counts(

@@ -198,10 +198,11 @@ def _people_read(cursor: Any, rows: ClassRows, course_id: int, learners: list[in
 
 def statistics_counts(attempts: list[AttemptRow], rows: ClassRows) -> Counter[QuizKey]:
     """What one learner's counted attempts at one quiz add to its statistics histograms:
-    q (question, mark, max mark, total, maximum), s (structural slot, ...), p (question,
-    slot), o (question, option, maximum: how many chose it) and O (the same: Σ of their
-    totals), t (total, maximum), n (attempts), and the
-    checksums i (Σ ids) and z (Σ scores); each under the mask of policies counting it."""
+    r (question, structural slot or NO_SLOT, mark, max mark, total, maximum: one row per
+    scored response, from which the reader sums the per-question, per-slot and
+    question-by-slot histograms), o (question, option, maximum: how many chose it) and O
+    (the same: Σ of their totals), t (total, maximum), n (attempts), and the checksums
+    i (Σ ids) and z (Σ scores); each under the mask of policies counting it."""
     counts: Counter[QuizKey] = Counter()
     if not attempts:
         return counts
@@ -223,11 +224,9 @@ def statistics_counts(attempts: list[AttemptRow], rows: ClassRows) -> Counter[Qu
         for r in rows.responses.get(attempt.id, []):
             if r.max_mark <= 0:  # not an item (Moodle's significant questions)
                 continue
-            counts[("q", mask, r.question, 0, r.mark, r.max_mark, total, maximum)] += 1
-            if r.slot is not None:
-                counts[("s", mask, r.slot, 0, r.mark, r.max_mark, total, maximum)] += 1
+            # One row, not one per histogram it feeds: a submit writes a third of the rows.
             slot = NO_SLOT if r.slot is None else r.slot
-            counts[("p", mask, r.question, slot, 0, 0, 0, 0)] += 1
+            counts[("r", mask, r.question, slot, r.mark, r.max_mark, total, maximum)] += 1
             for choice in rows.chosen.get(r.id, []):
                 counts[("o", mask, r.question, choice, 0, 0, 0, maximum)] += 1
                 counts[("O", mask, r.question, choice, 0, 0, 0, maximum)] += total
