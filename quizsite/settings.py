@@ -293,7 +293,8 @@ CELERY_BROKER_URL = REDIS_URL
 # Analytics results (analytics/cache.py) live in Redis too, in their own key space.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's RedisCache with one client object per pool (core/redis_cache.py).
+        "BACKEND": "core.redis_cache.SharedClientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": envstr("CACHE_KEY_PREFIX", "quizsite"),
         "TIMEOUT": 3600,
