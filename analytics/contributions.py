@@ -114,6 +114,7 @@ def class_rows(
         params.extend(learners)
     upward = f"JOIN {attempt} a ON a.id = r.attempt_id JOIN {quiz} q ON q.id = a.quiz_id"
     rows = ClassRows()
+    people, people_params = _people(course_id, learners)
     # Table names come from models, values are parameters.
     with connection.cursor() as cursor:
         cursor.execute(
@@ -157,26 +158,36 @@ def class_rows(
                 UNION ALL
                 SELECT 'p', qp.question_id, qp.misconception_id FROM {probes} qp
                  WHERE qp.question_id IN (
-                       SELECT r.question_id FROM {response} r {upward} WHERE {where})""",  # noqa: S608
-            params * 3,
+                       SELECT r.question_id FROM {response} r {upward} WHERE {where})
+                {people}""",  # noqa: S608
+            params * 3 + people_params,
         )
         links = {"c": rows.chosen, "m": rows.revealed, "p": rows.probes}
         for kind, owner, linked in cursor.fetchall():
-            links[kind][owner].append(linked)
-        if course_id is not None:
-            _people_read(cursor, rows, course_id, learners)
+            if kind in links:
+                links[kind][owner].append(linked)
+            elif kind == "e":
+                rows.enrolled.add(owner)
+            elif kind == "i":
+                rows.instructors.add(owner)
+            elif owner is not None:
+                setattr(rows, kind, int(owner))
     return rows
 
 
-def _people_read(cursor: Any, rows: ClassRows, course_id: int, learners: list[int] | None) -> None:
+def _people(course_id: int | None, learners: list[int] | None) -> tuple[str, list[Any]]:
+    """The course's enrolled `learners`, instructors, pre- and post-test as rows of the
+    links' query (one statement less on each submit's path)."""
+    if course_id is None:
+        return "", []
     enrollment, quiz = Enrollment._meta.db_table, Quiz._meta.db_table
     instructors = Course.instructors.through._meta.db_table
     only = "" if learners is None else f" AND learner_id IN ({', '.join(['%s'] * len(learners))})"
-    cursor.execute(
-        f"""SELECT 'e', learner_id FROM {enrollment} WHERE course_id = %s{only}
-            UNION ALL SELECT 'i', user_id FROM {instructors} WHERE course_id = %s
-            UNION ALL SELECT 'pre', MIN(id) FROM {quiz} WHERE course_id = %s AND role = %s
-            UNION ALL SELECT 'post', MIN(id) FROM {quiz} WHERE course_id = %s AND role = %s""",  # noqa: S608
+    return (
+        f"""UNION ALL SELECT 'e', learner_id, 0 FROM {enrollment} WHERE course_id = %s{only}
+            UNION ALL SELECT 'i', user_id, 0 FROM {instructors} WHERE course_id = %s
+            UNION ALL SELECT 'pre', MIN(id), 0 FROM {quiz} WHERE course_id = %s AND role = %s
+            UNION ALL SELECT 'post', MIN(id), 0 FROM {quiz} WHERE course_id = %s AND role = %s""",  # noqa: S608
         [
             course_id,
             *(learners or []),
@@ -187,13 +198,6 @@ def _people_read(cursor: Any, rows: ClassRows, course_id: int, learners: list[in
             Quiz.Role.POST,
         ],
     )
-    for kind, person in cursor.fetchall():
-        if kind == "e":
-            rows.enrolled.add(person)
-        elif kind == "i":
-            rows.instructors.add(person)
-        elif person is not None:
-            setattr(rows, kind, int(person))
 
 
 def statistics_counts(attempts: list[AttemptRow], rows: ClassRows) -> Counter[QuizKey]:

@@ -32,10 +32,10 @@ The counting is done before a page asks: analytics/aggregates.py keeps histogram
 quiz as attempts are submitted, re-scored and deleted, one row per (question, slot, mark,
 max mark, attempt total, attempt maximum), which the read sums per question, per slot and
 per (question, slot), per attempt (total, maximum) and per (question, option, maximum),
-under the mask of the policies counting the attempt, never one row per response. Marks and totals take few distinct
-values, so the histograms stay small and every statistic, including the sorted pairing
-behind the discriminative efficiency's covmax, is exact when computed from them here; the
-same histograms summed from the raw rows (`from_raw`) give the same result.
+under the mask of the policies counting the attempt, never one row per response. Every
+statistic, including the sorted pairing behind the discriminative efficiency's covmax, is
+exact when computed from them here; the same histograms summed from the raw rows
+(`from_raw`) give the same result.
 """
 
 from __future__ import annotations
