@@ -73,6 +73,27 @@ def _array_literal(values: tuple[int | str, ...]) -> str:
     return "{" + ",".join(map(str, values)) + "}"
 
 
+# A sum kind stored in the m column of its count kind's row (same key): one row less
+# per option chosen and per question answered on each submit.
+FOLDED = {"O": "o", "qc": "qn"}
+COUNT_KINDS = {count: total for total, count in FOLDED.items()}
+
+
+def _folded(counts: dict[Any, int], kind_at: int) -> dict[Any, tuple[int, int]]:
+    """{key: (n, m)} with each FOLDED sum kind's count moved to m of its count kind's key."""
+    rows: dict[Any, tuple[int, int]] = {}
+    for key, value in counts.items():
+        count_kind = FOLDED.get(key[kind_at])
+        if count_kind is None:
+            n, m = rows.get(key, (0, 0))
+            rows[key] = (n + value, m)
+        else:
+            key = (*key[:kind_at], count_kind, *key[kind_at + 1 :])
+            n, m = rows.get(key, (0, 0))
+            rows[key] = (n, m + value)
+    return rows
+
+
 def _upsert(
     model: Any, owner: str, owner_id: int, keys: tuple[str, ...], delta: dict[Any, int]
 ) -> None:
@@ -81,24 +102,30 @@ def _upsert(
         return
     ops = connection.ops
     table = ops.quote_name(model._meta.db_table)
-    columns = [f"{owner}_id", *keys, "n"]
+    columns = [f"{owner}_id", *keys, "n", "m"]
     names = ", ".join(ops.quote_name(c) for c in columns)
-    conflict = ", ".join(ops.quote_name(c) for c in columns[:-1])
-    update = f"ON CONFLICT ({conflict}) DO UPDATE SET n = {table}.n + EXCLUDED.n"
-    rows = sorted(delta.items())
+    conflict = ", ".join(ops.quote_name(c) for c in columns[:-2])
+    update = (
+        f"ON CONFLICT ({conflict}) DO UPDATE "
+        f"SET n = {table}.n + EXCLUDED.n, m = {table}.m + EXCLUDED.m"
+    )
+    rows = sorted(_folded(delta, keys.index("kind")).items())
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One array per column rather than a placeholder per value: a submit's few
             # hundred rows made psycopg split and PostgreSQL parse thousands of
             # placeholders, most of the cost the aggregates added to a submit.
-            fields = [*keys, "n"]
+            fields = [*keys, "n", "m"]
             arrays = ", ".join(f"%s::{_PG_TYPES.get(f, 'bigint')}[]" for f in fields)
             listed = ", ".join(f"u.{f}" for f in fields)
             cursor.execute(
                 f"INSERT INTO {table} ({names}) SELECT %s, {listed} "  # noqa: S608
                 f"FROM unnest({arrays}) WITH ORDINALITY AS u({', '.join(fields)}, k) "
                 f"ORDER BY u.k {update}",
-                [owner_id, *map(_array_literal, zip(*((*key, n) for key, n in rows), strict=True))],
+                [
+                    owner_id,
+                    *map(_array_literal, zip(*((*key, *nm) for key, nm in rows), strict=True)),
+                ],
             )
             return
         one = "(" + ", ".join(["%s"] * len(columns)) + ")"
@@ -106,7 +133,7 @@ def _upsert(
             batch = rows[first : first + UPSERT_ROWS]
             cursor.execute(
                 f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(batch))} {update}",  # noqa: S608
-                [value for key, n in batch for value in (owner_id, *key, n)],
+                [value for key, nm in batch for value in (owner_id, *key, *nm)],
             )
 
 
@@ -296,15 +323,15 @@ def aggregates_rebuild(*, course: Course | None = None, quiz: Quiz | None = None
         quizzes, counters, tests = raw_counts(course_id=course.id, quiz_id=None)
         counters[(COURSE_WIDE, "G", *tests)] = 1
         CourseCount.objects.filter(course=course).delete()
+        folded = _folded({k: n for k, n in counters.items() if n or k[1] == "G"}, 1)
         CourseCount.objects.bulk_create(
             (
-                CourseCount(course=course, **dict(zip(_COURSE_KEYS, key, strict=True)), n=n)
-                for key, n in counters.items()
-                if n
+                CourseCount(course=course, **dict(zip(_COURSE_KEYS, key, strict=True)), n=n, m=m)
+                for key, (n, m) in folded.items()
             ),
             batch_size=2000,
         )
-        written = sum(1 for n in counters.values() if n)
+        written = len(folded)
     elif quiz is not None and quiz.course_id is None:
         quiz_ids = [quiz.id]
         quizzes, _, _ = raw_counts(course_id=None, quiz_id=quiz.id)
@@ -313,10 +340,9 @@ def aggregates_rebuild(*, course: Course | None = None, quiz: Quiz | None = None
         raise ValueError("Rebuild a course, or a quiz without a course.")
     QuizCount.objects.filter(quiz_id__in=quiz_ids).delete()
     cells = [
-        QuizCount(quiz_id=quiz_id, **dict(zip(_QUIZ_KEYS, key, strict=True)), n=n)
+        QuizCount(quiz_id=quiz_id, **dict(zip(_QUIZ_KEYS, key, strict=True)), n=n, m=m)
         for quiz_id, counts in quizzes.items()
-        for key, n in counts.items()
-        if n
+        for key, (n, m) in _folded({k: n for k, n in counts.items() if n}, 0).items()
     ]
     QuizCount.objects.bulk_create(cells, batch_size=2000)
     return written + len(cells)
@@ -373,11 +399,18 @@ def _course_stored(course: Course, scope: int) -> list[tuple[Any, ...]]:
     table = connection.ops.quote_name(CourseCount._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT scope, kind, a, b, n FROM {table} WHERE course_id = %s
+            f"""SELECT scope, kind, a, b, n, m FROM {table} WHERE course_id = %s
                  AND (scope = %s OR (scope = %s AND kind IN ('N', 'I', 'Z', 'G')))""",  # noqa: S608
             [course.id, scope, COURSE_WIDE],
         )
-        return list(cursor.fetchall())
+        found = cursor.fetchall()
+    # A sum kind comes back as rows of its own (and, written before the fold, may be one).
+    summed: Counter[tuple[Any, ...]] = Counter()
+    for row_scope, kind, a, b, n, m in found:
+        summed[(row_scope, kind, a, b)] += int(n)
+        if kind in COUNT_KINDS:
+            summed[(row_scope, COUNT_KINDS[kind], a, b)] += int(m)
+    return [(*key, n) for key, n in summed.items()]
 
 
 def _course_in_step(course: Course, stored: list[tuple[Any, ...]]) -> bool:
@@ -444,10 +477,14 @@ def _quiz_stored(quiz: Quiz, bit: int) -> list[tuple[int | str, ...]]:
                 SELECT 'p', a, b, 0, 0, 0, 0, {total} {where} AND kind = 'r'
                  GROUP BY a, b HAVING SUM(n) <> 0
                 UNION ALL
+                SELECT 'O', a, b, mark, max_mark, total, maximum, CAST(SUM(m) AS BIGINT) {where}
+                   AND kind = 'o'
+                 GROUP BY a, b, mark, max_mark, total, maximum HAVING SUM(m) <> 0
+                UNION ALL
                 SELECT kind, a, b, mark, max_mark, total, maximum, {total} {where}
                    AND kind IN ({kinds})
                  GROUP BY kind, a, b, mark, max_mark, total, maximum HAVING SUM(n) <> 0""",
-            [quiz.id, bit] * 4,
+            [quiz.id, bit] * 5,
         )
         return list(cursor.fetchall())
 

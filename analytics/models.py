@@ -26,6 +26,8 @@ class QuizCount(models.Model):
     total = models.BigIntegerField()
     maximum = models.BigIntegerField()
     n = models.BigIntegerField()
+    # Beside an option's count o, the Σ of its choosers' totals (kind O, folded in).
+    m = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -48,6 +50,8 @@ class CourseCount(models.Model):
     a = models.BigIntegerField()
     b = models.BigIntegerField()
     n = models.BigIntegerField()
+    # Beside a question's answer count qn, the Σ of their confidence (kind qc, folded in).
+    m = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

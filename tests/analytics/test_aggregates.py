@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from analytics.aggregates import aggregates_drifted, aggregates_rebuild, raw_counts
+from analytics.aggregates import COUNT_KINDS, aggregates_drifted, aggregates_rebuild, raw_counts
 from analytics.misconceptions import course_gain, course_misconceptions
 from analytics.models import CourseCount, QuizCount
 from analytics.statistics import POLICIES, quiz_statistics
@@ -53,17 +53,22 @@ def _submit(quiz: Quiz, learner: Any, rng: random.Random) -> None:
 
 
 def _stored(course: Course) -> tuple[dict[Any, int], dict[Any, int]]:
-    quizzes = {
-        (c.quiz_id, c.kind, c.mask, c.a, c.b, c.mark, c.max_mark, c.total, c.maximum): c.n
-        for c in QuizCount.objects.filter(quiz__course=course)
-        if c.n
-    }
-    counters = {
-        (c.scope, c.kind, c.a, c.b): c.n
-        for c in CourseCount.objects.filter(course=course)
-        if c.n and c.kind != "G"
-    }
-    return quizzes, counters
+    # A row's m is the sum kind folded beside its count kind (FOLDED): unfold it.
+    quizzes: dict[Any, int] = {}
+    for c in QuizCount.objects.filter(quiz__course=course):
+        key = (c.mask, c.a, c.b, c.mark, c.max_mark, c.total, c.maximum)
+        quizzes[(c.quiz_id, c.kind, *key)] = c.n
+        if c.kind in COUNT_KINDS:
+            quizzes[(c.quiz_id, COUNT_KINDS[c.kind], *key)] = c.m
+    counters: dict[Any, int] = {}
+    for k in CourseCount.objects.filter(course=course).exclude(kind="G"):
+        counters[(k.scope, k.kind, k.a, k.b)] = k.n
+        if k.kind in COUNT_KINDS:
+            counters[(k.scope, COUNT_KINDS[k.kind], k.a, k.b)] = k.m
+    return (
+        {key: n for key, n in quizzes.items() if n},
+        {key: n for key, n in counters.items() if n},
+    )
 
 
 def _assert_exact(course: Course) -> None:
