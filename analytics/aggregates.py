@@ -39,7 +39,6 @@ from django.db.models import Min, Q
 from analytics.contributions import (
     CHECKSUMS,
     COURSE_WIDE,
-    NO_SLOT,
     UNIT,
     ClassRows,
     CourseKey,
@@ -378,7 +377,7 @@ def counted_checksums(*, quiz_id: int | None, course_id: int | None) -> tuple[in
     return int(found[0]), int(found[1]), int(found[2])
 
 
-QUIZ_KINDS = ("o", "O", "t", "n")  # read as stored; "r" is read as q, s and p
+QUIZ_KINDS = ("o", "O", "t", "n")  # and r, read apart
 
 
 def _quiz_in_step(quiz: Quiz) -> bool:
@@ -437,54 +436,44 @@ def aggregates_drifted(*, course: Course | None = None, quiz: Quiz | None = None
 def quiz_counts(*, quiz: Quiz, bit: int, from_raw: bool = False) -> list[tuple[int | str, ...]]:
     """The quiz's histogram rows (kind, a, b, mark, max mark, total, maximum, n) over the
     attempts counted under the policy `bit`: from the aggregates, or from the raw rows when
-    `from_raw` or when the aggregates drifted from them. The responses' rows r come out
-    summed three ways: q (question, 0, mark, max mark, total, maximum), s (slot, 0, ...:
-    placed responses only) and p (question, slot, 0, 0, 0, 0)."""
+    `from_raw` or when the aggregates drifted from them. The responses' rows r come once
+    per mask, not summed over masks: they are nearly one per response (totals are
+    fine-grained), so a GROUP BY would cost most of the read and merge almost nothing."""
     if not from_raw:
         if _quiz_in_step(quiz):
             return _quiz_stored(quiz, bit)
         logger.warning("analytics: quiz %s's aggregates drifted; read the raw rows", quiz.id)
     quizzes, _, _ = raw_counts(course_id=quiz.course_id, quiz_id=quiz.id)
     summed: Counter[tuple[int | str, ...]] = Counter()
-    for (kind, mask, a, b, *marks), n in quizzes.get(quiz.id, Counter()).items():
-        if not mask & bit:
+    responses: list[tuple[int | str, ...]] = []
+    for (kind, mask, *key), n in quizzes.get(quiz.id, Counter()).items():
+        if not (mask & bit and n):
             continue
         if kind == "r":
-            summed[("q", a, 0, *marks)] += n
-            if b != NO_SLOT:
-                summed[("s", b, 0, *marks)] += n
-            summed[("p", a, b, 0, 0, 0, 0)] += n
+            responses.append((kind, *key, n))
         elif kind in QUIZ_KINDS:
-            summed[(kind, a, b, *marks)] += n
-    return [(*key, n) for key, n in summed.items() if n]
+            summed[(kind, *key)] += n
+    return responses + [(*key, n) for key, n in summed.items() if n]
 
 
 def _quiz_stored(quiz: Quiz, bit: int) -> list[tuple[int | str, ...]]:
     table = connection.ops.quote_name(QuizCount._meta.db_table)
     kinds = ", ".join(f"'{kind}'" for kind in QUIZ_KINDS)
     where = f"FROM {table} WHERE quiz_id = %s AND (mask & %s) <> 0"
-    total = "CAST(SUM(n) AS BIGINT)"
-    # Kinds, the key's columns and NO_SLOT are constants; values are parameters.
+    # Kinds and the key's columns are constants; values are parameters.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT 'q', a, 0, mark, max_mark, total, maximum, {total} {where} AND kind = 'r'
-                 GROUP BY a, mark, max_mark, total, maximum HAVING SUM(n) <> 0
+            f"""SELECT kind, a, b, mark, max_mark, total, maximum, n {where}
+                   AND kind = 'r' AND n <> 0
                 UNION ALL
-                SELECT 's', b, 0, mark, max_mark, total, maximum, {total} {where}
-                   AND kind = 'r' AND b <> {NO_SLOT}
-                 GROUP BY b, mark, max_mark, total, maximum HAVING SUM(n) <> 0
-                UNION ALL
-                SELECT 'p', a, b, 0, 0, 0, 0, {total} {where} AND kind = 'r'
-                 GROUP BY a, b HAVING SUM(n) <> 0
+                SELECT kind, a, b, mark, max_mark, total, maximum, CAST(SUM(n) AS BIGINT)
+                  {where} AND kind IN ({kinds})
+                 GROUP BY kind, a, b, mark, max_mark, total, maximum HAVING SUM(n) <> 0
                 UNION ALL
                 SELECT 'O', a, b, mark, max_mark, total, maximum, CAST(SUM(m) AS BIGINT) {where}
                    AND kind = 'o'
-                 GROUP BY a, b, mark, max_mark, total, maximum HAVING SUM(m) <> 0
-                UNION ALL
-                SELECT kind, a, b, mark, max_mark, total, maximum, {total} {where}
-                   AND kind IN ({kinds})
-                 GROUP BY kind, a, b, mark, max_mark, total, maximum HAVING SUM(n) <> 0""",
-            [quiz.id, bit] * 5,
+                 GROUP BY a, b, mark, max_mark, total, maximum HAVING SUM(m) <> 0""",
+            [quiz.id, bit] * 3,
         )
         return list(cursor.fetchall())
 

@@ -55,6 +55,7 @@ from assessments.models import Choice, Question, QuestionType, Quiz
 
 __all__ = ["POLICIES", "quiz_statistics", "test_statistics"]
 
+SLOTS = 1 << 21  # more than a quiz's structural slots
 LOW_EFFICIENCY = 15.0  # Moodle flags discriminative efficiency under 15 %
 GUESSABLE = (QuestionType.SINGLE, QuestionType.TRUE_FALSE)
 # Part of the cache key: a change of definitions must not serve results computed before it.
@@ -166,22 +167,25 @@ class _Histogram:
         rs.sort()
         return float(np.dot(xs - xs.mean(), rs - rs.mean()))
 
-    def padded(self, attempts: Counter[tuple[float, float]]) -> _Histogram:
-        """This slot over every counted attempt: x = 0 in those where it carried no marks."""
-        seen: Counter[tuple[float, float]] = Counter()
-        for total, maximum, count in zip(self.total, self.maximum, self.count, strict=True):
-            seen[(float(total), float(maximum))] += int(count)
-        missing = attempts - seen
-        if not missing:
+    def padded(self, attempts: np.ndarray, counts: np.ndarray) -> _Histogram:
+        """This slot over every counted attempt: x = 0 in those where it carried no marks.
+
+        `attempts` are the counted attempts' (total, maximum) as total + maximum·j, sorted
+        (numpy orders complex numbers by real part, then imaginary: as tuples sort), and
+        `counts` how many attempts have each."""
+        found = np.searchsorted(attempts, self.total + 1j * self.maximum)
+        seen = np.bincount(found, weights=self.count, minlength=len(attempts))
+        missing = counts - seen.astype(np.int64)
+        if not (missing > 0).any():
             return self
-        keys = sorted(missing)
+        keys = attempts[missing > 0]
         zeros = np.zeros(len(keys))
         return _Histogram(
             mark=np.concatenate([self.mark, zeros]),
             max_mark=np.concatenate([self.max_mark, zeros]),
-            total=np.concatenate([self.total, [k[0] for k in keys]]),
-            maximum=np.concatenate([self.maximum, [k[1] for k in keys]]),
-            count=np.concatenate([self.count, [missing[k] for k in keys]]).astype(np.int64),
+            total=np.concatenate([self.total, keys.real]),
+            maximum=np.concatenate([self.maximum, keys.imag]),
+            count=np.concatenate([self.count, missing[missing > 0]]).astype(np.int64),
         )
 
 
@@ -205,15 +209,15 @@ def _histograms(rows: np.ndarray) -> dict[int, _Histogram]:
     }
 
 
-def _in_marks(rows: list[tuple[Any, ...]]) -> np.ndarray:
-    """Rows (key, 0, mark, max mark, total, maximum, count) in units as (key, marks..., count).
+def _in_marks(key: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Rows of a key and (mark, max mark, total, maximum, count) in units as (key, marks...,
+    count).
 
     A unit count over UNIT is the nearest float to the decimal, as the database's cast to
     double precision gives; numpy divides exactly as Python does (IEEE, rounded once)."""
-    if not rows:
+    if not len(key):
         return np.empty((0, 6))
-    units = np.array(rows, dtype=np.int64)
-    return np.column_stack([units[:, 0], units[:, 2:6] / UNIT, units[:, 6]])
+    return np.column_stack([key, units[:, :4] / UNIT, units[:, 4]])
 
 
 def quiz_statistics(
@@ -237,11 +241,21 @@ def _quiz_statistics(quiz: Quiz, attempts: str, *, from_raw: bool) -> dict[str, 
     by_kind: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for row in quiz_counts(quiz=quiz, bit=POLICY_BITS[attempts], from_raw=from_raw):
         by_kind[str(row[0])].append(row[1:])
-    per_question = _histograms(_in_marks(by_kind.pop("q", [])))
-    per_slot = _histograms(_in_marks(by_kind.pop("s", [])))
+    # One row per (question, slot, marks, totals): the question's and the slot's
+    # histograms are its rows keyed by one or the other, which the sums do not mind.
+    responses = np.array(by_kind.pop("r", []), dtype=np.int64).reshape(-1, 7)
+    question, slot, marks = responses[:, 0], responses[:, 1], responses[:, 2:]
+    per_question = _histograms(_in_marks(question, marks))
+    placed = slot != NO_SLOT
+    per_slot = _histograms(_in_marks(slot[placed], marks[placed]))
     positions: dict[int, dict[int | None, int]] = defaultdict(dict)
-    for question, slot, *_, count in by_kind["p"]:
-        positions[question][None if slot == NO_SLOT else slot] = count
+    # (question, slot) as one integer, for a 1-D unique: slots are small, ids under 2^42.
+    pairs, where = np.unique(question * SLOTS + (slot - NO_SLOT), return_inverse=True)
+    filled = np.bincount(where.ravel(), weights=marks[:, 4], minlength=len(pairs))
+    for pair, count in zip(pairs.tolist(), filled.tolist(), strict=True):
+        question_id, slot_id = divmod(pair, SLOTS)
+        slot_id += NO_SLOT
+        positions[question_id][None if slot_id == NO_SLOT else slot_id] = int(count)
     sums = {(question, choice, maximum): n for question, choice, *_, maximum, n in by_kind["O"]}
     chosen: dict[tuple[int, int], tuple[int, float]] = {}
     for question, choice, *_, maximum, count in sorted(by_kind["o"]):
@@ -269,7 +283,9 @@ def _quiz_statistics(quiz: Quiz, attempts: str, *, from_raw: bool) -> dict[str, 
     ):
         choices[choice.question_id].append(choice)
 
-    slots = [per_slot[slot].padded(attempt_counts) for slot in sorted(per_slot)]
+    attempt_keys = np.array([complex(*key) for key in keys], dtype=np.complex128)
+    key_counts = np.array([attempt_counts[key] for key in keys], dtype=np.int64)
+    slots = [per_slot[slot].padded(attempt_keys, key_counts) for slot in sorted(per_slot)]
     item_variances = [h.centred_product(h.x, h.x) / (h.n - 1) for h in slots if h.n > 1]
     covariances = [h.centred_product(h.x, h.percentage) / (h.n - 1) for h in slots if h.n > 1]
     root_sum = sum(math.sqrt(c) for c in covariances if c >= 0)
