@@ -280,11 +280,12 @@ def _learner_chunks(course_id: int | None, quiz_id: int | None) -> Iterator[list
 
 
 def raw_counts(
-    *, course_id: int | None, quiz_id: int | None
+    *, course_id: int | None, quiz_id: int | None, statistics: bool = True, evidence: bool = True
 ) -> tuple[dict[int, Counter[QuizKey]], Counter[CourseKey], tuple[int, int]]:
     """Sum every learner's contribution from the raw rows: the statistics of the quiz
     (None: of every quiz of the course) and, with a course, its counters; with the course's
-    (pre-test, post-test). Memory: the rows of CHUNK_LEARNERS learners at a time."""
+    (pre-test, post-test). A drifted read asks for the one part it shows, which halves the
+    fallback. Memory: the rows of CHUNK_LEARNERS learners at a time."""
     quizzes: dict[int, Counter[QuizKey]] = {}
     course: Counter[CourseKey] = Counter()
     tests = (0, 0)
@@ -295,10 +296,10 @@ def raw_counts(
             by_quiz: dict[int, list[Any]] = {}
             for attempt in rows.counted(learner):
                 by_quiz.setdefault(attempt.quiz, []).append(attempt)
-            for counted_quiz, attempts in by_quiz.items():
+            for counted_quiz, attempts in by_quiz.items() if statistics else ():
                 counts = quizzes.setdefault(counted_quiz, Counter())
                 counts.update(statistics_counts(attempts, rows))
-            if course_id is not None:
+            if course_id is not None and evidence:
                 course.update(evidence_counts(learner, rows))
     if course_id is not None and tests == (0, 0):
         tests = _tests_of(course_id)
@@ -443,7 +444,7 @@ def quiz_counts(*, quiz: Quiz, bit: int, from_raw: bool = False) -> list[tuple[i
         if _quiz_in_step(quiz):
             return _quiz_stored(quiz, bit)
         logger.warning("analytics: quiz %s's aggregates drifted; read the raw rows", quiz.id)
-    quizzes, _, _ = raw_counts(course_id=quiz.course_id, quiz_id=quiz.id)
+    quizzes, _, _ = raw_counts(course_id=quiz.course_id, quiz_id=quiz.id, evidence=False)
     summed: Counter[tuple[int | str, ...]] = Counter()
     responses: list[tuple[int | str, ...]] = []
     for (kind, mask, *key), n in quizzes.get(quiz.id, Counter()).items():
@@ -488,5 +489,5 @@ def course_counts(
         if _course_in_step(course, stored):
             return {(kind, a, b): int(n) for s, kind, a, b, n in stored if s == scope and n}
         logger.warning("analytics: course %s's aggregates drifted; read the raw rows", course.id)
-    _, counters, _ = raw_counts(course_id=course.id, quiz_id=None)
+    _, counters, _ = raw_counts(course_id=course.id, quiz_id=None, statistics=False)
     return {(kind, a, b): n for (s, kind, a, b), n in counters.items() if s == scope and n}
