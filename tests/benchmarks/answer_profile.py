@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"Queries:   {statistics.median(query_counts):g} per request (median; "
-        f"min {min(query_counts)}, max {max(query_counts)}; BEGIN/COMMIT not counted)"
+        f"min {min(query_counts)}, max {max(query_counts)}; BEGIN and COMMIT included)"
     )
     for sql in first_queries:
         print(f"           {sql[:150]}")

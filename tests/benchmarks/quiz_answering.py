@@ -297,6 +297,7 @@ class ServerConfig:
     app: str = "quizsite.wsgi:application"
     reuse_port: bool = False
     nice: int = 0  # a login pool runs below the answering workers' CPU priority
+    idle: bool = False  # ...or only on cores nothing else wants (SCHED_IDLE)
 
     def describe(self) -> str:
         app = "" if self.app == "quizsite.wsgi:application" else f", app {self.app}"
@@ -309,13 +310,17 @@ class ServerConfig:
         )
 
     def describe_pool(self) -> str:
+        if self.idle:
+            return f"{self.describe()}, SCHED_IDLE"
         return f"{self.describe()}, nice {self.nice}" if self.nice else self.describe()
 
 
-def _die_with_parent(nice: int = 0) -> None:
+def _die_with_parent(nice: int = 0, idle: bool = False) -> None:
     """In the child, before exec: get SIGTERM if the benchmark itself dies (Linux only)."""
     if nice:
         os.nice(nice)
+    if idle:  # as `chrt --idle 0 gunicorn …` would
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     with contextlib.suppress(Exception):
         import ctypes
 
@@ -363,7 +368,9 @@ def gunicorn(
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
-        preexec_fn=(lambda: _die_with_parent(config.nice)) if sys.platform == "linux" else None,
+        preexec_fn=(lambda: _die_with_parent(config.nice, config.idle))
+        if sys.platform == "linux"
+        else None,
     )
     try:
         deadline = time.monotonic() + 30
@@ -967,6 +974,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the login pool's CPU niceness: hashing yields the cores to answering (10)",
     )
     parser.add_argument(
+        "--login-pool-idle",
+        action="store_true",
+        help="run the login pool under SCHED_IDLE instead: it hashes only on idle cores",
+    )
+    parser.add_argument(
         "--capacity",
         default="",
         help="comma-separated learner counts (e.g. 200,250,300,350,400): one run each, "
@@ -1091,7 +1103,14 @@ def main(argv: list[str] | None = None) -> int:
     time.sleep(2.0)
     idle_check = cpu_snapshot() - before_idle
     idle_busiest = busiest(processes_before, process_ticks())
-    login_config = ServerConfig("sync", args.login_pool, 1, 0, nice=args.login_pool_nice)
+    login_config = ServerConfig(
+        "sync",
+        args.login_pool,
+        1,
+        0,
+        nice=0 if args.login_pool_idle else args.login_pool_nice,
+        idle=args.login_pool_idle,
+    )
     with contextlib.ExitStack() as servers:
         server_pid, port = servers.enter_context(gunicorn(env, config))
         if args.login_pool:
