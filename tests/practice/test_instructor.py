@@ -428,6 +428,7 @@ def test_the_queue_shows_each_text_with_the_ideas_and_the_learners_ticks(teacher
 def test_the_queue_reads_the_same_number_of_queries_however_many_texts(teacher_client, explained):
     # given
     course, _ = explained
+    teacher_client.get(_queue(course))  # the signed-in user is cached from then on
     with CaptureQueriesContext(connection) as two:
         teacher_client.get(_queue(course))
     _practise(course, _enrol(course, "cy"), misses_once={"PRE-NEURON", "DO-SPEED"})
