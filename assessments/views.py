@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from assessments import selectors, services
+from assessments import reflection, selectors, services
 from assessments.answer_form import CONFIDENCE_LABELS, answer_parse
 from assessments.models import Attempt, Quiz
 from assessments.results import attempt_result
@@ -156,7 +156,7 @@ def results(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
 def explanation(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
     """Save the learner's explain-back text."""
     try:
-        services.explanation_save(
+        reflection.explanation_save(
             attempt_id=attempt_id,
             learner=request.user,
             code=text_field(request.POST.get("misconception", ""), field="misconception"),
@@ -178,7 +178,7 @@ def self_assessment(request: AuthenticatedRequest, attempt_id: int, slot: int) -
     try:
         message = "Tick key ideas from the list."
         ideas = int_fields(request.POST.getlist("idea"), field="ideas", message=message)
-        services.self_assessment_save(
+        reflection.self_assessment_save(
             attempt_id=attempt_id, learner=request.user, slot=slot, ideas=ideas
         )
     except NotFoundError as error:
