@@ -11,7 +11,8 @@ import pytest
 
 from grader.exercises import EXERCISES
 from grader.exercises.checks import DELTA, hoeffding_tolerance, p_draw
-from grader.exercises.power import (
+from grader.exercises.power import power_markdown, power_rows, sizing_markdown, smallest_n
+from grader.exercises.power_bounds import (
     MEAN_DEFECTS,
     MISS,
     P_VALUES,
@@ -19,10 +20,6 @@ from grader.exercises.power import (
     drop_fraction_miss_pkeep,
     independence_limits_below_one,
     mean_miss,
-    power_markdown,
-    power_rows,
-    sizing_markdown,
-    smallest_n,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
