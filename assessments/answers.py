@@ -61,6 +61,12 @@ def answer_validate(
     elif len(answer.text) > MAX_TEXT_LENGTH:
         errors["text"] = f"Keep the answer under {MAX_TEXT_LENGTH} characters."
     answered = bool(chosen) or answer.numeric_value is not None or bool(answer.text.strip())
+    answer_refuse_on_errors(answer, answered=answered, errors=errors)
+    return chosen, answered
+
+
+def answer_refuse_on_errors(answer: AnswerInput, *, answered: bool, errors: dict[str, str]) -> None:
+    """Add the confidence and time checks every answer takes to `errors`; raise if any."""
     out_of_range = answer.confidence is not None and not 0 <= answer.confidence <= 5
     if out_of_range or (answered and answer.confidence is None):
         errors["confidence"] = CONFIDENCE_MESSAGE
@@ -70,4 +76,3 @@ def answer_validate(
         raise ApplicationError(
             "The answer was not saved: " + " ".join(errors.values()), fields=errors
         )
-    return chosen, answered

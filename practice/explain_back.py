@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from assessments.answers import (
-    CONFIDENCE_MESSAGE,
-    MAX_SECONDS_PER_SAVE,
     MAX_TEXT_LENGTH,
     AnswerInput,
+    answer_refuse_on_errors,
 )
 from assessments.explanation_reading import Reading, Verdict
 from assessments.models import (
@@ -94,13 +93,5 @@ def explanation_validate(answer: AnswerInput) -> bool:
     if len(answer.text) > MAX_TEXT_LENGTH:
         errors["text"] = f"Keep the answer under {MAX_TEXT_LENGTH} characters."
     answered = bool(answer.text.strip())
-    out_of_range = answer.confidence is not None and not 0 <= answer.confidence <= 5
-    if out_of_range or (answered and answer.confidence is None):
-        errors["confidence"] = CONFIDENCE_MESSAGE
-    if not 0 <= answer.seconds_spent <= MAX_SECONDS_PER_SAVE:
-        errors["seconds_spent"] = f"Seconds spent must be between 0 and {MAX_SECONDS_PER_SAVE}."
-    if errors:
-        raise ApplicationError(
-            "The answer was not saved: " + " ".join(errors.values()), fields=errors
-        )
+    answer_refuse_on_errors(answer, answered=answered, errors=errors)
     return answered
