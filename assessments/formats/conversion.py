@@ -16,3 +16,6 @@ class Conversion:
     banks: list[dict[str, Any]] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     refused: dict[str, str] = field(default_factory=dict)
+    # Where each question came from, by slug (e.g. "question 3 'Dropout at test time'"), so
+    # that validation's problems name the question as the file does, not only by slug.
+    origins: dict[str, str] = field(default_factory=dict)
