@@ -14,7 +14,7 @@ PORT ?= 8000
 # the caller set it. The service itself defaults to production (DEBUG off).
 export DEBUG ?= true
 
-.PHONY: install sandbox-deps run test lint format pytest bench bench-capacity profile-answer bench-practice bench-grader bench-analytics chaos migrate fixtures clean
+.PHONY: install sandbox-deps editor-bundle editor-bundle-check run test lint format pytest bench bench-capacity profile-answer bench-practice bench-grader bench-analytics chaos migrate fixtures clean
 
 install: $(STAMP)
 
@@ -40,6 +40,16 @@ sandbox-deps:
 	else \
 		echo "WARNING: bubblewrap (bwrap) or libseccomp is missing: the grader will refuse to grade code until it is installed."; \
 	fi
+
+# The code editor (CodeMirror 6) bundle and the browser tests' axe-core, from frontend/'s
+# package-lock.json. Both outputs are committed, so `make run` and `make test` need no node;
+# this needs node and npm, and is run after changing frontend/ (a test says when it is due).
+editor-bundle:
+	cd frontend && npm ci --no-audit --no-fund && node build.mjs
+
+# Rebuild and fail if the committed outputs differ from what the lock builds.
+editor-bundle-check: editor-bundle
+	git diff --exit-code -- grader/static/grader/code_editor.min.js tests/browser/vendor/axe.min.js
 
 migrate: install
 	$(PY) manage.py migrate --no-input

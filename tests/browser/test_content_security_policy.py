@@ -1,6 +1,7 @@
 """The pages work under the Content-Security-Policy in a real headless Chromium: no
-violation on any page, bars drawn by classes, scripts running, the API docs and the admin
-rendered, and the password-reset and lockout pages usable with the keyboard."""
+violation on any page, bars drawn by classes, scripts running, the code editor styled, the
+API docs and the admin rendered, and the password-reset and lockout pages usable with the
+keyboard."""
 
 from __future__ import annotations
 
@@ -106,6 +107,13 @@ def test_every_kind_of_page_works_under_the_policy(live_server: Any, page: Any) 
     page.goto(f"{base}/practice/")
     page.get_by_role("heading", name="Practice", exact=True).wait_for()
     assert page.locator(".bar").first.is_visible()
+    watch.collect()
+    # the code editor: its theme, written into a <style> at run time, carries the nonce
+    page.goto(f"{base}/exercises/dropout-forward/")
+    page.locator("#code-form .cm-content").wait_for()
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('.cm-content')).whiteSpace") == "pre"
+    )
     watch.collect()
     page.get_by_role("button", name="Log out").click()
 

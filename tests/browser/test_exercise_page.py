@@ -1,4 +1,5 @@
-"""A learner writes code in the exercise page and the verdict appears without a reload."""
+"""A learner writes code in the exercise page's editor (CodeMirror over the form's textarea)
+and the verdict appears without a reload."""
 
 from __future__ import annotations
 
@@ -30,18 +31,43 @@ def test_a_wrong_then_right_solution_is_graded_live(
     catalog_load()
     UserFactory.create(username="ada")
     reference = exercise_get("dropout-forward").reference_source
+    page.clock.install()
     _log_in(page, live_server)
     page.get_by_role("link", name="Coding exercises").click()
     page.get_by_role("link", name=exercise_get("dropout-forward").title).click()
-    editor = page.locator("#code")
-    # the editor indents with Tab and numbers its lines
-    editor.fill("def f():")
-    editor.press("End")
-    editor.press("Enter")
-    editor.press("Tab")
-    editor.type("return 1")
-    assert editor.input_value() == "def f():\n    return 1"
-    assert page.locator("#gutter").inner_text() == "1\n2"
+    editor = page.locator("#code-form .cm-content")
+    code = page.locator("#code")  # the form's textarea, hidden and kept in step with the editor
+    editor.wait_for()
+    assert code.is_hidden()
+    # the editor indents Python as it is typed, Tab and Shift+Tab indent, and it numbers lines
+    editor.click()
+    editor.press("Control+a")
+    editor.press("Delete")
+    page.keyboard.type("def f(x):\nreturn (x + 1)")
+    assert code.input_value() == "def f(x):\n    return (x + 1)"
+    page.keyboard.press("Shift+Tab")
+    assert code.input_value() == "def f(x):\nreturn (x + 1)"
+    page.keyboard.press("Tab")
+    assert code.input_value() == "def f(x):\n    return (x + 1)"
+    assert page.locator("#code-form .cm-lineNumbers").inner_text().split() == ["1", "2"]
+    # it highlights Python (the keyword is coloured apart from the name) and matches brackets
+    colours = page.evaluate(
+        "[...document.querySelectorAll('#code-form .cm-line:first-child span')]"
+        ".map((s) => [s.textContent, getComputedStyle(s).color])"
+    )
+    assert dict(colours)["def"] != dict(colours).get("f", "")
+    assert page.locator("#code-form .cm-matchingBracket").count() == 2  # the caret is after ")"
+    # the focus ring shows where the keyboard is
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('.editor')).outlineStyle") == "solid"
+    )
+    # Escape then Tab leaves the editor and inserts nothing, however long after the Escape
+    # (CodeMirror's own release lasts two seconds; the page's clock is moved past them)
+    page.keyboard.press("Escape")
+    page.clock.fast_forward(3000)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "submit-code"
+    assert code.input_value() == "def f(x):\n    return (x + 1)"
     # when: a solution that forgets the scaling is submitted
     editor.fill(reference.replace("/ (1.0 - p)", "").replace("/ (1 - p)", ""))
     url = page.url
@@ -56,3 +82,22 @@ def test_a_wrong_then_right_solution_is_graded_live(
     editor.press("Control+Enter")
     page.locator("#verdict-title", has_text="Verdict: passed").wait_for(timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "exercise-passed.png"), full_page=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_javascript_the_textarea_is_the_editor(live_server: Any, page: Any) -> None:
+    # given: a browser that runs no script
+    catalog_load()
+    UserFactory.create(username="ada")
+    context = page.context.browser.new_context(java_script_enabled=False)
+    plain = context.new_page()
+    _log_in(plain, live_server)
+    # when
+    plain.goto(f"{live_server.url}/exercises/dropout-forward/")
+    # then: the form's own textarea is there to write in, and no editor replaced it
+    code = plain.locator("#code")
+    assert code.is_visible()
+    code.fill("def f(x):\n    return x")
+    assert code.input_value() == "def f(x):\n    return x"
+    assert plain.locator(".cm-editor").count() == 0
+    context.close()

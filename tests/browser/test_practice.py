@@ -190,7 +190,12 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
     assert step.prompt.qtype == "code"
     page.screenshot(path=str(ARTIFACTS / "practice-remediation.png"), full_page=True)
     # when: the right code is sent; the page waits for the grader and opens the verdict
-    page.locator("#code").fill(exercise_get(step.prompt.exercise).reference_source)
+    reference = exercise_get(step.prompt.exercise).reference_source
+    page.locator("#step-form .cm-content").fill(reference)  # the editor over the form's textarea
+    assert page.locator("#code").input_value() == reference
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")  # leaves the editor for the next field
+    assert page.evaluate("document.activeElement.closest('.cm-editor')") is None
     _rate(page, "ArrowRight")
     page.get_by_role("button", name="Send for grading").click()
     page.get_by_role("heading", name="Right", exact=True).wait_for(timeout=GRADING_TIMEOUT_MS)
