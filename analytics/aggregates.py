@@ -48,7 +48,7 @@ from analytics.contributions import (
     evidence_counts,
     statistics_counts,
 )
-from analytics.models import CourseCount, QuizCount
+from analytics.models import STRIPES, CourseCount, QuizCount
 from assessments.models import Attempt, Quiz
 from courses.models import Course, Enrollment
 
@@ -94,14 +94,20 @@ def _folded(counts: dict[Any, int], kind_at: int) -> dict[Any, tuple[int, int]]:
 
 
 def _upsert(
-    model: Any, owner: str, owner_id: int, keys: tuple[str, ...], delta: dict[Any, int]
+    model: Any,
+    owner: str,
+    owner_id: int,
+    stripe: int,
+    keys: tuple[str, ...],
+    delta: dict[Any, int],
 ) -> None:
-    """Add `delta` to the counts of (owner, key), inserting missing rows, in key order."""
+    """Add `delta` to the counts of (owner, key) in `stripe`, inserting missing rows, in
+    key order."""
     if not delta:
         return
     ops = connection.ops
     table = ops.quote_name(model._meta.db_table)
-    columns = [f"{owner}_id", *keys, "n", "m"]
+    columns = [f"{owner}_id", "stripe", *keys, "n", "m"]
     names = ", ".join(ops.quote_name(c) for c in columns)
     conflict = ", ".join(ops.quote_name(c) for c in columns[:-2])
     update = (
@@ -118,11 +124,12 @@ def _upsert(
             arrays = ", ".join(f"%s::{_PG_TYPES.get(f, 'bigint')}[]" for f in fields)
             listed = ", ".join(f"u.{f}" for f in fields)
             cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT %s, {listed} "  # noqa: S608
+                f"INSERT INTO {table} ({names}) SELECT %s, %s, {listed} "  # noqa: S608
                 f"FROM unnest({arrays}) WITH ORDINALITY AS u({', '.join(fields)}, k) "
                 f"ORDER BY u.k {update}",
                 [
                     owner_id,
+                    stripe,
                     *map(_array_literal, zip(*((*key, *nm) for key, nm in rows), strict=True)),
                 ],
             )
@@ -132,17 +139,21 @@ def _upsert(
             batch = rows[first : first + UPSERT_ROWS]
             cursor.execute(
                 f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(batch))} {update}",  # noqa: S608
-                [value for key, nm in batch for value in (owner_id, *key, *nm)],
+                [value for key, nm in batch for value in (owner_id, stripe, *key, *nm)],
             )
 
 
 def _apply(
-    quizzes: dict[int, dict[QuizKey, int]], courses: dict[int, dict[CourseKey, int]]
+    learner: int,
+    quizzes: dict[int, dict[QuizKey, int]],
+    courses: dict[int, dict[CourseKey, int]],
 ) -> None:
+    """Add the learner's changes to their stripe of each key (analytics/models.py)."""
+    stripe = learner % STRIPES
     for quiz_id in sorted(quizzes):
-        _upsert(QuizCount, "quiz", quiz_id, _QUIZ_KEYS, quizzes[quiz_id])
+        _upsert(QuizCount, "quiz", quiz_id, stripe, _QUIZ_KEYS, quizzes[quiz_id])
     for course_id in sorted(courses):
-        _upsert(CourseCount, "course", course_id, _COURSE_KEYS, courses[course_id])
+        _upsert(CourseCount, "course", course_id, stripe, _COURSE_KEYS, courses[course_id])
 
 
 def _basis_key(rows: ClassRows) -> CourseKey:
@@ -199,7 +210,7 @@ def attempt_count(*, attempt_id: int, sign: int) -> None:
     evidence = {k: sign * n for k, n in counts_difference(with_it[1], without[1]).items()}
     if course_id is not None:
         evidence[_basis_key(rows)] = 0
-    _apply({quiz_id: stats}, {course_id: evidence} if course_id is not None else {})
+    _apply(learner, {quiz_id: stats}, {course_id: evidence} if course_id is not None else {})
 
 
 # Deletions: pre_delete records the learner's counts, post_delete (after the collector
@@ -250,7 +261,7 @@ def deletion_finish(*, learner: int, quiz_id: int | None, course_id: int | None)
         quizzes[quiz_id] = counts_difference(statistics_counts(attempts, rows), quiz_before)
     if course_before is not None and course_id is not None:
         courses[course_id] = counts_difference(evidence_counts(learner, rows), course_before)
-    _apply(quizzes, courses)
+    _apply(learner, quizzes, courses)
 
 
 @transaction.atomic
@@ -260,7 +271,7 @@ def enrollment_count(*, learner: int, course_id: int, sign: int) -> None:
     rows = class_rows(course_id=course_id, quiz_id=None, learners=[learner])
     rows.enrolled.add(learner)
     counts = evidence_counts(learner, rows)
-    _apply({}, {course_id: {k: sign * n for k, n in counts.items() if n}})
+    _apply(learner, {}, {course_id: {k: sign * n for k, n in counts.items() if n}})
 
 
 # ---------------------------------------------------------------- rebuilding

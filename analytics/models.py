@@ -5,11 +5,18 @@ Each row is one key of a multiset with its count `n`. Marks and totals are keys 
 of 1/10,000 (the attempts' and responses' four decimal places), so sums and equality are
 exact on any database; rows whose count returned to 0 stay until the next rebuild and are
 skipped by the readers.
+
+A key is kept in STRIPES rows (`stripe`: the changed learner's id modulo STRIPES; a rebuild
+writes stripe 0), and readers sum them. Every submit adds to keys every other submit at the
+same quiz adds to (its checksums, the options chosen): in one row, a class submitting
+together queued on that row's lock until each transaction committed.
 """
 
 from __future__ import annotations
 
 from django.db import models
+
+STRIPES = 16
 
 
 class QuizCount(models.Model):
@@ -28,11 +35,23 @@ class QuizCount(models.Model):
     n = models.BigIntegerField()
     # Beside an option's count o, the Σ of its choosers' totals (kind O, folded in).
     m = models.BigIntegerField(default=0)
+    stripe = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["quiz", "kind", "mask", "a", "b", "mark", "max_mark", "total", "maximum"],
+                fields=[
+                    "quiz",
+                    "kind",
+                    "mask",
+                    "a",
+                    "b",
+                    "mark",
+                    "max_mark",
+                    "total",
+                    "maximum",
+                    "stripe",
+                ],
                 name="quizcount_key",
             )
         ]
@@ -52,11 +71,12 @@ class CourseCount(models.Model):
     n = models.BigIntegerField()
     # Beside a question's answer count qn, the Σ of their confidence (kind qc, folded in).
     m = models.BigIntegerField(default=0)
+    stripe = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["course", "scope", "kind", "a", "b"], name="coursecount_key"
+                fields=["course", "scope", "kind", "a", "b", "stripe"], name="coursecount_key"
             )
         ]
 

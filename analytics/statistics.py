@@ -194,8 +194,13 @@ def _histograms(rows: np.ndarray) -> dict[int, _Histogram]:
     if not len(rows):
         return {}
     data = np.array(rows, dtype=np.float64)
-    # Sorted, so the sums do not depend on the order the database returns rows in.
+    # Sorted, so the sums do not depend on the order the database returns rows in; and
+    # equal observations merged, so they do not depend on how many rows held them either
+    # (a key's count is split over the aggregates' stripes and the policies' masks).
     data = data[np.lexsort(data[:, ::-1].T)]
+    distinct = np.flatnonzero((np.diff(data[:, :5], axis=0) != 0).any(axis=1)) + 1
+    firsts = np.concatenate([[0], distinct])
+    data = np.column_stack([data[firsts, :5], np.add.reduceat(data[:, 5], firsts)])
     starts = np.flatnonzero(np.diff(data[:, 0], prepend=np.nan))
     return {
         int(part[0, 0]): _Histogram(
