@@ -3,7 +3,7 @@ their courses' attempts and explanations (only theirs: see courses.admin.CourseD
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 from typing import Any
 
 from django import forms
@@ -15,7 +15,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 
-from assessments.bank_transfer import bank_export, bank_import
+from assessments.bank_transfer import bank_export
+from assessments.formats.conversion_import import conversion_import
+from assessments.formats.moodle_xml_read import file_refuse_if_too_large
+from assessments.formats.registry import EXPORTERS, READERS
 from assessments.models import (
     Attempt,
     BlueprintRule,
@@ -31,7 +34,6 @@ from assessments.models import (
 )
 from assessments.selectors import quiz_blueprint_problem
 from core.errors import ApplicationError
-from core.inputs import JSONTooDeep, json_loads
 from courses.admin import CourseDataAdmin
 
 
@@ -65,13 +67,27 @@ class QuestionAdmin(admin.ModelAdmin[Question]):
 
 
 class BankImportForm(forms.Form):
-    file = forms.FileField(help_text="A bank in the fixture format (JSON).")
+    format = forms.ChoiceField(
+        choices=[
+            ("json", "JSON (the fixture format)"),
+            ("moodle-xml", "Moodle XML"),
+            ("gift", "GIFT"),
+        ],
+        initial="json",
+        required=False,  # absent: JSON, as before there was a choice
+    )
+    file = forms.FileField(help_text="A bank file in the chosen format.")
+    partial = forms.BooleanField(
+        required=False,
+        label="Import the valid questions only",
+        help_text="Without this, nothing is written unless every question is valid.",
+    )
 
 
 @admin.register(QuestionBank)
 class QuestionBankAdmin(admin.ModelAdmin[QuestionBank]):
     list_display = ["slug", "title", "is_prerequisite"]
-    actions = ["export_json"]
+    actions = ["export_json", "export_moodle_xml"]
     change_list_template = "admin/assessments/questionbank/change_list.html"
 
     @admin.action(description="Export the selected bank as JSON")
@@ -86,6 +102,16 @@ class QuestionBankAdmin(admin.ModelAdmin[QuestionBank]):
             bank_export(bank), json_dumps_params={"indent": 2, "ensure_ascii": False}
         )
         response["Content-Disposition"] = f'attachment; filename="{bank.slug}.json"'
+        return response
+
+    @admin.action(description="Export the selected banks as Moodle XML")
+    def export_moodle_xml(
+        self, request: HttpRequest, queryset: QuerySet[QuestionBank]
+    ) -> HttpResponse:
+        exported = EXPORTERS["moodle-xml"](list(queryset.order_by("slug")))
+        response = HttpResponse(exported.content, content_type="application/xml; charset=utf-8")
+        name = queryset.get().slug if queryset.count() == 1 else "question-banks"
+        response["Content-Disposition"] = f'attachment; filename="{name}.xml"'
         return response
 
     def get_urls(self) -> list[URLPattern]:
@@ -106,22 +132,30 @@ class QuestionBankAdmin(admin.ModelAdmin[QuestionBank]):
         problems: dict[str, str] = {}
         status = 200
         if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
             try:
-                data: Any = json_loads(form.cleaned_data["file"].read().decode("utf-8"))
-                bank = bank_import(data)
-            except (UnicodeDecodeError, json.JSONDecodeError, JSONTooDeep) as error:
-                form.add_error("file", f"Not a JSON file: {error}")
-                status = 400
+                file_refuse_if_too_large(size=upload.size)
+                conversion = READERS[form.cleaned_data["format"] or "json"](
+                    upload.read(), Path(upload.name).stem
+                )
+                report = conversion_import(
+                    conversion=conversion, partial=form.cleaned_data["partial"]
+                )
             except ApplicationError as error:
                 form.add_error(
-                    "file", error.message if not error.fields else "The bank was not imported."
+                    "file", error.message if not error.fields else "Nothing was imported."
                 )
                 problems = error.fields
                 status = 400
             else:
-                self.message_user(
-                    request, f"Imported bank {bank.slug!r} ({bank.questions.count()} questions)."
-                )
+                for slug, count in report.banks.items():
+                    self.message_user(request, f"Imported bank {slug!r} ({count} questions).")
+                for where, note in report.skipped.items():
+                    self.message_user(request, f"Skipped {where}: {note}", messages.INFO)
+                for where, message in report.refused.items():
+                    self.message_user(
+                        request, f"Not imported: {where}: {message}", messages.WARNING
+                    )
                 return redirect("admin:assessments_questionbank_changelist")
         elif request.method == "POST":
             status = 400

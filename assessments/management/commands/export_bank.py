@@ -1,22 +1,33 @@
-"""Print a question bank as JSON in the fixture format."""
+"""Print question banks in one of the bank formats (our JSON by default, Moodle XML)."""
 
-import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from assessments.bank_transfer import bank_export
+from assessments.formats.registry import EXPORTERS
 from assessments.models import QuestionBank
+from core.errors import ApplicationError
 
 
 class Command(BaseCommand):
-    help = "Export a question bank as JSON (the fixture format)."
+    help = (
+        "Export question banks: JSON (the fixture format, one bank) or Moodle XML (one "
+        "category per bank). Questions a format cannot express are listed on stderr."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("slug")
+        parser.add_argument("--format", choices=sorted(EXPORTERS), default="json")
+        parser.add_argument("slug", nargs="+")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        bank = QuestionBank.objects.filter(slug=options["slug"]).first()
-        if bank is None:
-            raise CommandError(f"No bank with slug {options['slug']!r}.")
-        self.stdout.write(json.dumps(bank_export(bank), indent=2, ensure_ascii=False))
+        found = QuestionBank.objects.in_bulk(options["slug"], field_name="slug")
+        missing = [slug for slug in options["slug"] if slug not in found]
+        if missing:
+            raise CommandError(f"No bank with slug {', '.join(map(repr, missing))}.")
+        try:
+            exported = EXPORTERS[options["format"]]([found[slug] for slug in options["slug"]])
+        except ApplicationError as error:
+            raise CommandError(error.message) from error
+        for where, reason in exported.left_out.items():
+            self.stderr.write(f"Left out {where}: {reason}")
+        self.stdout.write(exported.content.decode("utf-8"))
