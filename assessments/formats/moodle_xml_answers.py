@@ -181,7 +181,8 @@ def _positions_exist(codes: Mapping[int, list[str]], count: int, noun: str) -> N
     beyond = sorted(position for position in codes if position > count)
     if beyond:
         raise QuestionRefused(
-            "tags", f"Tag {noun}-{beyond[0]}: names a {noun} the question lacks (it has {count})."
+            "tags",
+            f"Tag {noun}-{beyond[0]}: the question has no {noun} {beyond[0]} (it has {count}).",
         )
 
 

@@ -91,7 +91,7 @@ def moodle_xml_read(data: bytes, *, default_bank: str) -> Conversion:
             conversion.skipped[label] = str(skipped)
             continue
         except QuestionRefused as refusal:
-            conversion.refused[label] = f"{refusal.field}: {refusal}"
+            conversion.refused[f"{label} {refusal.field}"] = str(refusal)
             continue
         item["slug"] = _unique_slug(
             (element.findtext("idnumber") or "").strip() or name or item["stem"], used
