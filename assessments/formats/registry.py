@@ -12,6 +12,7 @@ from assessments.formats.conversion import Conversion
 from assessments.formats.gift import gift_read
 from assessments.formats.moodle_xml_read import file_refuse_if_too_large, moodle_xml_read
 from assessments.formats.moodle_xml_write import moodle_xml_write
+from assessments.formats.qti import qti_file
 from assessments.models import QuestionBank
 from core.errors import ApplicationError
 from core.inputs import JSONTooDeep, json_loads
@@ -82,4 +83,5 @@ READERS: dict[str, Reader] = {
 EXPORTERS: dict[str, Exporter] = {
     "json": json_export,
     "moodle-xml": moodle_xml_export,
+    "qti": lambda banks: BankFile(**qti_file(banks)),
 }
