@@ -36,10 +36,10 @@ def choices_read(
     fractions: list[float] = []
     for index, answer in enumerate(answers, 1):
         fraction = _fraction(answer, index)
-        text = rich_text(answer, default_format=text_format)
+        text = _answer_text(answer, f"answer {index}", text_format)
         if not text:
             raise QuestionRefused(f"answer {index}", "The answer's text is empty.")
-        feedback = rich_text(answer.find("feedback"), default_format=text_format)
+        feedback = _answer_text(answer.find("feedback"), f"answer {index} feedback", text_format)
         choices.append(_choice(index, text, fraction > 0, per_answer.get(index, []), feedback))
         fractions.append(fraction)
     if single:
@@ -66,7 +66,7 @@ def truefalse_read(
         word = element_text(answer).lower()
         if word not in ("true", "false"):
             word = "true" if index == 1 else "false"
-        feedback = rich_text(answer.find("feedback"), default_format=text_format)
+        feedback = _answer_text(answer.find("feedback"), f"answer {index} feedback", text_format)
         choices.append(
             _choice(index, word.capitalize(), fraction == 100, per_answer.get(index, []), feedback)
         )
@@ -142,6 +142,14 @@ def essay_read(
         else [],
         "key_idea_criteria": criteria,
     }
+
+
+def _answer_text(element: ET.Element | None, where: str, text_format: str) -> str:
+    """Return an answer's text or feedback as plain text; a refusal names the answer."""
+    try:
+        return rich_text(element, default_format=text_format)
+    except QuestionRefused as refusal:
+        raise QuestionRefused(where, str(refusal)) from refusal
 
 
 def _choice(
@@ -257,7 +265,7 @@ def _numeric_answers(
             )
         expression = parse(text, index)
         tolerances.add(_tolerance(answer, index, relative_allowed=relative_allowed))
-        feedback = rich_text(answer.find("feedback"), default_format=text_format)
+        feedback = _answer_text(answer.find("feedback"), f"answer {index} feedback", text_format)
         if 0 < fraction < 100 or fraction < 0:
             raise QuestionRefused(
                 f"answer {index} fraction",

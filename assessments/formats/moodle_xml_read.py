@@ -156,12 +156,12 @@ def _parse(data: bytes) -> tuple[ET.Element, dict[ET.Element, int]]:
 
 def _category_bank(
     element: ET.Element, banks: dict[str, dict[str, Any]], *, line: int
-) -> dict[str, Any]:
-    path = element_text(element.find("category"))
-    segments = category_names(path)
+) -> dict[str, Any] | None:
+    """Return the bank a category starts; None for a context's top (`$course$/top`),
+    whose questions go to the bank named after the file, as questions before any category."""
+    segments = category_names(element_text(element.find("category")))
     if not segments:
-        message = f"The category at line {line} names no category: {path!r}."
-        raise ApplicationError(message, code="invalid_file", fields={f"line {line}": message})
+        return None
     idnumber = (element.findtext("idnumber") or "").strip()
     slug = idnumber if re.fullmatch(r"[-a-zA-Z0-9_]{1,80}", idnumber) else ""
     bank = bank_start(banks, slug=slug or category_slug(segments), title=" / ".join(segments))
@@ -222,21 +222,24 @@ def _question(element: ET.Element, qtype: str) -> dict[str, Any]:
 
 def _refuse_files(element: ET.Element) -> None:
     """Refuse embedded files rather than drop them: our questions are plain text."""
-    for file in element.iter("file"):
-        name = file.get("name", "?")
-        raise QuestionRefused(
-            "file",
-            f"Embedded file {name!r} is refused: questions here are plain text and store no "
-            "images or media. Describe the figure in words, or remove it.",
-        )
-    for node in element.iter():
-        if node.text and "@@PLUGINFILE@@" in node.text:
-            found = re.search(r"@@PLUGINFILE@@/?([^\"'\s)<>]*)", node.text)
-            name = found.group(1) if found else "?"
+    answers = 0
+    for child in element:
+        where = child.tag
+        if child.tag == "answer":
+            answers += 1
+            where = f"answer {answers}"
+        for node in child.iter():
+            if node.tag == "file":
+                name = node.get("name", "?")
+            elif node.text and "@@PLUGINFILE@@" in node.text:
+                found = re.search(r"@@PLUGINFILE@@/?([^\"'\s)<>]*)", node.text)
+                name = found.group(1) if found else "?"
+            else:
+                continue
             raise QuestionRefused(
-                node.tag,
-                f"Refers to an embedded file ({name!r}) that is refused: questions here are "
-                "plain text and store no images or media. Describe it in words, or remove it.",
+                where,
+                f"Embedded file {name!r} is refused: questions here are plain text and store "
+                "no images or media. Describe it in words, or remove it.",
             )
 
 

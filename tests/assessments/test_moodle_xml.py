@@ -206,8 +206,16 @@ TAGS = "<tags><tag><text>misconception:DO-TEST</text></tag><tag><text>answer-2:D
             )
             + RIGHT
             + TAGS,
-            "text",
-            "'mask.png'",
+            "answer 1",
+            "Embedded file 'mask.png' is refused",
+        ),
+        (
+            "multichoice",
+            RIGHT
+            + WRONG.replace("<text>No.", '<text><![CDATA[<img src="https://example.org/m.png">]]>')
+            + TAGS,
+            "answer 2 feedback",
+            "shows media (<img>)",
         ),
         (
             "multichoice",
@@ -293,10 +301,17 @@ def test_partial_imports_the_valid_questions_and_reports_the_others():
     assert not Question.objects.filter(stem__contains="stay active").exists()
 
 
-def test_questions_before_any_category_go_to_the_bank_named_after_the_file():
+@pytest.mark.parametrize(
+    "category",
+    [
+        b"",  # no category before the question
+        b'<question type="category"><category><text>$course$/top</text></category></question>',
+    ],
+)
+def test_questions_outside_a_category_go_to_the_bank_named_after_the_file(category):
     data = _question(RIGHT + WRONG + TAGS).replace(
         b'<question type="category"><category><text>$course$/top/Refusals</text></category></question>',
-        b"",
+        category,
     )
     report = _import(data)
     assert report.banks == {"upload": 1}
