@@ -15,7 +15,8 @@ What maps, and how:
 - `{}` (an essay) is an explain-it-back item when its comments give the model answer
   (`// [model-answer:...]`) and key ideas (`// [key-idea:...]`, one each).
 - Misconception codes are tags (assessments/formats/tags.py): `// [tag:misconception:DO-X]`
-  on the question, `// [tag:answer-2:DO-X]` on its 2nd answer.
+  on the question, `// [tag:answer-2:DO-X]` on its 2nd answer, `// [tag:idea-2:DO-X]` on
+  an essay's 2nd key idea; `// [tag:form:A]` puts it in parallel form A.
 
 A description (no answers) is skipped with a note; short answer, matching, the
 missing-word form and anything malformed are refused, each named by its position, name
@@ -48,7 +49,7 @@ from assessments.formats.gift_syntax import (
     shown,
     true_false_parse,
 )
-from assessments.formats.tags import codes_from_tags
+from assessments.formats.tags import codes_from_tags, form_from_tags, idea_codes_from_tags
 from core.errors import ApplicationError
 
 _CLOSE = Decimal("0.05")  # percentage points: 33.33333 and 33.3 both mean a third
@@ -127,6 +128,7 @@ def gift_read(text: str, *, default_bank: str = "GIFT import") -> Conversion:
             conversion.refused[question_read.label] = problems
         else:
             question_read.bank["questions"].append(item)
+            conversion.origins[item["slug"]] = question_read.label
     conversion.banks = [bank for bank in banks.values() if bank["questions"]]
     return conversion
 
@@ -194,12 +196,16 @@ def _question_item(
         raise ApplicationError(_REFUSED_KINDS[kind] + _true_false_hint(question))
     stem, markup = question.stem.read()
     feedback = question.general_feedback.read(markup)[0] if question.general_feedback else ""
+    tags = block.annotations("tag")
     try:
-        probes, per_answer = codes_from_tags(block.annotations("tag"))
+        probes, per_answer = codes_from_tags(tags)
+        form, per_idea = form_from_tags(tags), idea_codes_from_tags(tags)
     except ApplicationError as error:
         raise gift_error(block.first_line, error.message) from error
+    if per_idea and kind != "essay":
+        raise gift_error(block.first_line, "Only an essay has key ideas to tag with idea-N.")
     item: dict[str, Any] = {
-        "form": "",
+        "form": form,
         "stem": stem,
         "mark": 1,
         "probes": probes,
@@ -209,7 +215,7 @@ def _question_item(
     places: dict[str, tuple[int, str]] = {}
     assert question.answers is not None  # a description was skipped
     if kind == "essay":
-        item.update(_explain_fields(block, per_answer))
+        item.update(_explain_fields(block, per_answer, per_idea))
     elif kind == "truefalse":
         item["type"] = "truefalse"
         item["choices"] = _true_false_choices(question, markup, per_answer, places)
@@ -254,8 +260,11 @@ def _true_false_hint(question: Question) -> str:
     return ""
 
 
-def _explain_fields(block: Block, per_answer: dict[int, list[str]]) -> dict[str, Any]:
-    """Return an essay's fields as an explain-it-back item, or refuse what it lacks."""
+def _explain_fields(
+    block: Block, per_answer: dict[int, list[str]], per_idea: dict[int, list[str]]
+) -> dict[str, Any]:
+    """Return an essay's fields as an explain-it-back item, or refuse what it lacks; idea-N
+    tags give the codes a learner who leaves out key idea N may hold."""
     if per_answer:
         raise gift_error(block.first_line, "An essay has no answers to tag with answer-N.")
     model_answer = " ".join(block.annotations("model-answer"))
@@ -273,7 +282,21 @@ def _explain_fields(block: Block, per_answer: dict[int, list[str]]) -> dict[str,
             + " and ".join(missing)
             + " in the question's comments."
         )
-    return {"type": "explain", "model_answer": model_answer, "key_ideas": key_ideas}
+    beyond = [position for position in per_idea if position > len(key_ideas)]
+    if beyond:
+        raise gift_error(
+            block.first_line,
+            f"The tag idea-{beyond[0]}:... names key idea {beyond[0]}, but the question has "
+            f"{len(key_ideas)} key ideas.",
+        )
+    fields: dict[str, Any] = {
+        "type": "explain",
+        "model_answer": model_answer,
+        "key_ideas": key_ideas,
+    }
+    if per_idea:
+        fields["key_idea_probes"] = [per_idea.get(i, []) for i in range(1, len(key_ideas) + 1)]
+    return fields
 
 
 def _true_false_choices(

@@ -25,7 +25,7 @@ FULL_FILE = r"""// Dropout, written by hand for Moodle's GIFT import.
 
 $CATEGORY: $course$/top/Dropout/At inference
 
-// [id:tf-eval] [tag:misconception:DO-TEST] [tag:answer-1:DO-TEST]
+// [id:tf-eval] [tag:misconception:DO-TEST] [tag:answer-1:DO-TEST] [tag:form:A]
 ::Eval mode::In PyTorch, after model.eval() a dropout layer still zeroes units at random.{F
 #No\: in evaluation mode dropout passes every unit through.#Right: it is the identity in eval mode.
 ####Call model.eval() before predicting; dropout is then off.}
@@ -62,7 +62,7 @@ $CATEGORY: $course$/top/Dropout/Purpose
   =%0%0.15..0.25#That is the drop probability p; a unit is kept with probability 1-p.
 ####The keep probability is 1-p.}
 
-// [tag:misconception:DO-ILLUSION] [tag:misconception:DO-PERMANENT]
+// [tag:misconception:DO-ILLUSION] [tag:misconception:DO-PERMANENT] [tag:idea-1:DO-PERMANENT]
 // [model-answer:Dropped units sit out one pass only; the next pass draws a new mask, and at inference every unit is used.]
 // [key-idea:Dropping lasts one pass]
 // [key-idea:At inference all units are used]
@@ -72,7 +72,7 @@ $CATEGORY: $course$/top/Dropout/Purpose
 EVAL_MODE = {
     "slug": "tf-eval",
     "type": "truefalse",
-    "form": "",
+    "form": "A",
     "stem": "In PyTorch, after model.eval() a dropout layer still zeroes units at random.",
     "mark": 1,
     "probes": ["DO-TEST"],
@@ -247,6 +247,7 @@ def purpose_bank():
                 "choices": [],
                 "model_answer": "Dropped units sit out one pass only; the next pass draws a new mask, and at inference every unit is used.",
                 "key_ideas": ["Dropping lasts one pass", "At inference all units are used"],
+                "key_idea_probes": [["DO-PERMANENT"], []],
             },
         ],
     }
@@ -258,6 +259,8 @@ def test_it_reads_every_question_of_a_documented_file():
     assert conversion.refused == {}
     assert conversion.skipped == {}
     assert conversion.banks == [inference_bank(), purpose_bank()]
+    assert conversion.origins["tf-eval"] == "question 1 'Eval mode' (line 7)"
+    assert conversion.origins["explain-dropping"] == "question 6 'Explain dropping' (line 47)"
 
 
 def test_a_full_import_through_bank_import_gives_the_expected_banks():
@@ -277,7 +280,7 @@ def test_a_full_import_through_bank_import_gives_the_expected_banks():
         "tf-eval",
         "inverted-dropout-at-test-time",
     ]
-    assert inference["questions"][0] == {**EVAL_MODE, "form": "", "mark": 1.0}
+    assert inference["questions"][0] == {**EVAL_MODE, "mark": 1.0}
     purpose = bank_export(QuestionBank.objects.get(slug="dropout--purpose"))
     expected = purpose_bank()["questions"]
     assert purpose["title"] == "Dropout / Purpose"
@@ -647,3 +650,16 @@ def test_a_file_with_refused_questions_still_gives_the_others_and_writes_nothing
     assert conversion.banks == [inference_bank(), purpose_bank()]
     assert list(conversion.refused) == ["question 7 'Short' (line 49)"]
     assert QuestionBank.objects.count() == 0
+
+
+def test_idea_and_form_tags_must_fit_the_question():
+    _, beyond = refusal(
+        "// [tag:misconception:DO-ILLUSION] [tag:idea-3:DO-TEST]\n// [model-answer:m] [key-idea:one]\n::E::Explain.{####g}"
+    )
+    assert (
+        beyond == "line 1: The tag idea-3:... names key idea 3, but the question has 1 key ideas."
+    )
+    _, not_essay = refusal("// [tag:idea-1:DO-TEST]\n::T::Q?{T####g}")
+    assert not_essay == "line 1: Only an essay has key ideas to tag with idea-N."
+    _, forms = refusal("// [tag:form:A] [tag:form:C]\n::T::Q?{T####g}")
+    assert forms.startswith("line 1: Tags name form(s) A, C")

@@ -27,8 +27,8 @@ QTI = "{http://www.imsglobal.org/xsd/imsqti_v2p1}"
 CP = "{http://www.imsglobal.org/xsd/imscp_v1p1}"
 MD = "{http://www.imsglobal.org/xsd/imsmd_v1p2}"
 
-# No package on PyPI, npm or Debian ships the IMS XSDs (see the README); point
-# QTI_XSD_DIR at a copy of the published set laid out as 1EdTech publishes it:
+# No package on PyPI, npm or Debian ships the IMS XSDs, so they are not installed with the
+# project: point QTI_XSD_DIR at a copy of the published set laid out as 1EdTech does:
 # qtiv2p1/imsqti_v2p1.xsd, qtiv2p1/imsqti_metadata_v2p1.xsd, imscp_v1p1.xsd,
 # imsmd_v1p2p4.xsd and the w3/ schemas they import.
 XSD_DIR = os.environ.get("QTI_XSD_DIR", "")
