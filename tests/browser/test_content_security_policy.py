@@ -14,6 +14,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from courses.models import Course
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import ARTIFACTS, SKIP_WITHOUT_CHROMIUM
 
 pytestmark = [pytest.mark.browser, SKIP_WITHOUT_CHROMIUM]
@@ -73,6 +74,7 @@ def test_every_kind_of_page_works_under_the_policy(live_server: Any, page: Any) 
     page.goto(f"{base}/accounts/login/")
     page.get_by_role("link", name="Forgot your password?").click()
     page.get_by_role("heading", name="Reset your password").wait_for()
+    assert_accessible(page, "password-reset")
     assert page.evaluate("document.activeElement.id") == "id_email"
     page.keyboard.type("ada@example.edu")
     page.keyboard.press("Tab")
@@ -80,6 +82,7 @@ def test_every_kind_of_page_works_under_the_policy(live_server: Any, page: Any) 
     page.screenshot(path=str(ARTIFACTS / "password-reset.png"))
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Check your e-mail").wait_for()
+    assert_accessible(page, "password-reset-sent")
     watch.collect()
     assert len(mail.outbox) == 1
 
@@ -87,6 +90,7 @@ def test_every_kind_of_page_works_under_the_policy(live_server: Any, page: Any) 
     for _ in range(5):
         _log_in(page, base, "grace", "wrong")
     page.get_by_role("heading", name="Too many wrong passwords").wait_for()
+    assert_accessible(page, "locked-out")
     page.screenshot(path=str(ARTIFACTS / "locked-out.png"))
     watch.collect()
 

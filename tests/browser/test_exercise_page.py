@@ -9,6 +9,7 @@ import pytest
 
 from assessments.catalog import catalog_load
 from grader.exercises import exercise_get
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import ARTIFACTS, SKIP_WITHOUT_CHROMIUM
 from tests.factories import UserFactory
 
@@ -34,6 +35,8 @@ def test_a_wrong_then_right_solution_is_graded_live(
     page.clock.install()
     _log_in(page, live_server)
     page.get_by_role("link", name="Coding exercises").click()
+    page.get_by_role("heading", name="Coding exercises").wait_for()
+    assert_accessible(page, "exercise-list")
     page.get_by_role("link", name=exercise_get("dropout-forward").title).click()
     editor = page.locator("#code-form .cm-content")
     code = page.locator("#code")  # the form's textarea, hidden and kept in step with the editor
@@ -77,6 +80,7 @@ def test_a_wrong_then_right_solution_is_graded_live(
     assert page.url == url
     assert "DO-NOSCALE" in page.locator("#verdict-misconceptions").inner_text()
     page.screenshot(path=str(ARTIFACTS / "exercise-failed.png"), full_page=True)
+    assert_accessible(page, "exercise-failed")
     # and the right solution passes
     editor.fill(reference)
     editor.press("Control+Enter")

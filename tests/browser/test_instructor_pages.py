@@ -1,5 +1,6 @@
-"""An instructor reads a simulated class's dashboard, a quiz's statistics and a learner's
-profile in a real headless Chromium, choosing the attempts policy with the keyboard."""
+"""An instructor reads a simulated class's dashboard, a quiz's statistics, a learner's
+profile and the practice pages in a real headless Chromium, choosing the attempts policy
+with the keyboard; axe-core finds nothing serious on any of them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ import pytest
 from django.core.management import call_command
 
 from assessments.models import Quiz
+from tests.browser.accessibility import (
+    assert_accessible,
+    chart_marks_below_contrast,
+    heatmap_cells_unspoken,
+)
 from tests.browser.conftest import ARTIFACTS, SKIP_WITHOUT_CHROMIUM
 from tests.factories import UserFactory
 
@@ -17,6 +23,8 @@ pytestmark = [pytest.mark.browser, SKIP_WITHOUT_CHROMIUM]
 
 VIEWPORT_WIDTH = 1100
 MAX_TABS = 40
+# What the charts draw behind their marks: the plot's ground and a share bar's empty track.
+CHART_GROUNDS = {"rgb(251, 252, 254)", "rgb(238, 241, 246)"}
 
 
 def _no_sideways_scroll(page: Any) -> None:
@@ -50,6 +58,7 @@ def test_an_instructor_reads_the_class_pages(live_server: Any, page: Any) -> Non
     page.click("button[type=submit]")
     page.get_by_role("heading", name="My courses").wait_for()
     page.screenshot(path=str(ARTIFACTS / "instructor-courses.png"))
+    assert_accessible(page, "instructor-courses")
     page.get_by_role("link", name=re.compile("Open the dashboard of")).click()
     # then: the gains, the prevalence bars and the heatmap, drawn without any script
     page.get_by_role("heading", name="Learning gain, pre-test to post-test").wait_for()
@@ -63,6 +72,10 @@ def test_an_instructor_reads_the_class_pages(live_server: Any, page: Any) -> Non
     assert page.locator("#matrix tbody tr").count() > 0
     _no_sideways_scroll(page)
     page.screenshot(path=str(ARTIFACTS / "instructor-dashboard.png"))
+    assert_accessible(page, "instructor-dashboard")
+    # colour never says alone what a heatmap cell or a chart means, and marks stand out
+    assert heatmap_cells_unspoken(page, "#heatmap") == []
+    assert chart_marks_below_contrast(page, backgrounds=CHART_GROUNDS) == []
     page.screenshot(path=str(ARTIFACTS / "instructor-dashboard-full.png"), full_page=True)
 
     # when: opening the pre-test's statistics
@@ -78,6 +91,8 @@ def test_an_instructor_reads_the_class_pages(live_server: Any, page: Any) -> Non
     assert "(first attempt of each learner)" in page.locator("#counted").inner_text()
     _no_sideways_scroll(page)
     page.screenshot(path=str(ARTIFACTS / "instructor-statistics.png"))
+    assert_accessible(page, "instructor-statistics")
+    assert chart_marks_below_contrast(page, backgrounds=CHART_GROUNDS) == []
 
     # when: choosing "all attempts" with the keyboard only: Tab to the select, arrow down to
     # the last option, Tab to the button, Enter
@@ -102,6 +117,7 @@ def test_an_instructor_reads_the_class_pages(live_server: Any, page: Any) -> Non
     assert refused is not None and refused.status == 400
     assert page.locator("#attempts-error").inner_text().startswith("attempts: choose one of")
     page.screenshot(path=str(ARTIFACTS / "instructor-statistics-error.png"))
+    assert_accessible(page, "instructor-statistics-error")
 
     # when: opening a learner's profile from the heatmap
     page.goto(f"{live_server.url}/instructor/courses/{pre.course_id}/")
@@ -117,3 +133,16 @@ def test_an_instructor_reads_the_class_pages(live_server: Any, page: Any) -> Non
     assert page.locator("#timeline td.cell").count() > 0
     _no_sideways_scroll(page)
     page.screenshot(path=str(ARTIFACTS / "instructor-learner.png"), full_page=True)
+    assert_accessible(page, "instructor-learner")
+    assert heatmap_cells_unspoken(page, "#timeline") == []
+    assert chart_marks_below_contrast(page, backgrounds=CHART_GROUNDS) == []
+
+    # when: opening the practice pages the dashboard links to
+    page.goto(f"{live_server.url}/instructor/courses/{pre.course_id}/")
+    page.get_by_role("link", name="Practice settings").click()
+    page.get_by_role("heading", name="Guided practice settings").wait_for()
+    assert_accessible(page, "instructor-practice-settings")
+    page.go_back()
+    page.get_by_role("link", name=re.compile("^Review explain-backs")).click()
+    page.get_by_role("heading", name="Explain-backs to review").wait_for()
+    assert_accessible(page, "instructor-explain-backs")

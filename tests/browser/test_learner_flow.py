@@ -9,6 +9,7 @@ import pytest
 
 from assessments.catalog import catalog_load
 from assessments.models import Attempt
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import ARTIFACTS, SKIP_WITHOUT_CHROMIUM
 from tests.factories import UserFactory
 
@@ -45,16 +46,19 @@ def test_a_learner_takes_the_pretest_and_sees_the_diagnosis(live_server: Any, pa
     # when: logging in and starting the pre-test
     page.goto(f"{live_server.url}/")
     assert "/accounts/login/" in page.url
+    assert_accessible(page, "login")
     page.fill("#id_username", "ada")
     page.fill("#id_password", "pass-word-123")
     page.click("button[type=submit]")
     page.get_by_role("heading", name="Dropout diagnostic: pre-test").wait_for()
+    assert_accessible(page, "my-quizzes")
     page.locator("form[action$='/quizzes/dropout-pretest/start/'] button").click()
     # then: one question per page, with progress, a timer, autosave and the confidence slider
     for slot in range(1, QUESTIONS + 1):
         page.get_by_text(f"Question {slot} of {QUESTIONS}", exact=True).wait_for()
         # the deferred script fills the countdown in; wait for it rather than race it
         page.locator("#timer-value", has_text=re.compile(r"^\d+:\d\d$")).wait_for()
+        assert_accessible(page, f"question-{slot}")
         _answer_current_question(page)
         if slot == 2:
             page.screenshot(path=str(ARTIFACTS / "question.png"), full_page=True)
@@ -65,10 +69,12 @@ def test_a_learner_takes_the_pretest_and_sees_the_diagnosis(live_server: Any, pa
     page.get_by_role("heading", name="Review your answers").wait_for()
     assert "Every question has an answer" in page.content()
     page.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
+    assert_accessible(page, "review")
     page.locator("#submit-attempt").click()
     page.get_by_role("heading", name="Your results").wait_for()
     page.screenshot(path=str(ARTIFACTS / "results.png"))
     page.screenshot(path=str(ARTIFACTS / "results-full.png"), full_page=True)
+    assert_accessible(page, "results")
     assert page.get_by_role("heading", name="What your answers suggest you believe").is_visible()
     assert page.locator("table.diagnosis tbody tr").count() > 0
     attempt = Attempt.objects.get(learner__username="ada")

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from assessments.models import Attempt, Quiz
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import ARTIFACTS, SKIP_WITHOUT_CHROMIUM
 from tests.factories import quiz_of, single
 from tests.lti.platform import LEARNER, FakePlatform
@@ -38,6 +39,11 @@ def lms(live_server: Any) -> Iterator[tuple[FakePlatform, Quiz]]:
     )
     yield fake, quiz
     fake.stop()
+
+
+def _tool_frame(page: Any) -> Any:
+    """Return the tool's document inside the LMS page (audited as itself: another origin)."""
+    return page.locator("#tool").element_handle().content_frame()
 
 
 def _answer_and_submit(frame: Any) -> None:
@@ -65,9 +71,14 @@ def test_a_learner_launched_in_the_lms_iframe_takes_the_quiz_and_the_score_goes_
     frame = page.frame_locator("#tool")
     frame.get_by_role("heading", name=quiz.title).wait_for()
     page.screenshot(path=str(ARTIFACTS / "lti-iframe-quiz.png"))
+    tool = _tool_frame(page)
+    assert_accessible(tool, "lti-quiz")
     frame.get_by_role("button", name="Start").click()
+    frame.locator("#answer-form").wait_for()
+    assert_accessible(tool, "lti-question")
     _answer_and_submit(frame)
     page.screenshot(path=str(ARTIFACTS / "lti-iframe-results.png"))
+    assert_accessible(tool, "lti-results")
     partitioned = [c for c in page.context.cookies() if c.get("partitionKey")]
     assert {"sessionid", "csrftoken"} <= {c["name"] for c in partitioned}
     assert {c["sameSite"] for c in partitioned if c["name"] in ("sessionid", "csrftoken")} == {
@@ -95,10 +106,12 @@ def test_without_cookies_in_the_iframe_the_activity_opens_in_a_new_window(
     frame = page.frame_locator("#tool")
     frame.get_by_role("heading", name="Continue in a new window").wait_for()
     page.screenshot(path=str(ARTIFACTS / "lti-iframe-cookies-blocked.png"))
+    assert_accessible(_tool_frame(page), "lti-cookies-blocked")
     with page.context.expect_page() as opened:
         frame.get_by_role("link", name="Open the activity").click()
     window = opened.value
     window.get_by_role("heading", name=quiz.title).wait_for()
+    assert_accessible(window, "lti-new-window-quiz")
     window.get_by_role("button", name="Start").click()
     _answer_and_submit(window)
     assert Attempt.objects.get(quiz=quiz).is_submitted

@@ -16,6 +16,7 @@ from courses.models import Course, Enrollment
 from grader.exercises import exercise_get
 from practice.instructor_services import practice_items_arrange
 from practice.models import PracticeSession, PracticeStep
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import ARTIFACTS, SKIP_WITHOUT_CHROMIUM
 from tests.factories import UserFactory
 
@@ -84,6 +85,7 @@ def _explain(page: Any, step: PracticeStep) -> str:
     reading finds every key idea), rate it, and tick every key idea (the first with the
     keyboard); return the text."""
     text = step.prompt.model_answer
+    assert_accessible(page, "practice-step-explain")
     page.fill("#text", text)
     _rate(page, "ArrowRight")
     page.get_by_role("button", name="Next: check it against the key ideas").click()
@@ -129,12 +131,14 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
     # when: the learner opens practice from the navigation and starts
     page.get_by_role("navigation").get_by_role("link", name="Practice").click()
     page.get_by_role("heading", name="Dropout 101").wait_for()
+    assert_accessible(page, "practice-courses")
     assert "0 of 16 ideas settled" in page.locator(".cards").inner_text()
     page.get_by_role("button", name="Practise Dropout 101").click()
 
     # then: a prerequisite check on what a neuron computes comes first
     reason = page.locator("#reason")
     assert "a quick check of something dropout builds on" in reason.inner_text()
+    assert_accessible(page, "practice-step-choice")
     step = _step_on_page(page)
     assert step.kind == "prerequisite"
     assert step.target is not None and step.target.code == "PRE-NEURON"
@@ -150,6 +154,7 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
     assert "Think of it this way:" in lesson.inner_text()
     assert step.target.analogy[:40] in lesson.inner_text()
     page.screenshot(path=str(ARTIFACTS / "practice-lesson.png"), full_page=True)
+    assert_accessible(page, "practice-lesson")
 
     # and fresh checks on it follow, then the dropout items; one is missed while sure
     _next(page)
@@ -180,6 +185,7 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
     if step.prompt.qtype == "twotier":
         assert "Reason:" in page.locator(".verdict").inner_text()
     page.screenshot(path=str(ARTIFACTS / "practice-misconception.png"), full_page=True)
+    assert_accessible(page, "practice-misconception")
     # and the next item comes at DO-TEST from another angle, saying the learner was sure
     _next(page)
     assert "You were sure (confidence 5 of 5)" in reason.inner_text()
@@ -189,6 +195,7 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
     assert step.target is not None and step.target.code == "DO-TEST"
     assert step.prompt.qtype == "code"
     page.screenshot(path=str(ARTIFACTS / "practice-remediation.png"), full_page=True)
+    assert_accessible(page, "practice-step-code")
     # when: the right code is sent; the page waits for the grader and opens the verdict
     reference = exercise_get(step.prompt.exercise).reference_source
     page.locator("#step-form .cm-content").fill(reference)  # the editor over the form's textarea
@@ -201,6 +208,7 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
     page.get_by_role("heading", name="Right", exact=True).wait_for(timeout=GRADING_TIMEOUT_MS)
     assert "Passed" in page.locator(".verdict").inner_text()
     page.screenshot(path=str(ARTIFACTS / "practice-code-verdict.png"), full_page=True)
+    assert_accessible(page, "practice-code-verdict")
 
     # then: the step after that asks for the idea the learner was sure of in their own words
     _next(page)
@@ -213,8 +221,10 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
     ) in reason.inner_text()
     _explain(page, step)
     page.screenshot(path=str(ARTIFACTS / "practice-sure-explain-back.png"), full_page=True)
+    assert_accessible(page, "practice-self-check")
     page.get_by_role("button", name="Done: compare with the model answer").click()
     page.get_by_role("heading", name="Your explanation has every key idea").wait_for()
+    assert_accessible(page, "practice-explain-back-feedback")
     # and the session goes on
 
     # when: the rest is answered right, up to the closing explain-back
@@ -231,6 +241,7 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
     # their own text beside them
     closing_text = _explain(page, step)
     page.screenshot(path=str(ARTIFACTS / "practice-explain-back.png"), full_page=True)
+    assert_accessible(page, "practice-explain-back")
     page.get_by_role("button", name="Done: compare with the model answer").click()
 
     # then: the session ends with its summary and the calibration table
@@ -243,6 +254,7 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
     assert "You were" in page.locator("table.calibration caption").inner_text()
     assert closing_text[:60] in summary.inner_text()
     page.screenshot(path=str(ARTIFACTS / "practice-summary.png"), full_page=True)
+    assert_accessible(page, "practice-summary")
     session = PracticeSession.objects.get(learner=learner, course=course)
     assert session.state == "finished"
     assert session.steps.filter(confidence__isnull=True).count() == 0
