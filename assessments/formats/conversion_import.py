@@ -35,10 +35,13 @@ def conversion_import(*, conversion: Conversion, partial: bool = False) -> Impor
     owners: dict[str, str] = {}
     ready: list[dict[str, Any]] = []
     for bank in conversion.banks:
+        if _refused_as_malformed(bank, report.refused):
+            continue
         questions: list[dict[str, Any]] = []
+        bank_slug = str(bank.get("slug"))
         for question in bank["questions"]:
             slug = question.get("slug")
-            if isinstance(slug, str) and owners.setdefault(slug, bank["slug"]) != bank["slug"]:
+            if isinstance(slug, str) and owners.setdefault(slug, bank_slug) != bank_slug:
                 label = conversion.origins.get(slug, f"question {slug!r}")
                 report.refused[f"{label} slug"] = (
                     f"Slug {slug!r} is also a question of bank {owners[slug]!r} in this file."
@@ -60,6 +63,20 @@ def conversion_import(*, conversion: Conversion, partial: bool = False) -> Impor
         written = bank_import(bank)
         report.banks[written.slug] = len(bank["questions"])
     return report
+
+
+def _refused_as_malformed(bank: dict[str, Any], refused: dict[str, str]) -> bool:
+    """Note why a bank is not even shaped as one (a hand-written JSON file may not be), as
+    validation says it; return whether it was not."""
+    questions = bank.get("questions")
+    if isinstance(questions, list) and all(isinstance(q, dict) for q in questions):
+        return False
+    try:
+        bank_validate(bank)
+    except ApplicationError as error:
+        for path, message in error.fields.items():
+            refused[f"{_bank_label(bank)} {path}"] = message
+    return True
 
 
 def _valid_questions(
@@ -100,9 +117,14 @@ def _where(
     """Return a problem's place as the file names it, and the question's index if any."""
     match = _QUESTION_PATH.fullmatch(path)
     if match is None:
-        return f"bank {bank.get('slug')!r} {path}".strip(), None
+        return f"{_bank_label(bank)} {path}".strip(), None
     index = int(match.group(1))
     slug = questions[index].get("slug") if index < len(questions) else None
     label = origins.get(slug, "") if isinstance(slug, str) else ""
-    label = label or f"bank {bank.get('slug')!r} questions[{index}] {slug!r}"
+    label = label or f"{_bank_label(bank)} questions[{index}] {slug!r}"
     return f"{label} {match.group(2)}".strip(), index
+
+
+def _bank_label(bank: dict[str, Any]) -> str:
+    slug = bank.get("slug")
+    return f"bank {slug!r}" if isinstance(slug, str) else "bank"

@@ -94,7 +94,9 @@ def moodle_xml_read(data: bytes, *, default_bank: str) -> Conversion:
             conversion.refused[f"{label} {refusal.field}"] = str(refusal)
             continue
         item["slug"] = _unique_slug(
-            (element.findtext("idnumber") or "").strip() or name or item["stem"], used
+            idnumber=(element.findtext("idnumber") or "").strip(),
+            name=name or item["stem"],
+            used=used,
         )
         conversion.origins[item["slug"]] = label
         if bank is None:
@@ -254,14 +256,15 @@ def _mark(element: ET.Element) -> str:
     return str(mark)
 
 
-def _unique_slug(source: str, used: set[str]) -> str:
-    """Return the idnumber when it is a slug (ours are exported so), else a slug of `source`."""
-    if re.fullmatch(r"[-a-zA-Z0-9_]{1,80}", source):
-        base = source
+def _unique_slug(*, idnumber: str, name: str, used: set[str]) -> str:
+    """Return the idnumber when it is a slug (ours are exported so), else one made from it
+    or the name; numbered when the file already used it."""
+    if re.fullmatch(r"[-a-zA-Z0-9_]{1,80}", idnumber):
+        base = idnumber
     else:
-        base = slugify(source)[:70].strip("-") or "question"
+        base = slugify(idnumber or name)[:70].strip("-") or "question"
     slug, suffix = base, 2
     while slug in used:
-        slug, suffix = f"{base}-{suffix}", suffix + 1
+        slug, suffix = f"{base[: SLUG_LENGTH - 4]}-{suffix}", suffix + 1
     used.add(slug)
     return slug

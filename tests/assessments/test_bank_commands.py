@@ -166,3 +166,13 @@ def test_the_admin_imports_moodle_xml_and_exports_it(admin_client):
     )
     assert exported["Content-Disposition"] == 'attachment; filename="dropout--basics.xml"'
     assert ET.fromstring(exported.content).find("question/idnumber").text == "dropout--basics"
+
+
+def test_a_json_file_not_shaped_as_a_bank_is_refused_naming_the_fields(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": FORMAT, "title": "No slug", "questions": "none"}))
+    with pytest.raises(CommandError) as caught:
+        _run("import_bank", str(bad))
+    assert "bank slug: This field is required." in str(caught.value)
+    assert "bank questions:" in str(caught.value)
+    assert _counts() == (0, 0, 0)

@@ -358,3 +358,28 @@ def test_a_file_that_is_not_a_quiz_is_refused():
     with pytest.raises(ApplicationError) as caught:
         moodle_xml_read(b"<assessmentItem/>", default_bank="x")
     assert "holds <assessmentItem>" in caught.value.message
+
+
+def test_a_slug_repeated_in_a_file_is_made_unique():
+    # Moodle keeps idnumbers unique only within a category
+    one = _question(RIGHT + WRONG + TAGS + "<idnumber>same</idnumber>", name="First")
+    two = one.replace(b"Refusals", b"Elsewhere").replace(b"First", b"Second")
+    data = one.replace(b"</quiz>", two.split(b"<quiz>", 1)[1])
+    conversion = moodle_xml_read(data, default_bank="x")
+    assert [[q["slug"] for q in bank["questions"]] for bank in conversion.banks] == [
+        ["same"],
+        ["same-2"],
+    ]
+
+
+def test_one_slug_in_two_banks_of_a_conversion_is_refused_before_anything_is_written():
+    conversion = moodle_xml_read(_question(RIGHT + WRONG + TAGS, name="First"), default_bank="x")
+    other = {**conversion.banks[0], "slug": "elsewhere"}
+    conversion.banks.append(other)
+    with pytest.raises(ApplicationError) as caught:
+        conversion_import(conversion=conversion)
+    assert caught.value.fields == {
+        "question 1 'First' (line 4) slug": "Slug 'first' is also a question of bank "
+        "'refusals' in this file."
+    }
+    assert not QuestionBank.objects.exists()
