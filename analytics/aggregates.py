@@ -1,6 +1,6 @@
 """The analytics' aggregates (analytics/models.py): kept in step with every submit,
-re-score and deletion of an attempt, read by the statistics, heatmap and gain, rebuilt
-from the raw rows when they drifted.
+re-score and deletion of an attempt, rebuilt from the raw rows when they drifted; read by
+analytics/aggregate_reads.py for the statistics, heatmap and gain.
 
 Why receivers of signals and not tables in assessments: assessments may not import
 analytics (pyproject.toml's layers), and what is summed here is the analytics' business
@@ -37,9 +37,7 @@ from django.db import connection, transaction
 from django.db.models import Min, Q
 
 from analytics.contributions import (
-    CHECKSUMS,
     COURSE_WIDE,
-    UNIT,
     ClassRows,
     CourseKey,
     QuizKey,
@@ -48,9 +46,17 @@ from analytics.contributions import (
     evidence_counts,
     statistics_counts,
 )
-from analytics.models import STRIPES, CourseCount, QuizCount
+from analytics.models import (
+    COURSE_VALUES,
+    FOLDED,
+    QUIZ_VALUES,
+    STRIPES,
+    UNSTRIPED_KINDS,
+    CourseCount,
+    QuizCount,
+)
 from assessments.models import Attempt, Quiz
-from courses.models import Course, Enrollment
+from courses.models import Course
 
 logger = logging.getLogger(__name__)
 CHUNK_LEARNERS = 500
@@ -72,24 +78,20 @@ def _array_literal(values: tuple[int | str, ...]) -> str:
     return "{" + ",".join(map(str, values)) + "}"
 
 
-# A sum kind stored in the m column of its count kind's row (same key): one row less
-# per option chosen and per question answered on each submit.
-FOLDED = {"O": "o", "qc": "qn"}
-COUNT_KINDS = {count: total for total, count in FOLDED.items()}
-
-
-def _folded(counts: dict[Any, int], kind_at: int) -> dict[Any, tuple[int, int]]:
-    """{key: (n, m)} with each FOLDED sum kind's count moved to m of its count kind's key."""
-    rows: dict[Any, tuple[int, int]] = {}
+def counts_folded(
+    counts: dict[Any, int], kind_at: int, values: tuple[str, ...]
+) -> dict[Any, list[int]]:
+    """{key: [the row's values]} with each FOLDED sum kind's value moved to its column of
+    its count kind's key."""
+    rows: dict[Any, list[int]] = {}
     for key, value in counts.items():
-        count_kind = FOLDED.get(key[kind_at])
-        if count_kind is None:
-            n, m = rows.get(key, (0, 0))
-            rows[key] = (n + value, m)
-        else:
+        count_kind, column = FOLDED.get(key[kind_at], (key[kind_at], "n"))
+        if count_kind != key[kind_at]:
             key = (*key[:kind_at], count_kind, *key[kind_at + 1 :])
-            n, m = rows.get(key, (0, 0))
-            rows[key] = (n, m + value)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = [0] * len(values)
+        row[values.index(column)] += value
     return rows
 
 
@@ -97,41 +99,41 @@ def _upsert(
     model: Any,
     owner: str,
     owner_id: int,
-    stripe: int,
+    learner: int,
     keys: tuple[str, ...],
     delta: dict[Any, int],
 ) -> None:
-    """Add `delta` to the counts of (owner, key) in `stripe`, inserting missing rows, in
-    key order."""
+    """Add `delta` to the counts of (owner, key), each in the learner's stripe unless its
+    kind is never striped, inserting missing rows, in key order."""
     if not delta:
         return
+    values = QUIZ_VALUES if model is QuizCount else COURSE_VALUES
     ops = connection.ops
     table = ops.quote_name(model._meta.db_table)
-    columns = [f"{owner}_id", "stripe", *keys, "n", "m"]
+    columns = [f"{owner}_id", "stripe", *keys, *values]
     names = ", ".join(ops.quote_name(c) for c in columns)
-    conflict = ", ".join(ops.quote_name(c) for c in columns[:-2])
-    update = (
-        f"ON CONFLICT ({conflict}) DO UPDATE "
-        f"SET n = {table}.n + EXCLUDED.n, m = {table}.m + EXCLUDED.m"
+    conflict = ", ".join(ops.quote_name(c) for c in columns[: -len(values)])
+    added = ", ".join(f"{v} = {table}.{v} + EXCLUDED.{v}" for v in values)
+    update = f"ON CONFLICT ({conflict}) DO UPDATE SET {added}"
+    kind_at = keys.index("kind")
+    striped = learner % STRIPES
+    rows = sorted(
+        (0 if key[kind_at] in UNSTRIPED_KINDS else striped, *key, *row)
+        for key, row in counts_folded(delta, kind_at, values).items()
     )
-    rows = sorted(_folded(delta, keys.index("kind")).items())
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One array per column rather than a placeholder per value: a submit's few
             # hundred rows made psycopg split and PostgreSQL parse thousands of
             # placeholders, most of the cost the aggregates added to a submit.
-            fields = [*keys, "n", "m"]
+            fields = ["stripe", *keys, *values]
             arrays = ", ".join(f"%s::{_PG_TYPES.get(f, 'bigint')}[]" for f in fields)
             listed = ", ".join(f"u.{f}" for f in fields)
             cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT %s, %s, {listed} "  # noqa: S608
+                f"INSERT INTO {table} ({names}) SELECT %s, {listed} "  # noqa: S608
                 f"FROM unnest({arrays}) WITH ORDINALITY AS u({', '.join(fields)}, k) "
                 f"ORDER BY u.k {update}",
-                [
-                    owner_id,
-                    stripe,
-                    *map(_array_literal, zip(*((*key, *nm) for key, nm in rows), strict=True)),
-                ],
+                [owner_id, *map(_array_literal, zip(*rows, strict=True))],
             )
             return
         one = "(" + ", ".join(["%s"] * len(columns)) + ")"
@@ -139,7 +141,7 @@ def _upsert(
             batch = rows[first : first + UPSERT_ROWS]
             cursor.execute(
                 f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(batch))} {update}",  # noqa: S608
-                [value for key, nm in batch for value in (owner_id, stripe, *key, *nm)],
+                [value for row in batch for value in (owner_id, *row)],
             )
 
 
@@ -148,12 +150,11 @@ def _apply(
     quizzes: dict[int, dict[QuizKey, int]],
     courses: dict[int, dict[CourseKey, int]],
 ) -> None:
-    """Add the learner's changes to their stripe of each key (analytics/models.py)."""
-    stripe = learner % STRIPES
+    """Add the learner's changes to the counts (in their stripe, analytics/models.py)."""
     for quiz_id in sorted(quizzes):
-        _upsert(QuizCount, "quiz", quiz_id, stripe, _QUIZ_KEYS, quizzes[quiz_id])
+        _upsert(QuizCount, "quiz", quiz_id, learner, _QUIZ_KEYS, quizzes[quiz_id])
     for course_id in sorted(courses):
-        _upsert(CourseCount, "course", course_id, stripe, _COURSE_KEYS, courses[course_id])
+        _upsert(CourseCount, "course", course_id, learner, _COURSE_KEYS, courses[course_id])
 
 
 def _basis_key(rows: ClassRows) -> CourseKey:
@@ -313,11 +314,11 @@ def raw_counts(
             if course_id is not None and evidence:
                 course.update(evidence_counts(learner, rows))
     if course_id is not None and tests == (0, 0):
-        tests = _tests_of(course_id)
+        tests = course_tests(course_id)
     return quizzes, course, tests
 
 
-def _tests_of(course_id: int) -> tuple[int, int]:
+def course_tests(course_id: int) -> tuple[int, int]:
     """The ids of the course's first pre-test and first post-test (0: none)."""
     found = Quiz.objects.filter(course_id=course_id).aggregate(
         pre=Min("id", filter=Q(role=Quiz.Role.PRE)), post=Min("id", filter=Q(role=Quiz.Role.POST))
@@ -334,11 +335,17 @@ def aggregates_rebuild(*, course: Course | None = None, quiz: Quiz | None = None
         quizzes, counters, tests = raw_counts(course_id=course.id, quiz_id=None)
         counters[(COURSE_WIDE, "G", *tests)] = 1
         CourseCount.objects.filter(course=course).delete()
-        folded = _folded({k: n for k, n in counters.items() if n or k[1] == "G"}, 1)
+        folded = counts_folded(
+            {k: n for k, n in counters.items() if n or k[1] == "G"}, 1, COURSE_VALUES
+        )
         CourseCount.objects.bulk_create(
             (
-                CourseCount(course=course, **dict(zip(_COURSE_KEYS, key, strict=True)), n=n, m=m)
-                for key, (n, m) in folded.items()
+                CourseCount(
+                    course=course,
+                    **dict(zip(_COURSE_KEYS, key, strict=True)),
+                    **dict(zip(COURSE_VALUES, row, strict=True)),
+                )
+                for key, row in folded.items()
             ),
             batch_size=2000,
         )
@@ -351,154 +358,15 @@ def aggregates_rebuild(*, course: Course | None = None, quiz: Quiz | None = None
         raise ValueError("Rebuild a course, or a quiz without a course.")
     QuizCount.objects.filter(quiz_id__in=quiz_ids).delete()
     cells = [
-        QuizCount(quiz_id=quiz_id, **dict(zip(_QUIZ_KEYS, key, strict=True)), n=n, m=m)
+        QuizCount(
+            quiz_id=quiz_id,
+            **dict(zip(_QUIZ_KEYS, key, strict=True)),
+            **dict(zip(QUIZ_VALUES, row, strict=True)),
+        )
         for quiz_id, counts in quizzes.items()
-        for key, (n, m) in _folded({k: n for k, n in counts.items() if n}, 0).items()
+        for key, row in counts_folded(
+            {k: n for k, n in counts.items() if n}, 0, QUIZ_VALUES
+        ).items()
     ]
     QuizCount.objects.bulk_create(cells, batch_size=2000)
     return written + len(cells)
-
-
-# ---------------------------------------------------------------- reading
-
-
-def counted_checksums(*, quiz_id: int | None, course_id: int | None) -> tuple[int, int, int]:
-    """(how many, Σ ids, Σ scores in units) of the attempts that count at the quiz (its
-    statistics) or, with quiz_id None, in the course (enrolled learners: the heatmap)."""
-    attempts = Attempt.objects.filter(state=Attempt.State.SUBMITTED, is_preview=False)
-    if quiz_id is not None:
-        attempts = attempts.filter(quiz_id=quiz_id)
-    if course_id is not None:
-        instructors = Course.instructors.through.objects.filter(course_id=course_id)
-        attempts = attempts.filter(quiz__course_id=course_id).exclude(
-            learner_id__in=instructors.values("user_id")
-        )
-        if quiz_id is None:
-            enrolled = Enrollment.objects.filter(course_id=course_id).values("learner_id")
-            attempts = attempts.filter(learner_id__in=enrolled)
-    sql, params = attempts.values_list("id").query.sql_with_params()
-    table = connection.ops.quote_name(Attempt._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*), COALESCE(SUM(id), 0), "  # noqa: S608
-            f"COALESCE(SUM(CAST(ROUND(COALESCE(score, 0) * {UNIT}) AS BIGINT)), 0) "
-            f"FROM {table} WHERE id IN ({sql})",
-            params,
-        )
-        found = cursor.fetchone()
-    return int(found[0]), int(found[1]), int(found[2])
-
-
-QUIZ_KINDS = ("o", "O", "t", "n")  # and r, read apart
-
-
-def _quiz_in_step(quiz: Quiz) -> bool:
-    """Whether the quiz's stored checksums match its counted attempts'."""
-    table = connection.ops.quote_name(QuizCount._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT kind, SUM(n) FROM {table} WHERE quiz_id = %s
-                 AND kind IN ('n', 'i', 'z') GROUP BY kind""",  # noqa: S608
-            [quiz.id],
-        )
-        stored = dict(cursor.fetchall())
-    raw = counted_checksums(quiz_id=quiz.id, course_id=quiz.course_id)
-    return tuple(int(stored.get(k, 0)) for k in ("n", "i", "z")) == raw
-
-
-def _course_stored(course: Course, scope: int) -> list[tuple[Any, ...]]:
-    table = connection.ops.quote_name(CourseCount._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT scope, kind, a, b, n, m FROM {table} WHERE course_id = %s
-                 AND (scope = %s OR (scope = %s AND kind IN ('N', 'I', 'Z', 'G')))""",  # noqa: S608
-            [course.id, scope, COURSE_WIDE],
-        )
-        found = cursor.fetchall()
-    # A sum kind comes back as rows of its own (and, written before the fold, may be one).
-    summed: Counter[tuple[Any, ...]] = Counter()
-    for row_scope, kind, a, b, n, m in found:
-        summed[(row_scope, kind, a, b)] += int(n)
-        if kind in COUNT_KINDS:
-            summed[(row_scope, COUNT_KINDS[kind], a, b)] += int(m)
-    return [(*key, n) for key, n in summed.items()]
-
-
-def _course_in_step(course: Course, stored: list[tuple[Any, ...]]) -> bool:
-    """Whether the course's stored checksums and pre-/post-test match the raw rows'."""
-    sums = {kind: n for _, kind, _, _, n in stored if kind in CHECKSUMS}
-    tests = {(a, b) for _, kind, a, b, _ in stored if kind == "G"}
-    raw = counted_checksums(quiz_id=None, course_id=course.id)
-    in_step = tuple(int(sums.get(k, 0)) for k in CHECKSUMS) == raw
-    return in_step and tests == {_tests_of(course.id)}
-
-
-def aggregates_drifted(*, course: Course | None = None, quiz: Quiz | None = None) -> bool:
-    """Whether the course's (its own or any of its quizzes') or the quiz's counts differ
-    from the raw rows by their checksums."""
-    if course is not None:
-        quizzes = list(course.quizzes.all())
-        stored = _course_stored(course, COURSE_WIDE)
-        return not _course_in_step(course, stored) or not all(map(_quiz_in_step, quizzes))
-    if quiz is not None:
-        return not _quiz_in_step(quiz)
-    raise ValueError("Check a course or a quiz.")
-
-
-def quiz_counts(*, quiz: Quiz, bit: int, from_raw: bool = False) -> list[tuple[int | str, ...]]:
-    """The quiz's histogram rows (kind, a, b, mark, max mark, total, maximum, n) over the
-    attempts counted under the policy `bit`: from the aggregates, or from the raw rows when
-    `from_raw` or when the aggregates drifted from them. The responses' rows r come once
-    per mask, not summed over masks: they are nearly one per response (totals are
-    fine-grained), so a GROUP BY would cost most of the read and merge almost nothing."""
-    if not from_raw:
-        if _quiz_in_step(quiz):
-            return _quiz_stored(quiz, bit)
-        logger.warning("analytics: quiz %s's aggregates drifted; read the raw rows", quiz.id)
-    quizzes, _, _ = raw_counts(course_id=quiz.course_id, quiz_id=quiz.id, evidence=False)
-    summed: Counter[tuple[int | str, ...]] = Counter()
-    responses: list[tuple[int | str, ...]] = []
-    for (kind, mask, *key), n in quizzes.get(quiz.id, Counter()).items():
-        if not (mask & bit and n):
-            continue
-        if kind == "r":
-            responses.append((kind, *key, n))
-        elif kind in QUIZ_KINDS:
-            summed[(kind, *key)] += n
-    return responses + [(*key, n) for key, n in summed.items() if n]
-
-
-def _quiz_stored(quiz: Quiz, bit: int) -> list[tuple[int | str, ...]]:
-    table = connection.ops.quote_name(QuizCount._meta.db_table)
-    kinds = ", ".join(f"'{kind}'" for kind in QUIZ_KINDS)
-    where = f"FROM {table} WHERE quiz_id = %s AND (mask & %s) <> 0"
-    # Kinds and the key's columns are constants; values are parameters.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT kind, a, b, mark, max_mark, total, maximum, n {where}
-                   AND kind = 'r' AND n <> 0
-                UNION ALL
-                SELECT kind, a, b, mark, max_mark, total, maximum, CAST(SUM(n) AS BIGINT)
-                  {where} AND kind IN ({kinds})
-                 GROUP BY kind, a, b, mark, max_mark, total, maximum HAVING SUM(n) <> 0
-                UNION ALL
-                SELECT 'O', a, b, mark, max_mark, total, maximum, CAST(SUM(m) AS BIGINT) {where}
-                   AND kind = 'o'
-                 GROUP BY a, b, mark, max_mark, total, maximum HAVING SUM(m) <> 0""",
-            [quiz.id, bit] * 3,
-        )
-        return list(cursor.fetchall())
-
-
-def course_counts(
-    *, course: Course, scope: int, from_raw: bool = False
-) -> dict[tuple[str, int, int], int]:
-    """The course's counters {(kind, a, b): n} of `scope` (COURSE_WIDE or a quiz): from the
-    aggregates, or from the raw rows when `from_raw` or when they drifted from them."""
-    if not from_raw:
-        stored = _course_stored(course, scope)
-        if _course_in_step(course, stored):
-            return {(kind, a, b): int(n) for s, kind, a, b, n in stored if s == scope and n}
-        logger.warning("analytics: course %s's aggregates drifted; read the raw rows", course.id)
-    _, counters, _ = raw_counts(course_id=course.id, quiz_id=None, statistics=False)
-    return {(kind, a, b): n for (s, kind, a, b), n in counters.items() if s == scope and n}

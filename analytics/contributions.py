@@ -201,12 +201,16 @@ def _people(course_id: int | None, learners: list[int] | None) -> tuple[str, lis
 
 
 def statistics_counts(attempts: list[AttemptRow], rows: ClassRows) -> Counter[QuizKey]:
-    """What one learner's counted attempts at one quiz add to its statistics histograms:
-    r (question, structural slot or NO_SLOT, mark, max mark, total, maximum: one row per
-    scored response, from which the reader sums the per-question, per-slot and
-    question-by-slot histograms), o (question, option, maximum: how many chose it) and O
-    (the same: Σ of their totals), t (total, maximum), n (attempts), and the checksums
-    i (Σ ids) and z (Σ scores); each under the mask of policies counting it."""
+    """What one learner's counted attempts at one quiz add to its statistics' counts, each
+    under the mask of policies counting the attempt:
+    - per scored response, the moments of (question, structural slot or NO_SLOT, max mark,
+      attempt maximum): q how many, Q Σ mark, u Σ mark², p Σ total, P Σ total², y Σ
+      mark·total; every statistic of a question or a slot but one is a function of them;
+    - R (question, mark, total - mark, maximum): the joint distribution of the item's mark
+      and the rest of the test, whose two marginals, each sorted, give the
+      discriminative efficiency's covmax;
+    - o (question, option, maximum: how many chose it) and O (the same: Σ of their totals),
+      t (total, maximum), n (attempts), and the checksums i (Σ ids) and z (Σ scores)."""
     counts: Counter[QuizKey] = Counter()
     if not attempts:
         return counts
@@ -228,9 +232,15 @@ def statistics_counts(attempts: list[AttemptRow], rows: ClassRows) -> Counter[Qu
         for r in rows.responses.get(attempt.id, []):
             if r.max_mark <= 0:  # not an item (Moodle's significant questions)
                 continue
-            # One row, not one per histogram it feeds: a submit writes a third of the rows.
             slot = NO_SLOT if r.slot is None else r.slot
-            counts[("r", mask, r.question, slot, r.mark, r.max_mark, total, maximum)] += 1
+            moments = (mask, r.question, slot, 0, r.max_mark, 0, maximum)
+            counts[("q", *moments)] += 1
+            counts[("Q", *moments)] += r.mark
+            counts[("u", *moments)] += r.mark * r.mark
+            counts[("p", *moments)] += total
+            counts[("P", *moments)] += total * total
+            counts[("y", *moments)] += r.mark * total
+            counts[("R", mask, r.question, 0, r.mark, 0, total - r.mark, maximum)] += 1
             for choice in rows.chosen.get(r.id, []):
                 counts[("o", mask, r.question, choice, 0, 0, 0, maximum)] += 1
                 counts[("O", mask, r.question, choice, 0, 0, 0, maximum)] += total

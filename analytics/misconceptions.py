@@ -21,7 +21,7 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
-from analytics.aggregates import course_counts
+from analytics.aggregate_reads import course_counts
 from analytics.cache import cached, course_fingerprint
 from analytics.contributions import (
     COURSE_WIDE,

@@ -6,10 +6,15 @@ of 1/10,000 (the attempts' and responses' four decimal places), so sums and equa
 exact on any database; rows whose count returned to 0 stay until the next rebuild and are
 skipped by the readers.
 
-A key is kept in STRIPES rows (`stripe`: the changed learner's id modulo STRIPES; a rebuild
-writes stripe 0), and readers sum them. Every submit adds to keys every other submit at the
-same quiz adds to (its checksums, the options chosen): in one row, a class submitting
-together queued on that row's lock until each transaction committed.
+A key shared by many learners is kept in STRIPES rows (`stripe`: the changed learner's id
+modulo STRIPES; a rebuild writes stripe 0), and readers sum them. Every submit adds to keys
+every other submit at the same quiz adds to (its checksums, the options chosen, the
+moments of the questions answered): in one row, a class submitting together queued on
+that row's lock until each transaction committed. The rest-of-test distribution (kind R)
+is fine-grained, so rarely contended, and read in full: it stays in stripe 0.
+
+Sums beside a count: a sum kind's value is stored in a value column of its count kind's
+row with the same key (FOLDED), one row per key instead of one per sum.
 """
 
 from __future__ import annotations
@@ -17,6 +22,21 @@ from __future__ import annotations
 from django.db import models
 
 STRIPES = 16
+UNSTRIPED_KINDS = frozenset({"R"})
+# Sum kind: (count kind, value column). A statistics moment row q (question, slot, max
+# mark, attempt maximum) holds how many responses (n), Σ mark (m), Σ mark² (m2), Σ attempt
+# total (m3), Σ total² (m4) and Σ mark·total (m5), marks and totals in units.
+FOLDED = {
+    "O": ("o", "m"),
+    "qc": ("qn", "m"),
+    "Q": ("q", "m"),
+    "u": ("q", "m2"),
+    "p": ("q", "m3"),
+    "P": ("q", "m4"),
+    "y": ("q", "m5"),
+}
+QUIZ_VALUES = ("n", "m", "m2", "m3", "m4", "m5")
+COURSE_VALUES = ("n", "m")
 
 
 class QuizCount(models.Model):
@@ -33,8 +53,12 @@ class QuizCount(models.Model):
     total = models.BigIntegerField()
     maximum = models.BigIntegerField()
     n = models.BigIntegerField()
-    # Beside an option's count o, the Σ of its choosers' totals (kind O, folded in).
+    # Sums folded beside a count kind's n (FOLDED).
     m = models.BigIntegerField(default=0)
+    m2 = models.BigIntegerField(default=0)
+    m3 = models.BigIntegerField(default=0)
+    m4 = models.BigIntegerField(default=0)
+    m5 = models.BigIntegerField(default=0)
     stripe = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

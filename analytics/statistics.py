@@ -28,13 +28,15 @@ attempt (the learner's and the LMS's grades stay), so when maxima differ (a mark
 or a section draws questions of different marks) each attempt counts on the maximum it
 was graded out of, and `notes` says so.
 
-The counting is done before a page asks: analytics/aggregates.py keeps histograms per
-quiz as attempts are submitted, re-scored and deleted, one row per (question, slot, mark,
-max mark, attempt total, attempt maximum), which the read sums per question, per slot and
-per (question, slot), per attempt (total, maximum) and per (question, option, maximum),
-under the mask of the policies counting the attempt, never one row per response. Every
-statistic, including the sorted pairing behind the discriminative efficiency's covmax, is
-exact when computed from them here; the same histograms summed from the raw rows
+The counting is done before a page asks: analytics/aggregates.py keeps, per quiz and under
+the mask of the policies counting each attempt, the moments of each (question, slot, max
+mark, attempt maximum) (how many responses, Σ mark, Σ mark², Σ total, Σ total², Σ
+mark·total, in integer units), the joint distribution of each question's mark and rest
+of the test, the attempts' (total, maximum) and the options' choosers, never one row per
+response. A question's moments sum its slots', a slot's its questions'; every mean,
+variance, covariance and correlation is computed from exact fractions of them
+(analytics/item_moments.py), and the discriminative efficiency's covmax by pairing the
+two marginals of the distribution, each sorted. The same counts summed from the raw rows
 (`from_raw`) give the same result.
 """
 
@@ -42,20 +44,19 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from analytics.aggregates import quiz_counts
+from analytics.aggregate_reads import quiz_counts
 from analytics.cache import cached, quiz_fingerprint
 from analytics.contributions import NO_SLOT, POLICY_BITS, UNIT
 from analytics.counted import POLICIES
+from analytics.item_moments import Moments, attempt_moments, moments_of, sorted_pair_product
 from assessments.models import Choice, Question, QuestionType, Quiz
 
 __all__ = ["POLICIES", "quiz_statistics", "test_statistics"]
 
-SLOTS = 1 << 21  # more than a quiz's structural slots
 LOW_EFFICIENCY = 15.0  # Moodle flags discriminative efficiency under 15 %
 GUESSABLE = (QuestionType.SINGLE, QuestionType.TRUE_FALSE)
 # Part of the cache key: a change of definitions must not serve results computed before it.
@@ -127,104 +128,6 @@ def test_statistics(percentages: np.ndarray, item_variances: list[float]) -> dic
     return {**result, "notes": notes}
 
 
-@dataclass(frozen=True)
-class _Histogram:
-    """Weighted observations of one question or slot: its mark and max mark, and the
-    attempt's total and maximum."""
-
-    mark: np.ndarray
-    max_mark: np.ndarray
-    total: np.ndarray
-    maximum: np.ndarray
-    count: np.ndarray
-
-    @property
-    def n(self) -> int:
-        return int(self.count.sum())
-
-    @property
-    def x(self) -> np.ndarray:
-        """The mark as a percentage of the attempt's maximum (x'_ai)."""
-        return np.asarray(100.0 * self.mark / self.maximum)
-
-    @property
-    def percentage(self) -> np.ndarray:
-        """The attempt's total as a percentage of its maximum (P_a)."""
-        return np.asarray(100.0 * self.total / self.maximum)
-
-    def mean(self, values: np.ndarray) -> float:
-        return float(np.dot(self.count, values) / self.n)
-
-    def centred_product(self, a: np.ndarray, b: np.ndarray) -> float:
-        """Σ (a - ā)(b - b̄) over the observations."""
-        return float(np.dot(self.count, (a - self.mean(a)) * (b - self.mean(b))))
-
-    def sorted_pair_product(self) -> float:
-        """Σ (x_(k) - x̄)(R_(k) - R̄) with x and R = P - x each sorted on its own."""
-        xs = np.repeat(self.x, self.count)
-        rs = np.repeat(self.percentage - self.x, self.count)
-        xs.sort()
-        rs.sort()
-        return float(np.dot(xs - xs.mean(), rs - rs.mean()))
-
-    def padded(self, attempts: np.ndarray, counts: np.ndarray) -> _Histogram:
-        """This slot over every counted attempt: x = 0 in those where it carried no marks.
-
-        `attempts` are the counted attempts' (total, maximum) as total + maximum·j, sorted
-        (numpy orders complex numbers by real part, then imaginary: as tuples sort), and
-        `counts` how many attempts have each."""
-        found = np.searchsorted(attempts, self.total + 1j * self.maximum)
-        seen = np.bincount(found, weights=self.count, minlength=len(attempts))
-        missing = counts - seen.astype(np.int64)
-        if not (missing > 0).any():
-            return self
-        keys = attempts[missing > 0]
-        zeros = np.zeros(len(keys))
-        return _Histogram(
-            mark=np.concatenate([self.mark, zeros]),
-            max_mark=np.concatenate([self.max_mark, zeros]),
-            total=np.concatenate([self.total, keys.real]),
-            maximum=np.concatenate([self.maximum, keys.imag]),
-            count=np.concatenate([self.count, missing[missing > 0]]).astype(np.int64),
-        )
-
-
-def _histograms(rows: np.ndarray) -> dict[int, _Histogram]:
-    """Group rows of (key, mark, max mark, total, maximum, count) into one histogram per key."""
-    if not len(rows):
-        return {}
-    data = np.array(rows, dtype=np.float64)
-    # Sorted, so the sums do not depend on the order the database returns rows in; and
-    # equal observations merged, so they do not depend on how many rows held them either
-    # (a key's count is split over the aggregates' stripes and the policies' masks).
-    data = data[np.lexsort(data[:, ::-1].T)]
-    distinct = np.flatnonzero((np.diff(data[:, :5], axis=0) != 0).any(axis=1)) + 1
-    firsts = np.concatenate([[0], distinct])
-    data = np.column_stack([data[firsts, :5], np.add.reduceat(data[:, 5], firsts)])
-    starts = np.flatnonzero(np.diff(data[:, 0], prepend=np.nan))
-    return {
-        int(part[0, 0]): _Histogram(
-            mark=part[:, 1],
-            max_mark=part[:, 2],
-            total=part[:, 3],
-            maximum=part[:, 4],
-            count=part[:, 5].astype(np.int64),
-        )
-        for part in np.split(data, starts[1:])
-    }
-
-
-def _in_marks(key: np.ndarray, units: np.ndarray) -> np.ndarray:
-    """Rows of a key and (mark, max mark, total, maximum, count) in units as (key, marks...,
-    count).
-
-    A unit count over UNIT is the nearest float to the decimal, as the database's cast to
-    double precision gives; numpy divides exactly as Python does (IEEE, rounded once)."""
-    if not len(key):
-        return np.empty((0, 6))
-    return np.column_stack([key, units[:, :4] / UNIT, units[:, 4]])
-
-
 def quiz_statistics(
     *, quiz: Quiz, attempts: str = "first", fresh: bool = False, from_raw: bool = False
 ) -> dict[str, Any]:
@@ -246,38 +149,37 @@ def _quiz_statistics(quiz: Quiz, attempts: str, *, from_raw: bool) -> dict[str, 
     by_kind: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for row in quiz_counts(quiz=quiz, bit=POLICY_BITS[attempts], from_raw=from_raw):
         by_kind[str(row[0])].append(row[1:])
-    # One row per (question, slot, marks, totals): the question's and the slot's
-    # histograms are its rows keyed by one or the other, which the sums do not mind.
-    responses = np.array(by_kind.pop("r", []), dtype=np.int64).reshape(-1, 7)
-    question, slot, marks = responses[:, 0], responses[:, 1], responses[:, 2:]
-    per_question = _histograms(_in_marks(question, marks))
-    placed = slot != NO_SLOT
-    per_slot = _histograms(_in_marks(slot[placed], marks[placed]))
+    # Per (question, slot, max mark, maximum): n and the sums of marks, totals, squares and
+    # products; a question's moments sum its slots', a slot's its questions'.
+    per_question: dict[int, Moments] = defaultdict(Moments)
+    per_slot: dict[int, Moments] = defaultdict(Moments)
     positions: dict[int, dict[int | None, int]] = defaultdict(dict)
-    # (question, slot) as one integer, for a 1-D unique: slots are small, ids under 2^42.
-    pairs, where = np.unique(question * SLOTS + (slot - NO_SLOT), return_inverse=True)
-    filled = np.bincount(where.ravel(), weights=marks[:, 4], minlength=len(pairs))
-    for pair, count in zip(pairs.tolist(), filled.tolist(), strict=True):
-        question_id, slot_id = divmod(pair, SLOTS)
-        slot_id += NO_SLOT
-        positions[question_id][None if slot_id == NO_SLOT else slot_id] = int(count)
-    sums = {(question, choice, maximum): n for question, choice, *_, maximum, n in by_kind["O"]}
+    for question, slot, _, max_mark, _, maximum, n, *sums in by_kind["q"]:
+        moments = moments_of(n, *sums, max_mark=max_mark, maximum=maximum)
+        per_question[question] += moments
+        placed = None if slot == NO_SLOT else slot
+        positions[question][placed] = positions[question].get(placed, 0) + n
+        if placed is not None:
+            per_slot[placed] += moments
+    distributions: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for question, _, mark, _, rest, maximum, n, *_ in by_kind["R"]:
+        distributions[question].append((mark, rest, maximum, n))
     chosen: dict[tuple[int, int], tuple[int, float]] = {}
-    for question, choice, *_, maximum, count in sorted(by_kind["o"]):
+    for question, choice, *_, maximum, count, total_sum, _, _, _, _ in sorted(by_kind["o"]):
         seen, percentage_sum = chosen.get((question, choice), (0, 0.0))
-        total_sum = sums.get((question, choice, maximum), 0)
         chosen[(question, choice)] = (
             seen + count,
             percentage_sum + 100.0 * (total_sum / UNIT) / (maximum / UNIT),
         )
-    attempt_counts: Counter[tuple[float, float]] = Counter()
-    for *_, total, maximum, count in by_kind["t"]:
-        attempt_counts[(total / UNIT, maximum / UNIT)] += count
-    keys = sorted(attempt_counts)
+    attempt_totals: Counter[tuple[int, int]] = Counter()
+    for *_, total, maximum, count, _, _, _, _, _ in by_kind["t"]:
+        attempt_totals[(total, maximum)] += count
+    keys = sorted(attempt_totals)
     percentages = np.repeat(
-        [100.0 * total / maximum for total, maximum in keys], [attempt_counts[k] for k in keys]
+        [100.0 * (total / UNIT) / (maximum / UNIT) for total, maximum in keys],
+        [attempt_totals[k] for k in keys],
     ).astype(np.float64)
-    counted_total = sum(row[-1] for row in by_kind["n"])
+    counted_total = sum(row[6] for row in by_kind["n"])
 
     questions = {q.id: q for q in Question.objects.filter(id__in=list(per_question))}
     choices: dict[int, list[Choice]] = defaultdict(list)
@@ -288,16 +190,16 @@ def _quiz_statistics(quiz: Quiz, attempts: str, *, from_raw: bool) -> dict[str, 
     ):
         choices[choice.question_id].append(choice)
 
-    attempt_keys = np.array([complex(*key) for key in keys], dtype=np.complex128)
-    key_counts = np.array([attempt_counts[key] for key in keys], dtype=np.int64)
-    slots = [per_slot[slot].padded(attempt_keys, key_counts) for slot in sorted(per_slot)]
-    item_variances = [h.centred_product(h.x, h.x) / (h.n - 1) for h in slots if h.n > 1]
-    covariances = [h.centred_product(h.x, h.percentage) / (h.n - 1) for h in slots if h.n > 1]
+    every_attempt = attempt_moments(attempt_totals)
+    slots = [per_slot[slot].padded(every_attempt) for slot in sorted(per_slot)]
+    item_variances = [h.centred(h.xx, h.x, h.x) / (h.n - 1) for h in slots if h.n > 1]
+    covariances = [h.centred(h.xp, h.x, h.p) / (h.n - 1) for h in slots if h.n > 1]
     root_sum = sum(math.sqrt(c) for c in covariances if c >= 0)
     items = [
         _item(
             questions[question_id],
             h,
+            distributions[question_id],
             positions[question_id],
             choices.get(question_id, []),
             chosen,
@@ -307,7 +209,7 @@ def _quiz_statistics(quiz: Quiz, attempts: str, *, from_raw: bool) -> dict[str, 
     ]
     items.sort(key=lambda item: (item["slot"] or 0, item["question_slug"]))
     test = test_statistics(percentages, item_variances)
-    maxima = sorted({maximum for _, maximum in attempt_counts})
+    maxima = sorted({maximum / UNIT for _, maximum in attempt_totals})
     if len(maxima) > 1:
         test["notes"]["maximum"] = (
             "The counted attempts are out of different maxima ("
@@ -338,26 +240,25 @@ def _quiz_statistics(quiz: Quiz, attempts: str, *, from_raw: bool) -> dict[str, 
 
 def _item(
     question: Question,
-    h: _Histogram,
+    h: Moments,
+    distribution: list[tuple[int, int, int, int]],
     positions: dict[int | None, int],
     options: list[Choice],
     chosen: dict[tuple[int, int], tuple[int, float]],
     root_sum: float,
 ) -> dict[str, Any]:
-    """One question's row: Moodle's item statistics from its histogram."""
+    """One question's row: Moodle's item statistics from its moments and its joint
+    distribution of mark and rest of the test."""
     n = h.n
-    x, total = h.x, h.percentage
-    rest = total - x
-    fraction = h.mark / h.max_mark
-    sxx = h.centred_product(x, x)
-    srr = h.centred_product(rest, rest)
-    sxr = h.centred_product(x, rest)
-    sxt = h.centred_product(x, total)
-    stt = h.centred_product(total, total)
-    sff = h.centred_product(fraction, fraction)
+    sxx = h.centred(h.xx, h.x, h.x)
+    srr = h.centred(h.rr, h.r, h.r)
+    sxr = h.centred(h.xr, h.x, h.r)
+    sxt = h.centred(h.xp, h.x, h.p)
+    stt = h.centred(h.pp, h.p, h.p)
+    sff = h.centred(h.ff, h.f, h.f)
     sd = math.sqrt(sff / (n - 1)) if n > 1 else None
     corr = _ratio(sxr, math.sqrt(sxx * srr)) if sxx > 0 and srr > 0 else None
-    sxr_max = h.sorted_pair_product()
+    sxr_max = sorted_pair_product(distribution, h)
     efficiency = _ratio(sxr, sxr_max) if sxr_max > 0 else None
     covariance = sxt / (n - 1) if n > 1 else None
     effective = (
@@ -372,7 +273,7 @@ def _item(
         flags.append("low_discriminative_efficiency")
     if covariance is not None and covariance < 0:
         flags.append("negative_covariance")
-    mean_t = h.mean(total)
+    mean_t = h.mean(h.p)
     placed = sorted(slot for slot in positions if slot is not None)
     return {
         "question": question.id,
@@ -382,11 +283,11 @@ def _item(
         "slot": placed[0] if placed else None,
         "slots": placed,
         "attempts": n,
-        "max_mark": float(h.max_mark.max()),
-        "facility": _pct(h.mean(fraction)),
+        "max_mark": h.max_mark / UNIT,
+        "facility": _pct(h.mean(h.f)),
         "sd": _pct(sd),
         "random_guess_score": _pct(_random_guess(question, options)),
-        "intended_weight": h.mean(100.0 * h.max_mark / h.maximum),
+        "intended_weight": h.mean(h.weight),
         "effective_weight": _pct(effective),
         "discrimination_index": _pct(corr),
         "discriminative_efficiency": _pct(efficiency),

@@ -6,7 +6,8 @@ import logging
 
 from celery import shared_task
 
-from analytics.aggregates import aggregates_drifted, aggregates_rebuild
+from analytics.aggregate_reads import aggregates_drifted
+from analytics.aggregates import aggregates_rebuild
 from analytics.misconceptions import course_gain, course_misconceptions
 from analytics.statistics import quiz_statistics
 from assessments.models import Quiz

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from analytics.aggregates import COUNT_KINDS, aggregates_drifted, aggregates_rebuild, raw_counts
+from analytics.aggregate_reads import aggregates_drifted
+from analytics.aggregates import aggregates_rebuild, raw_counts
 from analytics.misconceptions import course_gain, course_misconceptions
-from analytics.models import CourseCount, QuizCount
+from analytics.models import FOLDED, CourseCount, QuizCount
 from analytics.statistics import POLICIES, quiz_statistics
 from assessments import services
 from assessments.answers import AnswerInput
@@ -54,19 +55,22 @@ def _submit(quiz: Quiz, learner: Any, rng: random.Random) -> None:
 
 
 def _stored(course: Course) -> tuple[dict[Any, int], dict[Any, int]]:
-    # A row's m is the sum kind folded beside its count kind (FOLDED): unfold it; a key's
-    # stripes (one per learner id modulo STRIPES) sum to its count.
+    # A row's m... columns are the sum kinds folded beside its count kind (FOLDED): unfold
+    # them; a key's stripes (one per learner id modulo STRIPES) sum to its count.
+    beside: dict[str, list[tuple[str, str]]] = {}
+    for kind, (count, column) in FOLDED.items():
+        beside.setdefault(count, []).append((kind, column))
     quizzes: Counter[Any] = Counter()
     for c in QuizCount.objects.filter(quiz__course=course):
         key = (c.mask, c.a, c.b, c.mark, c.max_mark, c.total, c.maximum)
         quizzes[(c.quiz_id, c.kind, *key)] += c.n
-        if c.kind in COUNT_KINDS:
-            quizzes[(c.quiz_id, COUNT_KINDS[c.kind], *key)] += c.m
+        for kind, column in beside.get(c.kind, []):
+            quizzes[(c.quiz_id, kind, *key)] += getattr(c, column)
     counters: Counter[Any] = Counter()
     for k in CourseCount.objects.filter(course=course).exclude(kind="G"):
         counters[(k.scope, k.kind, k.a, k.b)] += k.n
-        if k.kind in COUNT_KINDS:
-            counters[(k.scope, COUNT_KINDS[k.kind], k.a, k.b)] += k.m
+        for kind, column in beside.get(k.kind, []):
+            counters[(k.scope, kind, k.a, k.b)] += getattr(k, column)
     return (
         {key: n for key, n in quizzes.items() if n},
         {key: n for key, n in counters.items() if n},
