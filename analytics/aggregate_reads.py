@@ -22,9 +22,10 @@ from courses.models import Course, Enrollment
 
 logger = logging.getLogger(__name__)
 
-# The kinds the statistics read: moments q, rest-of-test distribution R, options o (their
-# choosers' Σ totals folded in), attempt totals t and the attempts n.
-QUIZ_KINDS = ("q", "R", "o", "t", "n")
+# The kinds the statistics read: moments q, the distributions of marks X and of the rest
+# of the test R, options o (their choosers' Σ totals folded in), attempt totals t and the
+# attempts n.
+QUIZ_KINDS = ("q", "X", "R", "o", "t", "n")
 # A quiz count row as read: kind, a, b, mark, max mark, total, maximum, then QUIZ_VALUES.
 QuizRow = tuple[Any, ...]
 
@@ -112,8 +113,9 @@ def aggregates_drifted(*, course: Course | None = None, quiz: Quiz | None = None
 
 def quiz_counts(*, quiz: Quiz, bit: int, from_raw: bool = False) -> list[QuizRow]:
     """The quiz's count rows (kind, a, b, mark, max mark, total, maximum, then QUIZ_VALUES)
-    of QUIZ_KINDS over the attempts counted under the policy `bit`, each key once: from the
-    aggregates, or from the raw rows when `from_raw` or when the aggregates drifted."""
+    of QUIZ_KINDS over the attempts counted under the policy `bit`, each key once but R's
+    (one row per mask it was counted under, values n only): from the aggregates, or from
+    the raw rows when `from_raw` or when the aggregates drifted."""
     if not from_raw:
         if _quiz_in_step(quiz):
             return _quiz_stored(quiz, bit)
@@ -132,16 +134,22 @@ def quiz_counts(*, quiz: Quiz, bit: int, from_raw: bool = False) -> list[QuizRow
 
 def _quiz_stored(quiz: Quiz, bit: int) -> list[QuizRow]:
     table = connection.ops.quote_name(QuizCount._meta.db_table)
-    kinds = ", ".join(f"'{kind}'" for kind in QUIZ_KINDS)
+    kinds = ", ".join(f"'{kind}'" for kind in QUIZ_KINDS if kind != "R")
     sums = ", ".join(f"CAST(SUM({value}) AS BIGINT)" for value in QUIZ_VALUES)
-    # Kinds and the columns are constants; values are parameters.
+    zeros = ", ".join("0" for _ in QUIZ_VALUES[1:])
+    # Kinds and the columns are constants; values are parameters. R is most of the rows,
+    # each nearly alone under its key (stripe 0, a mask or two): summing them in a GROUP BY
+    # cost a sort of them all, and its reader sums equal values anyway.
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT kind, a, b, mark, max_mark, total, maximum, {sums} FROM {table}
                  WHERE quiz_id = %s AND (mask & %s) <> 0 AND kind IN ({kinds})
                  GROUP BY kind, a, b, mark, max_mark, total, maximum
-                HAVING SUM(n) <> 0""",  # noqa: S608
-            [quiz.id, bit],
+                HAVING SUM(n) <> 0
+                UNION ALL
+                SELECT kind, a, b, mark, max_mark, total, maximum, n, {zeros} FROM {table}
+                 WHERE quiz_id = %s AND (mask & %s) <> 0 AND kind = 'R' AND n <> 0""",  # noqa: S608
+            [quiz.id, bit, quiz.id, bit],
         )
         return list(cursor.fetchall())
 

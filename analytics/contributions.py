@@ -206,9 +206,9 @@ def statistics_counts(attempts: list[AttemptRow], rows: ClassRows) -> Counter[Qu
     - per scored response, the moments of (question, structural slot or NO_SLOT, max mark,
       attempt maximum): q how many, Q Σ mark, u Σ mark², p Σ total, P Σ total², y Σ
       mark·total; every statistic of a question or a slot but one is a function of them;
-    - R (question, mark, total - mark, maximum): the joint distribution of the item's mark
-      and the rest of the test, whose two marginals, each sorted, give the
-      discriminative efficiency's covmax;
+    - X (question, mark, maximum) and R (question, total - mark, maximum): the
+      distributions of the item's mark and of the rest of the test, which, each sorted,
+      give the discriminative efficiency's covmax;
     - o (question, option, maximum: how many chose it) and O (the same: Σ of their totals),
       t (total, maximum), n (attempts), and the checksums i (Σ ids) and z (Σ scores)."""
     counts: Counter[QuizKey] = Counter()
@@ -240,7 +240,8 @@ def statistics_counts(attempts: list[AttemptRow], rows: ClassRows) -> Counter[Qu
             counts[("p", *moments)] += total
             counts[("P", *moments)] += total * total
             counts[("y", *moments)] += r.mark * total
-            counts[("R", mask, r.question, 0, r.mark, 0, total - r.mark, maximum)] += 1
+            counts[("X", mask, r.question, 0, r.mark, 0, 0, maximum)] += 1
+            counts[("R", mask, r.question, 0, 0, 0, total - r.mark, maximum)] += 1
             for choice in rows.chosen.get(r.id, []):
                 counts[("o", mask, r.question, choice, 0, 0, 0, maximum)] += 1
                 counts[("O", mask, r.question, choice, 0, 0, 0, maximum)] += total

@@ -11,9 +11,9 @@ order rows arrive in; centred sums Σ (a - ā)(b - b̄) = Σ ab - Σa Σb / n ar
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
 
@@ -109,26 +109,34 @@ def moments_of(
 
 def attempt_moments(totals: dict[tuple[int, int], int]) -> Moments:
     """n, Σ P and Σ P² of the counted attempts, from {(total, maximum): how many}."""
-    moments = Moments()
+    by_maximum: dict[int, list[int]] = {}
     for (total, maximum), count in totals.items():
+        sums = by_maximum.setdefault(maximum, [0, 0, 0])
+        sums[0] += count
+        sums[1] += total * count
+        sums[2] += total * total * count
+    moments = Moments()
+    for maximum, (count, total_sum, square_sum) in sorted(by_maximum.items()):
         moments += Moments(
             n=count,
-            p=Fraction(100 * total * count, maximum),
-            pp=Fraction(10_000 * total * total * count, maximum * maximum),
+            p=Fraction(100 * total_sum, maximum),
+            pp=Fraction(10_000 * square_sum, maximum * maximum),
         )
     return moments
 
 
-def sorted_pair_product(distribution: list[tuple[Any, ...]], moments: Moments) -> float:
+def sorted_pair_product(
+    marks: Sequence[tuple[int, int, int]] | np.ndarray,
+    rests: Sequence[tuple[int, int, int]] | np.ndarray,
+    moments: Moments,
+) -> float:
     """Σ (x_(k) - x̄)(R_(k) - R̄) with x and R each sorted on its own (Moodle's covmax),
-    from the joint distribution's rows (mark, rest, maximum, count) in units."""
-    if not distribution:
+    from the distributions of the marks and of the rests of the test, rows of (mark or
+    rest, maximum, count) in units; a value may come in several rows."""
+    if not len(marks) or not len(rests):
         return 0.0
-    rows = np.array(distribution, dtype=np.float64)
-    mark, rest, maximum, count = rows.T
-    centre_x, centre_r = moments.mean(moments.x), moments.mean(moments.r)
-    xs, x_counts = _runs(100.0 * mark / maximum - centre_x, count)
-    rs, r_counts = _runs(100.0 * rest / maximum - centre_r, count)
+    xs, x_counts = _runs(marks, moments.mean(moments.x))
+    rs, r_counts = _runs(rests, moments.mean(moments.r))
     # Pair the two sorted sequences run by run: a piece ends where either run ends.
     x_ends, r_ends = np.cumsum(x_counts), np.cumsum(r_counts)
     ends = np.union1d(x_ends, r_ends)
@@ -138,7 +146,11 @@ def sorted_pair_product(distribution: list[tuple[Any, ...]], moments: Moments) -
     return float(np.dot(lengths, xs[x_at] * rs[r_at]))
 
 
-def _runs(values: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct values in order with their total counts (one run per value)."""
-    distinct, where = np.unique(values, return_inverse=True)
-    return distinct, np.bincount(where.ravel(), weights=counts, minlength=len(distinct))
+def _runs(
+    rows: Sequence[tuple[int, int, int]] | np.ndarray, centre: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct centred shares 100 value / maximum - centre in order, with their
+    total counts (one run per value: equal fractions give equal floats)."""
+    value, maximum, count = np.asarray(rows, dtype=np.float64).T
+    distinct, where = np.unique(100.0 * value / maximum - centre, return_inverse=True)
+    return distinct, np.bincount(where.ravel(), weights=count, minlength=len(distinct))

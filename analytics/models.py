@@ -11,7 +11,7 @@ modulo STRIPES; a rebuild writes stripe 0), and readers sum them. Every submit a
 every other submit at the same quiz adds to (its checksums, the options chosen, the
 moments of the questions answered): in one row, a class submitting together queued on
 that row's lock until each transaction committed. The rest-of-test distribution (kind R)
-is fine-grained, so rarely contended, and read in full: it stays in stripe 0.
+is fine-grained, so rarely contended, and the largest part of a read: it stays in stripe 0.
 
 Sums beside a count: a sum kind's value is stored in a value column of its count kind's
 row with the same key (FOLDED), one row per key instead of one per sum.

@@ -148,24 +148,29 @@ def quiz_statistics(
 def _quiz_statistics(quiz: Quiz, attempts: str, *, from_raw: bool) -> dict[str, Any]:
     by_kind: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for row in quiz_counts(quiz=quiz, bit=POLICY_BITS[attempts], from_raw=from_raw):
-        by_kind[str(row[0])].append(row[1:])
+        by_kind[row[0]].append(row)
     # Per (question, slot, max mark, maximum): n and the sums of marks, totals, squares and
-    # products; a question's moments sum its slots', a slot's its questions'.
-    per_question: dict[int, Moments] = defaultdict(Moments)
-    per_slot: dict[int, Moments] = defaultdict(Moments)
+    # products, added up as integers per question and per slot before any fraction.
+    question_sums: dict[tuple[int, int, int], list[int]] = {}
+    slot_sums: dict[tuple[int, int, int], list[int]] = {}
     positions: dict[int, dict[int | None, int]] = defaultdict(dict)
-    for question, slot, _, max_mark, _, maximum, n, *sums in by_kind["q"]:
-        moments = moments_of(n, *sums, max_mark=max_mark, maximum=maximum)
-        per_question[question] += moments
+    for _, question, slot, _, max_mark, _, maximum, *sums in by_kind["q"]:
         placed = None if slot == NO_SLOT else slot
-        positions[question][placed] = positions[question].get(placed, 0) + n
+        positions[question][placed] = positions[question].get(placed, 0) + sums[0]
+        targets = [question_sums.setdefault((question, max_mark, maximum), [0] * len(sums))]
         if placed is not None:
-            per_slot[placed] += moments
-    distributions: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
-    for question, _, mark, _, rest, maximum, n, *_ in by_kind["R"]:
-        distributions[question].append((mark, rest, maximum, n))
+            targets.append(slot_sums.setdefault((placed, max_mark, maximum), [0] * len(sums)))
+        for target in targets:
+            for index, value in enumerate(sums):
+                target[index] += value
+    per_question = _moments_by_key(question_sums)
+    per_slot = _moments_by_key(slot_sums)
+    marks: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for _, question, _, mark, _, _, maximum, n, *_ in by_kind["X"]:
+        marks[question].append((mark, maximum, n))
+    rests = _rests_by_question(by_kind["R"])
     chosen: dict[tuple[int, int], tuple[int, float]] = {}
-    for question, choice, *_, maximum, count, total_sum, _, _, _, _ in sorted(by_kind["o"]):
+    for _, question, choice, *_, maximum, count, total_sum, _, _, _, _ in sorted(by_kind["o"]):
         seen, percentage_sum = chosen.get((question, choice), (0, 0.0))
         chosen[(question, choice)] = (
             seen + count,
@@ -179,7 +184,7 @@ def _quiz_statistics(quiz: Quiz, attempts: str, *, from_raw: bool) -> dict[str, 
         [100.0 * (total / UNIT) / (maximum / UNIT) for total, maximum in keys],
         [attempt_totals[k] for k in keys],
     ).astype(np.float64)
-    counted_total = sum(row[6] for row in by_kind["n"])
+    counted_total = sum(row[7] for row in by_kind["n"])
 
     questions = {q.id: q for q in Question.objects.filter(id__in=list(per_question))}
     choices: dict[int, list[Choice]] = defaultdict(list)
@@ -199,7 +204,8 @@ def _quiz_statistics(quiz: Quiz, attempts: str, *, from_raw: bool) -> dict[str, 
         _item(
             questions[question_id],
             h,
-            distributions[question_id],
+            marks[question_id],
+            rests.get(question_id, np.empty((0, 3), dtype=np.int64)),
             positions[question_id],
             choices.get(question_id, []),
             chosen,
@@ -238,17 +244,38 @@ def _quiz_statistics(quiz: Quiz, attempts: str, *, from_raw: bool) -> dict[str, 
     }
 
 
+def _rests_by_question(rows: list[tuple[Any, ...]]) -> dict[int, np.ndarray]:
+    """{question: rows of (rest, maximum, count)} from the R rows: most of a read's rows,
+    split by numpy rather than one by one."""
+    if not rows:
+        return {}
+    data = np.array([(r[1], r[5], r[6], r[7]) for r in rows], dtype=np.int64)
+    data = data[np.argsort(data[:, 0], kind="stable")]
+    starts = np.flatnonzero(np.diff(data[:, 0], prepend=-1))
+    return {int(part[0, 0]): part[:, 1:] for part in np.split(data, starts[1:]) if len(part)}
+
+
+def _moments_by_key(sums: dict[tuple[int, int, int], list[int]]) -> dict[int, Moments]:
+    """{question or slot: its moments} from the integer sums of each (key, max mark,
+    maximum), added in key order (fractions: the order changes nothing but the time)."""
+    moments: dict[int, Moments] = defaultdict(Moments)
+    for (key, max_mark, maximum), values in sorted(sums.items()):
+        moments[key] += moments_of(*values, max_mark=max_mark, maximum=maximum)
+    return moments
+
+
 def _item(
     question: Question,
     h: Moments,
-    distribution: list[tuple[int, int, int, int]],
+    marks: list[tuple[int, int, int]],
+    rests: np.ndarray,
     positions: dict[int | None, int],
     options: list[Choice],
     chosen: dict[tuple[int, int], tuple[int, float]],
     root_sum: float,
 ) -> dict[str, Any]:
-    """One question's row: Moodle's item statistics from its moments and its joint
-    distribution of mark and rest of the test."""
+    """One question's row: Moodle's item statistics from its moments and its distributions
+    of marks and of the rest of the test."""
     n = h.n
     sxx = h.centred(h.xx, h.x, h.x)
     srr = h.centred(h.rr, h.r, h.r)
@@ -258,7 +285,7 @@ def _item(
     sff = h.centred(h.ff, h.f, h.f)
     sd = math.sqrt(sff / (n - 1)) if n > 1 else None
     corr = _ratio(sxr, math.sqrt(sxx * srr)) if sxx > 0 and srr > 0 else None
-    sxr_max = sorted_pair_product(distribution, h)
+    sxr_max = sorted_pair_product(marks, rests, h)
     efficiency = _ratio(sxr, sxr_max) if sxr_max > 0 else None
     covariance = sxt / (n - 1) if n > 1 else None
     effective = (
