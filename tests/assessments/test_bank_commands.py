@@ -3,6 +3,7 @@ what they write, what they report, and that a refused import writes nothing."""
 
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,16 @@ def test_a_json_file_not_shaped_as_a_bank_is_refused_naming_the_fields(tmp_path)
     assert "bank slug: This field is required." in str(caught.value)
     assert "bank questions:" in str(caught.value)
     assert _counts() == (0, 0, 0)
+
+
+def test_export_bank_writes_a_qti_package_to_the_file_it_is_given(tmp_path):
+    # given a bank
+    _run("import_bank", "--format", "moodle-xml", str(MOODLE_FILE))
+    target = tmp_path / "basics.zip"
+    # when it is exported as QTI without a file, then with one
+    with pytest.raises(CommandError, match="give --output"):
+        _run("export_bank", "--format", "qti", "dropout--basics")
+    _, err = _run("export_bank", "--format", "qti", "--output", str(target), "dropout--basics")
+    # then the file is the package, its manifest first among what it holds
+    assert "Wrote" in err
+    assert "imsmanifest.xml" in zipfile.ZipFile(target).namelist()
