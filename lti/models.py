@@ -115,6 +115,9 @@ class Context(models.Model):
     lineitems_url = models.URLField(max_length=1000, blank=True)
     ags_scopes = models.JSONField(default=list, blank=True)
     memberships_url = models.URLField(max_length=1000, blank=True)
+    # NRPS's `rel="differences"` link from the last full or partial sync: the next sync
+    # reads only what changed since then.
+    memberships_differences_url = models.URLField(max_length=2000, blank=True)
     roster_synced_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
