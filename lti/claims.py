@@ -16,6 +16,7 @@ DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linki
 DEEP_LINKING_CONTENT_ITEMS = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
 DEEP_LINKING_DATA = "https://purl.imsglobal.org/spec/lti-dl/claim/data"
 DEEP_LINKING_MESSAGE = "https://purl.imsglobal.org/spec/lti-dl/claim/msg"
+DEEP_LINKING_LOG = "https://purl.imsglobal.org/spec/lti-dl/claim/log"
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 
