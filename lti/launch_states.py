@@ -3,7 +3,8 @@
 Anyone may GET /lti/login/ with a registered issuer, and every such request stores a
 `LaunchState`. Each client address may start LTI_LOGINS_PER_MINUTE of them (a counter in
 the cache, i.e. Redis, per address and minute), and a beat task deletes the states that
-can no longer be used, so the table holds at most a few minutes' worth of logins.
+can no longer be used, so the table holds at most a few minutes' worth of logins. The
+batched delete serves the purge of expired deep-linking requests too (lti.deep_linking).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import QuerySet
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -51,14 +54,16 @@ def launch_states_purge() -> int:
     HANDOFF_SECONDS after the state was used (which is before it expired).
     """
     cutoff = timezone.now() - timedelta(seconds=HANDOFF_SECONDS)
+    return rows_delete_in_batches(LaunchState.objects.filter(expires_at__lt=cutoff))
+
+
+def rows_delete_in_batches(rows: QuerySet[Any]) -> int:
+    """Delete `rows` PURGE_BATCH at a time; return how many were deleted.
+
+    Batches keep each DELETE short after a flood (memory: PURGE_BATCH ids at a time)."""
     deleted = 0
-    # Batches keep each DELETE short after a flood (memory: PURGE_BATCH ids at a time).
     while True:
-        ids = list(
-            LaunchState.objects.filter(expires_at__lt=cutoff).values_list("id", flat=True)[
-                :PURGE_BATCH
-            ]
-        )
+        ids = list(rows.values_list("id", flat=True)[:PURGE_BATCH])
         if not ids:
             return deleted
-        deleted += LaunchState.objects.filter(id__in=ids).delete()[0]
+        deleted += rows.model.objects.filter(id__in=ids).delete()[0]

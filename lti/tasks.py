@@ -1,11 +1,11 @@
-"""Celery tasks of LTI: score passback (retried with backoff) and roster syncs."""
+"""Celery tasks of LTI: score passback (retried with backoff), roster syncs, purges."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
 from assessments.scores import TASK_TIME_LIMIT, score_delivery_apply
-from lti import launch_states, passback, roster
+from lti import deep_linking, launch_states, passback, roster
 
 # The name LTI gradebooks listen for scores under (lti.apps registers it).
 SCORE_CONSUMER = "lti-passback"
@@ -70,3 +70,9 @@ def rosters_sync_all() -> int:
 def launch_states_purge() -> int:
     """Beat: delete login states that expired (and whose handoff, if any, is over)."""
     return launch_states.launch_states_purge()
+
+
+@shared_task(name="lti.tasks.deep_link_requests_purge", ignore_result=True)
+def deep_link_requests_purge() -> int:
+    """Beat: delete deep-linking requests past their expiry, answered or not."""
+    return deep_linking.deep_link_requests_purge()

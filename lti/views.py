@@ -225,40 +225,61 @@ def _picker(request: HttpRequest, token: str, error: str = "", status: int = 200
     response = render(
         request,
         "lti/deep_link_picker.html",
-        {"token": token, "quizzes": quizzes, "course": row.context.course, "error": error},
+        {
+            "token": token,
+            "quizzes": quizzes,
+            "course": row.context.course,
+            "error": error,
+            "multiple": deep_linking.deep_link_settings(row).accept_multiple,
+        },
         status=status,
     )
     response.xframe_options_exempt = True
     return response
 
 
+def _quiz_ids(values: list[str]) -> list[int] | None:
+    """The chosen quiz ids, or None when one of them is not an id."""
+    ids = []
+    for value in values:
+        try:
+            ids.append(int_field(value, field="quiz"))
+        except ApplicationError:
+            return None
+    return list(dict.fromkeys(ids))
+
+
 @csrf_exempt  # the one-time token in the URL authenticates the choice; no cookie is needed
 @xframe_options_exempt
 @require_POST
 def deep_link_choose(request: HttpRequest, token: str) -> HttpResponse:
+    """Answer the platform with the chosen quizzes, or with none when the instructor cancels."""
     row = deep_linking.deep_link_request(token)
     if row is None:
         return _refuse(
             request,
             LaunchError(400, "deep_link_expired", "This choice expired; add the activity again."),
         )
-    try:
-        quiz_id = int_field(request.POST.get("quiz", ""), field="quiz")
-    except ApplicationError:
-        quiz_id = None
-    quiz = None
-    if quiz_id is not None:
-        quiz = deep_linking.quizzes_offered(row.context.course).filter(id=quiz_id).first()
-    if quiz is None:
-        return _picker(request, token, error="Choose one of the quizzes listed.", status=400)
+    quizzes: list[Quiz] = []
+    if "cancel" not in request.POST:
+        ids = _quiz_ids(request.POST.getlist("quiz"))
+        offered = deep_linking.quizzes_offered(row.context.course)
+        found = offered.in_bulk(ids) if ids else {}
+        if not ids or len(found) != len(ids):
+            return _picker(request, token, error="Choose one of the quizzes listed.", status=400)
+        if len(ids) > 1 and not deep_linking.deep_link_settings(row).accept_multiple:
+            return _picker(request, token, error="This course takes one quiz per link.", status=400)
+        quizzes = [found[quiz_id] for quiz_id in ids]
     try:
         jwt_value = deep_linking.deep_link_answer(
-            row, quiz, request.build_absolute_uri("/").rstrip("/")
+            row, quizzes, request.build_absolute_uri("/").rstrip("/")
         )
     except LaunchError as error:
         return _refuse(request, error)
     response = render(
-        request, "lti/deep_link_return.html", {"return_url": row.return_url, "jwt": jwt_value}
+        request,
+        "lti/deep_link_return.html",
+        {"return_url": row.return_url, "jwt": jwt_value, "cancelled": not quizzes},
     )
     response.xframe_options_exempt = True
     return response
