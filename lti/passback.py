@@ -6,13 +6,19 @@ transaction that reads the attempt, and a Celery task pays it: it makes the line
 the platform gave none, then posts the score. A platform that is down leaves the row
 pending; the task retries with backoff and a beat sweep re-sends rows whose task was
 lost. Each row always carries the attempt's latest score.
+
+A gradebook column has one maximum: the quiz's (`quiz_score_maximum`), the same in the
+line item and in every score. An attempt that drew lighter questions, or an unscored
+explain item, is scaled to it: scoreGiven is the attempt's fraction of its own marks
+times the quiz's maximum. A score is posted only when the launch granted the `score`
+scope; otherwise the row fails with the reason.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -23,13 +29,15 @@ from assessments.models import Attempt, QuestionType
 from core.backoff import backoff_seconds
 from grader.models import Submission
 from lti import claims
+from lti.deep_linking import quiz_score_maximum
+from lti.line_items import LINEITEM_MEDIA_TYPE, lineitem_service_url
 from lti.models import LinkLearner, Passback, ResourceLink
 from lti.platform_client import PlatformError, service_request
+from lti.score_comment import attempt_comment
 
 log = logging.getLogger(__name__)
 
 SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
-LINEITEM_MEDIA_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
 
 
 def grading_progress(attempt: Attempt) -> str:
@@ -40,6 +48,18 @@ def grading_progress(attempt: Attempt) -> str:
         status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING],
     ).exists()
     return "Pending" if waiting else "FullyGraded"
+
+
+# Gradebooks show two decimals; a scaled score keeps two (7 of 11 marks out of 12: 7.64).
+SCORE_PLACES = Decimal("0.01")
+
+
+def score_scaled(*, score: Decimal, attempt_maximum: Decimal, quiz_maximum: Decimal) -> Decimal:
+    """Return the attempt's fraction of its own marks, out of the quiz's one maximum."""
+    if attempt_maximum <= 0:
+        return Decimal(0)
+    scaled = score / attempt_maximum * quiz_maximum
+    return min(scaled, quiz_maximum).quantize(SCORE_PLACES, rounding=ROUND_HALF_UP)
 
 
 def attempt_passbacks_record(*, attempt_id: int) -> None:
@@ -60,24 +80,40 @@ def passbacks_record(attempt_id: int) -> list[int]:
     owed = LinkLearner.objects.filter(user_id=attempt.learner_id, link__quiz_id=attempt.quiz_id)
     progress = grading_progress(attempt)
     now = timezone.now()
+    maximum = quiz_score_maximum(attempt.quiz)
+    gradable = maximum > 0 and attempt.max_score > 0
+    given = score_scaled(
+        score=attempt.score, attempt_maximum=attempt.max_score, quiz_maximum=maximum
+    )
     ids = []
     for link_learner in owed:
         passback, _ = Passback.objects.update_or_create(
             link_learner=link_learner,
             attempt=attempt,
             defaults={
-                "score_given": attempt.score,
-                "score_maximum": attempt.max_score,
+                "score_given": given,
+                "score_maximum": maximum,
                 "grading_progress": progress,
                 "scored_at": attempt.updated_at or now,
-                "state": Passback.State.PENDING,
+                "state": Passback.State.PENDING if gradable else Passback.State.FAILED,
                 "tries": 0,
                 "next_try_at": now,
-                "last_error": "",
+                "last_error": "" if gradable else NOT_GRADABLE,
             },
         )
-        ids.append(passback.id)
+        if gradable:
+            ids.append(passback.id)
     return ids
+
+
+NOT_GRADABLE = (
+    "Nothing to send: the quiz (or this attempt's draw) has no scored question, so it has "
+    "no grade out of a maximum."
+)
+NO_SCORE_SCOPE = (
+    "The platform's launch did not grant the AGS `score` scope for this course, so no score "
+    "may be posted; ask the LMS administrator to enable grade passback for the tool."
+)
 
 
 def passback_enqueue(passback_id: int, countdown: float = 0) -> None:
@@ -86,12 +122,7 @@ def passback_enqueue(passback_id: int, countdown: float = 0) -> None:
     transaction.on_commit(lambda: passback_send.apply_async((passback_id,), countdown=countdown))
 
 
-def _scores_url(lineitem_url: str) -> str:
-    path, _, query = lineitem_url.partition("?")
-    return path.rstrip("/") + "/scores" + ("?" + query if query else "")
-
-
-def _lineitem_create(link: ResourceLink, score_maximum: Decimal) -> str:
+def _lineitem_create(link: ResourceLink) -> str:
     context = link.context
     if not context.lineitems_url or claims.SCOPE_LINEITEM not in context.ags_scopes:
         raise PlatformError(
@@ -107,7 +138,7 @@ def _lineitem_create(link: ResourceLink, score_maximum: Decimal) -> str:
         accept=LINEITEM_MEDIA_TYPE,
         content_type=LINEITEM_MEDIA_TYPE,
         json_body={
-            "scoreMaximum": float(score_maximum),
+            "scoreMaximum": float(quiz_score_maximum(quiz)),
             "label": quiz.title,
             "resourceId": quiz.slug,
             "resourceLinkId": link.resource_link_id,
@@ -124,6 +155,7 @@ def _lineitem_create(link: ResourceLink, score_maximum: Decimal) -> str:
 
 
 def score_payload(passback: Passback, sub: str) -> dict[str, Any]:
+    """Return the AGS score for one passback, its comment read from the attempt now."""
     return {
         "userId": sub,
         "scoreGiven": float(passback.score_given),
@@ -131,7 +163,7 @@ def score_payload(passback: Passback, sub: str) -> dict[str, Any]:
         "activityProgress": "Completed",
         "gradingProgress": passback.grading_progress,
         "timestamp": passback.scored_at.isoformat(),
-        "comment": "",
+        "comment": attempt_comment(attempt=passback.attempt),
     }
 
 
@@ -139,7 +171,9 @@ def passback_deliver(passback_id: int) -> str:
     """Post one pending score; return what happened (sent, failed, retry, gone)."""
     passback = (
         Passback.objects.select_related(
-            "link_learner__link__context__deployment__platform", "link_learner__link__quiz"
+            "link_learner__link__context__deployment__platform",
+            "link_learner__link__quiz",
+            "attempt",
         )
         .filter(id=passback_id, state=Passback.State.PENDING)
         .first()
@@ -150,13 +184,15 @@ def passback_deliver(passback_id: int) -> str:
     platform = link.context.deployment.platform
     passback.tries += 1
     try:
-        lineitem_url = link.lineitem_url or _lineitem_create(link, passback.score_maximum)
+        if claims.SCOPE_SCORE not in link.context.ags_scopes:
+            raise PlatformError(NO_SCORE_SCOPE, retry=False)
+        lineitem_url = link.lineitem_url or _lineitem_create(link)
         payload = score_payload(passback, passback.link_learner.sub)
         service_request(
             platform,
             [claims.SCOPE_SCORE],
             "POST",
-            _scores_url(lineitem_url),
+            lineitem_service_url(lineitem_url, "scores"),
             content_type=SCORE_MEDIA_TYPE,
             json_body=payload,
         )

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -29,6 +29,20 @@ DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_setting
 SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 SCOPE_MEMBERSHIPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+SCOPE_LINEITEM_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
+SCOPE_RESULT_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
+LINEITEM_MEDIA = "application/vnd.ims.lis.v2.lineitem+json"
+LINEITEM_CONTAINER_MEDIA = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+RESULT_CONTAINER_MEDIA = "application/vnd.ims.lis.v2.resultcontainer+json"
+# The fields AGS requires of every score a tool posts.
+SCORE_FIELDS = {
+    "userId",
+    "scoreGiven",
+    "scoreMaximum",
+    "activityProgress",
+    "gradingProgress",
+    "timestamp",
+}
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 
@@ -65,6 +79,13 @@ class FakePlatform:
     lineitems: dict[str, dict[str, Any]] = field(default_factory=dict)
     scores: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # AGS beyond scores: line items listed this many a page; results by line item id.
+    lineitems_page_size: int = 2
+    results: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # NRPS: members who can reach a resource link (by rlid); when `member_changes` is set,
+    # a full list ends with a `differences` link that answers with those changes.
+    link_members: dict[str, list[str]] = field(default_factory=dict)
+    member_changes: list[dict[str, Any]] | None = None
     # For browser tests: the page that frames the tool, and the claims /auth signs.
     course_page_iframe: str = ""
     launch_claims: dict[str, Any] = field(default_factory=dict)
@@ -81,6 +102,12 @@ class FakePlatform:
 
             def do_POST(self) -> None:
                 platform._handle(self, "POST")
+
+            def do_PUT(self) -> None:
+                platform._handle(self, "PUT")
+
+            def do_DELETE(self) -> None:
+                platform._handle(self, "DELETE")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
@@ -260,6 +287,12 @@ class FakePlatform:
             return self._score(handler, path, body)
         if method == "GET" and path == "/memberships":
             return self._memberships(handler, parse_qs(parts.query))
+        if method == "GET" and path == "/lineitems":
+            return self._lineitems_list(handler, parse_qs(parts.query))
+        if method == "GET" and path.startswith("/lineitems/") and path.endswith("/results"):
+            return self._results(handler, path[: -len("/results")], parse_qs(parts.query))
+        if method in ("PUT", "DELETE") and self.url(path) in self.lineitems:
+            return self._lineitem_change(handler, method, self.url(path), body)
         return self._reply(handler, 404, {"error": "not found"})
 
     def _token(self, handler: BaseHTTPRequestHandler, form: dict[str, str]) -> None:
@@ -292,7 +325,14 @@ class FakePlatform:
             return refuse("assertion jti reused")
         self.assertion_ids.add(claims["jti"])
         scopes = set(form.get("scope", "").split())
-        if not scopes or not scopes <= {SCOPE_SCORE, SCOPE_LINEITEM, SCOPE_MEMBERSHIPS}:
+        known = {
+            SCOPE_SCORE,
+            SCOPE_LINEITEM,
+            SCOPE_LINEITEM_READONLY,
+            SCOPE_RESULT_READONLY,
+            SCOPE_MEMBERSHIPS,
+        }
+        if not scopes or not scopes <= known:
             return refuse("scope")
         token = secrets.token_urlsafe(16)
         self.tokens[token] = scopes
@@ -327,15 +367,7 @@ class FakePlatform:
             return self._reply(handler, 401, {"error": "token"})
         if handler.headers.get("Content-Type") != "application/vnd.ims.lis.v1.score+json":
             return self._reply(handler, 415, {"error": "media type"})
-        needed = {
-            "userId",
-            "scoreGiven",
-            "scoreMaximum",
-            "activityProgress",
-            "gradingProgress",
-            "timestamp",
-        }
-        if not isinstance(body, dict) or not needed <= set(body):
+        if not isinstance(body, dict) or not set(body) >= SCORE_FIELDS:
             self.errors.append(f"score fields: {body}")
             return self._reply(handler, 400, {"error": "score fields"})
         if self.fail_scores > 0:
@@ -351,16 +383,97 @@ class FakePlatform:
         media = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
         if handler.headers.get("Accept") != media:
             return self._reply(handler, 406, {"error": "accept"})
-        page = int(query.get("page", ["1"])[0])
-        size = self.members_page_size
-        chunk = self.members[(page - 1) * size : page * size]
-        headers = {}
-        if page * size < len(self.members):
-            headers["Link"] = f'<{self.url(f"/memberships?page={page + 1}")}>; rel="next"'
+        params = {k: v[0] for k, v in query.items()}
+        if "since" in params:  # the differences link: what changed since the full list
+            changes = self.member_changes or []
+            link = f'<{self.url("/memberships?since=2")}>; rel="differences"'
+            body = {"id": self.url("/memberships"), "members": changes}
+            return self._reply(handler, 200, body, headers={"Link": link}, media=media)
+        members = self.members
+        if "rlid" in params:
+            if params["rlid"] not in self.link_members:
+                return self._reply(handler, 404, {"error": "no such resource link"})
+            allowed = self.link_members[params["rlid"]]
+            members = [m for m in members if m["user_id"] in allowed]
+        page = int(params.get("page", "1"))
+        # The platform caps the page size the tool asks for with `limit`.
+        size = min(int(params.get("limit", "1000")), self.members_page_size)
+        chunk = members[(page - 1) * size : page * size]
+        links = []
+        if page * size < len(members):
+            following = {**params, "page": str(page + 1)}
+            links.append(f'<{self.url("/memberships?" + urlencode(following))}>; rel="next"')
+        elif self.member_changes is not None and "rlid" not in params:
+            links.append(f'<{self.url("/memberships?since=1")}>; rel="differences"')
+        headers = {"Link": ", ".join(links)} if links else {}
         return self._reply(
             handler,
             200,
             {"id": self.url("/memberships"), "context": {"id": "course-101"}, "members": chunk},
             headers=headers,
             media=media,
+        )
+
+    # -- AGS line items and results (list, change, delete, read) -------------------------
+
+    def _container(
+        self,
+        handler: BaseHTTPRequestHandler,
+        path: str,
+        items: list[dict[str, Any]],
+        query: dict[str, list[str]],
+        media: str,
+    ) -> None:
+        """One page of a container, with a `rel="next"` link while more remain."""
+        params = {k: v[0] for k, v in query.items()}
+        page = int(params.get("page", "1"))
+        size = self.lineitems_page_size
+        headers = {}
+        if page * size < len(items):
+            following = {**params, "page": str(page + 1)}
+            headers["Link"] = f'<{self.url(path + "?" + urlencode(following))}>; rel="next"'
+        chunk = items[(page - 1) * size : page * size]
+        return self._reply(handler, 200, chunk, headers=headers, media=media)
+
+    def _lineitems_list(self, handler: BaseHTTPRequestHandler, query: dict[str, list[str]]) -> None:
+        scopes = self._bearer_scopes(handler)
+        if scopes is None or not scopes & {SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY}:
+            return self._reply(handler, 401, {"error": "token"})
+        if handler.headers.get("Accept") != LINEITEM_CONTAINER_MEDIA:
+            return self._reply(handler, 406, {"error": "accept"})
+        items = list(self.lineitems.values())
+        return self._container(handler, "/lineitems", items, query, LINEITEM_CONTAINER_MEDIA)
+
+    def _lineitem_change(
+        self, handler: BaseHTTPRequestHandler, method: str, item_id: str, body: Any
+    ) -> None:
+        scopes = self._bearer_scopes(handler)
+        if scopes is None or SCOPE_LINEITEM not in scopes:
+            return self._reply(handler, 401, {"error": "token"})
+        if method == "DELETE":
+            del self.lineitems[item_id]
+            return self._reply(handler, 204)
+        if handler.headers.get("Content-Type") != LINEITEM_MEDIA:
+            return self._reply(handler, 415, {"error": "media type"})
+        # A PUT replaces the line item: the fields AGS requires must all be there.
+        if not isinstance(body, dict) or not {"scoreMaximum", "label"} <= set(body):
+            self.errors.append(f"line item fields: {body}")
+            return self._reply(handler, 400, {"error": "lineitem fields"})
+        if body.get("id", item_id) != item_id:
+            self.errors.append(f"line item id changed: {body}")
+            return self._reply(handler, 400, {"error": "id"})
+        self.lineitems[item_id] = {**body, "id": item_id}
+        return self._reply(handler, 200, self.lineitems[item_id], media=LINEITEM_MEDIA)
+
+    def _results(
+        self, handler: BaseHTTPRequestHandler, item_path: str, query: dict[str, list[str]]
+    ) -> None:
+        scopes = self._bearer_scopes(handler)
+        if scopes is None or SCOPE_RESULT_READONLY not in scopes:
+            return self._reply(handler, 401, {"error": "token"})
+        if handler.headers.get("Accept") != RESULT_CONTAINER_MEDIA:
+            return self._reply(handler, 406, {"error": "accept"})
+        items = self.results.get(self.url(item_path), [])
+        return self._container(
+            handler, item_path + "/results", items, query, RESULT_CONTAINER_MEDIA
         )
