@@ -25,11 +25,25 @@ from lti.platform_client import PlatformError, platform_keys
 
 
 class LaunchError(Exception):
+    """A refused launch. `return_url` is the platform's launch_presentation.return_url, set
+    only once the id_token's signature has verified (never from unverified input)."""
+
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.return_url = ""
+
+
+def return_url_of(body: dict[str, Any]) -> str:
+    """The verified id_token's launch_presentation.return_url, if it is an http(s) URL."""
+    presentation = body.get(claims.LAUNCH_PRESENTATION)
+    url = presentation.get("return_url") if isinstance(presentation, dict) else None
+    if not isinstance(url, str) or len(url) > 2000:
+        return ""
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
 @dataclass(frozen=True)
@@ -280,6 +294,11 @@ def launch_validate(request: HttpRequest) -> Launch:
         # A platform may publish a new key under a kid we have cached: read its key set again,
         # once (a launch needs a state from a login, which is bounded per address).
         body = _verified(token, _platform_key(platform, kid, fresh=True), platform)
-    _message_checks(body, state, request)
-    deployment = _deployment(body, platform)
+    try:
+        _message_checks(body, state, request)
+        deployment = _deployment(body, platform)
+    except LaunchError as error:
+        # The platform signed this body: its return URL may take the person back there.
+        error.return_url = return_url_of(body)
+        raise
     return Launch(platform, deployment, body, state, cookieless)

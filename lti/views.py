@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from typing import Any, Literal, cast
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -32,10 +32,31 @@ from lti.launch_states import WINDOW_SECONDS, login_rate_allows
 from lti.middleware import FRAME_SESSION_KEY
 from lti.models import Deployment, LaunchState, Platform
 from lti.tasks import roster_sync
-from lti.validation import LaunchError, launch_validate, state_cookie_name
+from lti.validation import LaunchError, launch_validate, return_url_of, state_cookie_name
+
+# What the platform's return URL is given (LTI 1.3 core, launch_presentation.return_url):
+# lti_errormsg for the person, lti_errorlog for the platform's log. Kept short: it is a GET.
+RETURN_MESSAGE_LENGTH = 500
+
+
+def _return_with_error(error: LaunchError) -> HttpResponse:
+    """Send the person back to the platform's return URL with what went wrong."""
+    parts = urlsplit(error.return_url)
+    log = f"Launch refused ({error.code}): {error.message}"
+    query = [
+        *parse_qsl(parts.query, keep_blank_values=True),
+        ("lti_errormsg", error.message[:RETURN_MESSAGE_LENGTH]),
+        ("lti_errorlog", log[:RETURN_MESSAGE_LENGTH]),
+    ]
+    response = HttpResponseRedirect(urlunsplit(parts._replace(query=urlencode(query))))
+    response.xframe_options_exempt = True
+    return response
 
 
 def _refuse(request: HttpRequest, error: LaunchError) -> HttpResponse:
+    """Our error page, or the platform's return URL when a verified launch gave one."""
+    if error.return_url:
+        return _return_with_error(error)
     response = render(
         request,
         "lti/error.html",
@@ -185,11 +206,15 @@ def launch(request: HttpRequest) -> HttpResponse:
     try:
         _params_check(request.POST)
         valid = launch_validate(request)
+    except LaunchError as error:
+        return _refuse(request, error)
+    try:
         user, context, link = launch_apply(valid)
         token = None
         if valid.message_type == claims.DEEP_LINKING_REQUEST:
             token = deep_linking.deep_link_request_create(valid, context)
     except LaunchError as error:
+        error.return_url = return_url_of(valid.claims)
         return _refuse(request, error)
     if token is not None:
         response = _picker(request, token)
