@@ -19,8 +19,13 @@ from typing import Any
 
 from assessments.formats.moodle_xml_fields import formula_from_moodle, grader_info_read
 from assessments.formats.moodle_xml_text import QuestionRefused, element_text, rich_text
-from assessments.formats.tags import idea_codes_from_tags
+from assessments.formats.tags import (
+    EXERCISE_TAG_PREFIX,
+    exercise_from_tags,
+    idea_codes_from_tags,
+)
 from core.errors import ApplicationError
+from grader.exercises import EXERCISES
 
 _CLOSE = 0.001  # in percent: Moodle writes 100/3 as 33.33333
 
@@ -142,6 +147,28 @@ def essay_read(
         else [],
         "key_idea_criteria": criteria,
     }
+
+
+def code_essay_read(
+    element: ET.Element, *, per_answer: Mapping[int, list[str]], tags: list[str], text_format: str
+) -> dict[str, Any]:
+    """Return an essay tagged `exercise:NAME` as a code question on that exercise; its
+    information for graders and response template are the exercise's and are not read."""
+    if per_answer or idea_codes_from_tags(tags):
+        raise QuestionRefused(
+            "tags",
+            "A code question (an essay tagged exercise:) has no answers or key ideas for "
+            "answer-N or idea-N tags: its exercise's checks name the misconceptions.",
+        )
+    name = exercise_from_tags(tags)
+    by_name = {slug.lower(): slug for slug in EXERCISES}
+    if name.lower() not in by_name:
+        known = ", ".join(sorted(EXERCISES))
+        raise QuestionRefused(
+            "tags",
+            f"Tag {EXERCISE_TAG_PREFIX}{name}: unknown exercise {name!r}; choose one of {known}.",
+        )
+    return {"type": "code", "exercise": by_name[name.lower()]}
 
 
 def _answer_text(element: ET.Element | None, where: str, text_format: str) -> str:

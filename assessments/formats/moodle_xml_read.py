@@ -4,7 +4,10 @@ JSON form (assessments/bank_format.py), question by question.
 A `category` question starts a bank (assessments/formats/categories.py): its path
 `$course$/top/A/B` gives the title "A / B" and, unless the category's idnumber is a slug (as
 our export writes it), the slug "a--b". Questions before any category go to the
-bank named after the file. Codes come from tags (assessments/formats/tags.py). Text in
+bank named after the file. Codes come from tags (assessments/formats/tags.py), and so do
+what Moodle has no type for: two single choices tagged `twotier:KEY`, `tier:1` and `tier:2`
+are merged into one two-tier item (assessments/formats/moodle_xml_twotier.py), and an essay
+tagged `exercise:NAME` is a code question on that exercise. Text in
 html or moodle_auto_format is sanitised by nh3 and kept as plain text
 (assessments/formats/rich_text.py); plain_text and markdown stay as written. Embedded
 files (images, sound) are refused: our questions are plain text and store no media.
@@ -28,13 +31,20 @@ from assessments.formats.conversion import Conversion
 from assessments.formats.moodle_xml_answers import (
     calculated_read,
     choices_read,
+    code_essay_read,
     essay_read,
     numerical_read,
     truefalse_read,
 )
 from assessments.formats.moodle_xml_fields import description_read
 from assessments.formats.moodle_xml_text import QuestionRefused, element_text, rich_text
-from assessments.formats.tags import codes_from_tags, form_from_tags
+from assessments.formats.moodle_xml_twotier import TierPairs
+from assessments.formats.tags import (
+    codes_from_tags,
+    exercise_from_tags,
+    form_from_tags,
+    tier_from_tags,
+)
 from core.errors import ApplicationError
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -76,6 +86,7 @@ def moodle_xml_read(data: bytes, *, default_bank: str) -> Conversion:
     banks: dict[str, dict[str, Any]] = {}
     bank: dict[str, Any] | None = None
     used: set[str] = set()
+    pairs = TierPairs()
     position = 0
     for element in root.findall("question"):
         qtype = element.get("type", "")
@@ -85,24 +96,38 @@ def moodle_xml_read(data: bytes, *, default_bank: str) -> Conversion:
         position += 1
         name = element_text(element.find("name"))
         label = f"question {position} {name!r} (line {lines.get(element, 0)})"
+        if bank is None:
+            slug = slugify(default_bank)[:SLUG_LENGTH] or "imported"
+            bank = bank_start(banks, slug=slug, title=default_bank)
+        slug_source = ((element.findtext("idnumber") or "").strip(), name)
         try:
-            item = _question(element, qtype)
+            item, tier = _question(element, qtype)
+            if tier is not None:
+                # A tier of a two-tier item waits for its partner; the pair is one item.
+                paired = pairs.tier_add(
+                    key=tier[0],
+                    tier=tier[1],
+                    item=item,
+                    label=label,
+                    bank=bank,
+                    mark=Decimal((element.findtext("defaultgrade") or "1").strip()),
+                    slug_source=slug_source,
+                )
+                if paired is None:
+                    continue
+                item, slug_source, label = paired
         except _Skipped as skipped:
             conversion.skipped[label] = str(skipped)
             continue
         except QuestionRefused as refusal:
             conversion.refused[f"{label} {refusal.field}"] = str(refusal)
             continue
-        item["slug"] = _unique_slug(
-            idnumber=(element.findtext("idnumber") or "").strip(),
-            name=name or item["stem"],
-            used=used,
-        )
+        idnumber, name = slug_source
+        item["slug"] = _unique_slug(idnumber=idnumber, name=name or item["stem"], used=used)
         conversion.origins[item["slug"]] = label
-        if bank is None:
-            slug = slugify(default_bank)[:SLUG_LENGTH] or "imported"
-            bank = bank_start(banks, slug=slug, title=default_bank)
-        bank["questions"].append(item)
+        if tier is None:
+            bank["questions"].append(item)
+    conversion.refused.update(pairs.unpaired())
     conversion.banks = [b for b in banks.values() if b["questions"]]
     return conversion
 
@@ -178,7 +203,9 @@ def _category_bank(
     return bank
 
 
-def _question(element: ET.Element, qtype: str) -> dict[str, Any]:
+def _question(element: ET.Element, qtype: str) -> tuple[dict[str, Any], tuple[str, int] | None]:
+    """Return the question as an item, with its pairing key and tier if it is one tier of a
+    two-tier item."""
     if qtype == "description":
         raise _Skipped("A description is text without an answer: nothing to import.")
     if qtype in _REFUSED_TYPES:
@@ -193,8 +220,16 @@ def _question(element: ET.Element, qtype: str) -> dict[str, Any]:
     try:
         probes, per_answer = codes_from_tags(tags)
         form = form_from_tags(tags)
+        tier = tier_from_tags(tags)
+        exercise = exercise_from_tags(tags)
     except ApplicationError as error:
         raise QuestionRefused("tags", error.message) from error
+    if exercise and qtype != "essay":
+        raise QuestionRefused(
+            "tags", f"Only an essay is a code question; this {qtype} is tagged exercise:."
+        )
+    if exercise:
+        reader = code_essay_read
     question_text = element.find("questiontext")
     question_format = "html" if question_text is None else question_text.get("format", "html")
     item: dict[str, Any] = {
@@ -219,7 +254,7 @@ def _question(element: ET.Element, qtype: str) -> dict[str, Any]:
             "The general feedback is empty: write what is true; it is shown after every answer.",
         )
     item.update(reader(element, per_answer=per_answer, tags=tags, text_format=question_format))
-    return item
+    return item, tier
 
 
 def _refuse_files(element: ET.Element) -> None:

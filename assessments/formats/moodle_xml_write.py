@@ -7,8 +7,11 @@ stored. single, multiple and truefalse become multichoice and truefalse; numeric
 per-attempt parameters become `calculated` (one dataset item per combination of values,
 at most Moodle's 100), those without become `numerical`; explain items become essays (model
 answer, key ideas and reading criteria in the information for graders). Codes and the
-parallel form are tags (assessments/formats/tags.py). Two-tier and code questions have no
-Moodle type and are left out, each with its reason.
+parallel form are tags (assessments/formats/tags.py). A two-tier item, which Moodle has no
+type for, becomes two linked single-choice questions (assessments/formats/moodle_xml_twotier.py);
+a code question a monospaced essay tagged with its exercise, graded by hand in Moodle (the
+information for graders lists the checks the grader runs here, the response template is the
+exercise's starter code). What Moodle cannot express is left out, each with its reason.
 """
 
 from __future__ import annotations
@@ -23,18 +26,18 @@ from assessments.formats.moodle_xml_fields import (
     formula_to_moodle,
     grader_info_write,
 )
-from assessments.formats.tags import tags_from_codes
+from assessments.formats.moodle_xml_twotier import twotier_split
+from assessments.formats.tags import (
+    EXERCISE_TAG_PREFIX,
+    MOODLE_TAG_LENGTH,
+    tags_from_codes,
+)
+from grader.exercises import EXERCISES
 
 # Moodle's importer takes a fraction only from its list of grades (question_bank::
 # fraction_options_full): 1/k for these k, so a choice type needs this many right and wrong.
 _MOODLE_SHARES = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20})
 _MAX_DATASET_ITEMS = 100  # Moodle's calculated questions hold at most 100 items
-_LEFT_OUT = {
-    "twotier": "Moodle has no two-tier type: a multichoice would merge the answer tier and "
-    "the reason tier and lose which reason goes with which answer.",
-    "code": "Moodle has no type that runs the grader's checks on learner code (CodeRunner is a "
-    "plugin with its own tests).",
-}
 
 
 class _LeftOut(Exception):
@@ -57,7 +60,7 @@ def moodle_xml_write(banks: list[dict[str, Any]]) -> MoodleExport:
         quiz.append(_category(bank))
         for item in bank["questions"]:
             try:
-                quiz.append(_question(item))
+                quiz.extend(_questions(item))
             except _LeftOut as reason:
                 left_out[f"{bank['slug']}/{item['slug']}"] = str(reason)
     if left_out:
@@ -101,35 +104,49 @@ def _category(bank: dict[str, Any]) -> ET.Element:
     return question
 
 
-def _question(item: dict[str, Any]) -> ET.Element:
+def _questions(item: dict[str, Any]) -> list[ET.Element]:
+    """Return the Moodle questions an item becomes: two for a two-tier item, else one."""
+    if item["type"] != "twotier":
+        return [_question(item, name=item["slug"], idnumber=item["slug"], extra_tags=[])]
+    return [
+        _question(tier.item, name=tier.name, idnumber=tier.idnumber, extra_tags=tier.tags)
+        for tier in twotier_split(item)
+    ]
+
+
+def _question(
+    item: dict[str, Any], *, name: str, idnumber: str, extra_tags: list[str]
+) -> ET.Element:
     qtype = item["type"]
-    if qtype in _LEFT_OUT:
-        raise _LeftOut(_LEFT_OUT[qtype])
     moodle_type = {
         "single": "multichoice",
         "multiple": "multichoice",
         "truefalse": "truefalse",
         "explain": "essay",
+        "code": "essay",
     }.get(qtype) or ("calculated" if item["numeric"]["parameters"] else "numerical")
     question = ET.Element("question", type=moodle_type)
-    _text(question, "name", item["slug"])
+    _text(question, "name", name)
     _plain(question, "questiontext", item["stem"])
     _plain(question, "generalfeedback", item["feedback"])
     _value(question, "defaultgrade", _number(float(item.get("mark", 1))))
     _value(question, "penalty", "0")  # no retries here, so no cost of one
     _value(question, "hidden", "0")
-    _value(question, "idnumber", item["slug"])
+    _value(question, "idnumber", idnumber)
     per_answer: dict[int, list[str]] = {}
     per_idea: dict[int, list[str]] = {}
     if qtype in ("single", "multiple", "truefalse"):
         per_answer = _choices(question, item)
     elif qtype == "numeric":
         per_answer = _numeric(question, item, moodle_type)
+    elif qtype == "code":
+        extra_tags = [*extra_tags, _code_essay(question, item)]
     else:
         per_idea = _essay(question, item)
     tags = tags_from_codes(
         probes=item["probes"], per_answer=per_answer, per_idea=per_idea, form=item.get("form", "")
     )
+    tags += extra_tags
     container = ET.SubElement(question, "tags")
     for tag in tags:
         _text(container, "tag", tag)
@@ -266,3 +283,32 @@ def _essay(question: ET.Element, item: dict[str, Any]) -> dict[int, list[str]]:
     _plain(question, "responsetemplate", "")
     probes = item.get("key_idea_probes", [])
     return {i: codes for i, codes in enumerate(probes, 1) if codes}
+
+
+def _code_essay(question: ET.Element, item: dict[str, Any]) -> str:
+    """Write a code question as Moodle's code-friendly essay; return its exercise tag."""
+    exercise = EXERCISES.get(item["exercise"])
+    if exercise is None:
+        raise _LeftOut(f"Its exercise {item['exercise']!r} is not one of the grader's.")
+    tag = f"{EXERCISE_TAG_PREFIX}{exercise.slug}"
+    if len(tag) > MOODLE_TAG_LENGTH:
+        raise _LeftOut(f"The tag {tag!r} is longer than Moodle's {MOODLE_TAG_LENGTH} characters.")
+    _value(question, "responseformat", "monospaced")
+    _value(question, "responserequired", "1")
+    _value(question, "responsefieldlines", "20")
+    _value(question, "attachments", "0")
+    _value(question, "attachmentsrequired", "0")
+    checks = [
+        f"- {check}: "
+        + (", ".join(codes) if codes else "none (a failure is a defect, not a belief)")
+        for check, codes in exercise.check_codes.items()
+    ]
+    info = [
+        f"Code for exercise {exercise.slug} ({exercise.title}), graded by hand in Moodle. "
+        "The dropout service runs an answer on hidden inputs; each check that fails there "
+        "names the misconceptions listed beside it:",
+        *checks,
+    ]
+    _plain(question, "graderinfo", "\n".join(info))
+    _plain(question, "responsetemplate", exercise.starter_code)
+    return tag

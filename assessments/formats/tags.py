@@ -7,17 +7,25 @@ import and export, so codes travel as tags:
 - `answer-2:DO-TEST`: the question's 2nd answer (1-based, in file order) reveals DO-TEST;
 - `idea-2:DO-TEST` on an essay (an explain item): a learner who leaves out its 2nd key idea
   may hold DO-TEST (key_idea_probes);
-- `form:A`: the question belongs to parallel form A.
+- `form:A`: the question belongs to parallel form A;
+- `twotier:KEY` with `tier:1` or `tier:2`: the question is the answer tier or the reason
+  tier of a two-tier item, KEY pairing the two (Moodle has no two-tier type, so one item
+  travels as two single-choice questions, assessments/formats/moodle_xml_twotier.py);
+- `exercise:dropout-forward` on an essay: a code question on that exercise of the grader
+  (a monospaced essay, graded by hand in Moodle).
 
 Moodle's export keeps a question's answers in the order they were imported, so the
 position survives a round trip; tags themselves may come back in another order, so
 nothing depends on their order. Moodle matches tag names without regard to case (a site
 that already holds `misconception:do-test` reuses that spelling), so prefixes are read in
-any case and codes are upper-cased. Other tags are left alone (`other_tags`).
+any case and codes are upper-cased; a pairing key is read lower-cased. Moodle cuts a tag
+to 50 characters (TAG_MAX_LENGTH), so every tag written stays within that. Other tags are
+left alone (`other_tags`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 
@@ -27,6 +35,17 @@ MISCONCEPTION_TAG_PREFIX = "misconception:"
 ANSWER_TAG_PREFIX = "answer-"
 IDEA_TAG_PREFIX = "idea-"
 FORM_TAG_PREFIX = "form:"
+TWOTIER_TAG_PREFIX = "twotier:"
+TIER_TAG_PREFIX = "tier:"
+EXERCISE_TAG_PREFIX = "exercise:"
+MOODLE_TAG_LENGTH = 50  # Moodle's TAG_MAX_LENGTH: a longer tag is cut on import
+_PREFIXES = (
+    MISCONCEPTION_TAG_PREFIX,
+    FORM_TAG_PREFIX,
+    TWOTIER_TAG_PREFIX,
+    TIER_TAG_PREFIX,
+    EXERCISE_TAG_PREFIX,
+)
 _ANSWER_TAG = re.compile(r"answer-(\d+):(.*)", re.IGNORECASE | re.DOTALL)
 _IDEA_TAG = re.compile(r"idea-(\d+):(.*)", re.IGNORECASE | re.DOTALL)
 
@@ -35,7 +54,7 @@ def tag_is_code(tag: str) -> bool:
     """Return whether a tag follows the misconception-code convention."""
     lowered = tag.strip().lower()
     return (
-        lowered.startswith((MISCONCEPTION_TAG_PREFIX, FORM_TAG_PREFIX))
+        lowered.startswith(_PREFIXES)
         or bool(_ANSWER_TAG.fullmatch(lowered))
         or bool(_IDEA_TAG.fullmatch(lowered))
     )
@@ -76,6 +95,60 @@ def form_from_tags(tags: Iterable[str]) -> str:
             fields={"tags": "One form tag at most: form:A or form:B."},
         )
     return forms.pop() if forms else ""
+
+
+def tier_from_tags(tags: Iterable[str]) -> tuple[str, int] | None:
+    """Return the pairing key and tier (1 or 2) of a two-tier item's question, or None when
+    the tags name neither; raise ApplicationError (field "tags") when they name one without
+    the other, several, or a tier other than 1 and 2."""
+    keys = _values(tags, TWOTIER_TAG_PREFIX, lower=True)
+    tiers = _values(tags, TIER_TAG_PREFIX, lower=True)
+    if not keys and not tiers:
+        return None
+    hint = (
+        "tag both tiers twotier:KEY (the same KEY), the answer tier tier:1 and the reason "
+        "tier tier:2"
+    )
+    if len(keys) != 1 or "" in keys:
+        found = ", ".join(f"{TWOTIER_TAG_PREFIX}{key}" for key in sorted(keys)) or "none"
+        message = f"A tier of a two-tier question names one pairing tag (found {found}): {hint}."
+        raise ApplicationError(message, code="invalid_tag", fields={"tags": message})
+    if tiers not in ({"1"}, {"2"}):
+        found = ", ".join(f"{TIER_TAG_PREFIX}{tier}" for tier in sorted(tiers)) or "none"
+        message = f"A tier of a two-tier question is tier:1 or tier:2 (found {found}): {hint}."
+        raise ApplicationError(message, code="invalid_tag", fields={"tags": message})
+    return keys.pop(), int(tiers.pop())
+
+
+def twotier_key(slug: str) -> str:
+    """Return the key that pairs a two-tier item's two questions, short enough that its tag
+    fits Moodle's 50 characters (a long slug is cut and told apart by a digest)."""
+    key = slug.lower()
+    room = MOODLE_TAG_LENGTH - len(TWOTIER_TAG_PREFIX)
+    if len(key) <= room:
+        return key
+    digest = hashlib.sha256(slug.encode()).hexdigest()[:8]
+    return f"{key[: room - len(digest) - 1]}-{digest}"
+
+
+def exercise_from_tags(tags: Iterable[str]) -> str:
+    """Return the exercise an `exercise:` tag names, or "" when none does."""
+    names = _values(tags, EXERCISE_TAG_PREFIX, lower=False)
+    if len(names) > 1 or "" in names:
+        found = ", ".join(f"{EXERCISE_TAG_PREFIX}{name}" for name in sorted(names))
+        message = (
+            f"A code question names one exercise (found {found}), e.g. exercise:dropout-forward."
+        )
+        raise ApplicationError(message, code="invalid_tag", fields={"tags": message})
+    return names.pop() if names else ""
+
+
+def _values(tags: Iterable[str], prefix: str, *, lower: bool) -> set[str]:
+    """Return what follows `prefix` (read in any case) in the tags that start with it."""
+    values = {
+        tag.strip()[len(prefix) :].strip() for tag in tags if tag.strip().lower().startswith(prefix)
+    }
+    return {value.lower() for value in values} if lower else values
 
 
 def _positional_codes(
