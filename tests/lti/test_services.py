@@ -276,7 +276,7 @@ def test_a_roster_sync_follows_every_page(launcher: Launcher, platform: FakePlat
     ]
     context = Context.objects.get()
     result = roster_sync(context.id)
-    assert result.as_dict() == {"created": 6, "updated": 0, "unchanged": 0}
+    assert result.as_dict() == {"created": 6, "updated": 0, "unchanged": 0, "removed": 0}
     pages = [r for r in platform.received if r.path.startswith("/memberships")]
     assert len(pages) == 4
     assert all(

@@ -19,6 +19,11 @@ class Command(BaseCommand):
         group = parser.add_mutually_exclusive_group(required=True)
         group.add_argument("--course", help="The course's slug.")
         group.add_argument("--all", action="store_true")
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="Read the whole roster, not only the changes since the last sync.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         contexts = Context.objects.exclude(memberships_url="")
@@ -28,7 +33,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No LTI course {options['course']!r} with a roster service.")
         for context in contexts:
             try:
-                result = roster_sync(context.id)
+                result = roster_sync(context.id, full=options["full"])
             except PlatformError as error:
                 raise CommandError(f"{context.course.slug}: {error}") from error
             self.stdout.write(json.dumps({"course": context.course.slug, **result.as_dict()}))
