@@ -71,40 +71,45 @@ def test_a_file_too_large_is_refused_before_it_is_read(tmp_path):
 
 
 def test_export_bank_writes_moodle_xml_that_imports_back_and_lists_what_it_left_out(tmp_path):
-    # given a bank with a question Moodle cannot express (two-tier)
+    # given a bank with a question Moodle cannot express (a relative tolerance on a plain
+    # number: Moodle's numerical type has only absolute ones)
     _run("import_bank", "--format", "moodle-xml", str(MOODLE_FILE))
     bank = QuestionBank.objects.get(slug="dropout--basics")
     data = bank_export(bank)
-    twotier = {
-        "slug": "test-twotier",
-        "type": "twotier",
-        "stem": "Does dropout drop units at inference?",
-        "reason_prompt": "Why?",
-        "probes": ["DO-TEST"],
-        "feedback": "No: dropout is off at inference.",
-        "choices": [
-            {"text": "Yes", "correct": False, "misconceptions": ["DO-TEST"], "feedback": "No."},
-            {"text": "No", "correct": True},
-            {"text": "It is training mode", "correct": True, "tier": 2},
-            {
-                "text": "Masks are random",
-                "correct": False,
-                "tier": 2,
-                "misconceptions": ["DO-TEST"],
-                "feedback": "Not at inference.",
-            },
-        ],
+    relative = {
+        "slug": "units-kept-relative",
+        "type": "numeric",
+        "stem": "With p = 0.2, how many of 1000 units stay active in one forward pass, on average?",
+        "probes": ["DO-PKEEP"],
+        "feedback": "Each unit is kept with probability 1 - p = 0.8: 800 on average.",
+        "numeric": {
+            "parameters": {},
+            "answer": "800",
+            "tolerance": 1,
+            "relative": True,
+            "unit": "",
+            "distractors": [
+                {
+                    "answer": "200",
+                    "misconceptions": ["DO-PKEEP"],
+                    "feedback": "200 are dropped on average: p is the drop probability.",
+                }
+            ],
+        },
     }
-    bank_import({**data, "questions": [*data["questions"], twotier]})
+    bank_import({**data, "questions": [*data["questions"], relative]})
     # when it is exported as Moodle XML
     out, err = _run("export_bank", "--format", "moodle-xml", "dropout--basics")
-    # then the file is Moodle's layout, and the two-tier item is named with its reason
+    # then the file is Moodle's layout, and the left-out question is named with its reason
     quiz = ET.fromstring(out.encode())
     assert quiz.tag == "quiz"
     assert [q.get("type") for q in quiz.findall("question")] == [
         "category", "multichoice", "multichoice", "truefalse", "numerical", "calculated", "essay",
     ]  # fmt: skip
-    assert "Left out dropout--basics/test-twotier: Moodle has no two-tier type" in err
+    assert (
+        "Left out dropout--basics/units-kept-relative: Moodle's numerical type has only "
+        "absolute tolerances." in err
+    )
     # and importing it back changes nothing
     before = bank_export(bank)
     exported_file = tmp_path / "basics.xml"
