@@ -2,8 +2,10 @@
 the statistics' counts of a quiz and the counters of a course, summed over stripes and
 the policies' masks, or summed from the raw rows when the stored ones drifted from them.
 
-Drift is seen by checksums of the counted attempts (how many, Σ ids, Σ scores) and, for a
-course, its pre- and post-test, compared with the stored ones on every read.
+Every read first applies the pending submits of what it reads (analytics/aggregates.py,
+pending_catch_up), so it is exact whether or not the worker has run. Drift is seen by
+checksums of the counted attempts (how many, Σ ids, Σ scores) and, for a course, its pre-
+and post-test, compared with the stored ones on every read.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from django.db import connection
 
-from analytics.aggregates import counts_folded, course_tests, raw_counts
+from analytics.aggregates import counts_folded, course_tests, pending_catch_up, raw_counts
 from analytics.contributions import CHECKSUMS, COURSE_WIDE, UNIT
 from analytics.models import FOLDED, QUIZ_VALUES, CourseCount, QuizCount
 from assessments.models import Attempt, Quiz
@@ -103,10 +105,12 @@ def aggregates_drifted(*, course: Course | None = None, quiz: Quiz | None = None
     """Whether the course's (its own or any of its quizzes') or the quiz's counts differ
     from the raw rows by their checksums."""
     if course is not None:
+        pending_catch_up(course_id=course.id)
         quizzes = list(course.quizzes.all())
         stored = _course_stored(course, COURSE_WIDE)
         return not _course_in_step(course, stored) or not all(map(_quiz_in_step, quizzes))
     if quiz is not None:
+        pending_catch_up(quiz_id=quiz.id)
         return not _quiz_in_step(quiz)
     raise ValueError("Check a course or a quiz.")
 
@@ -117,6 +121,7 @@ def quiz_counts(*, quiz: Quiz, bit: int, from_raw: bool = False) -> list[QuizRow
     (one row per mask it was counted under, values n only): from the aggregates, or from
     the raw rows when `from_raw` or when the aggregates drifted."""
     if not from_raw:
+        pending_catch_up(quiz_id=quiz.id)
         if _quiz_in_step(quiz):
             return _quiz_stored(quiz, bit)
         logger.warning("analytics: quiz %s's aggregates drifted; read the raw rows", quiz.id)
@@ -160,6 +165,7 @@ def course_counts(
     """The course's counters {(kind, a, b): n} of `scope` (COURSE_WIDE or a quiz): from the
     aggregates, or from the raw rows when `from_raw` or when they drifted from them."""
     if not from_raw:
+        pending_catch_up(course_id=course.id)
         stored = _course_stored(course, scope)
         if _course_in_step(course, stored):
             return {(kind, a, b): int(n) for s, kind, a, b, n in stored if s == scope and n}

@@ -35,6 +35,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Min, Q
+from django.utils import timezone
 
 from analytics.contributions import (
     COURSE_WIDE,
@@ -53,6 +54,7 @@ from analytics.models import (
     STRIPES,
     UNSTRIPED_KINDS,
     CourseCount,
+    PendingContribution,
     QuizCount,
 )
 from assessments.models import Attempt, Quiz
@@ -202,6 +204,7 @@ def attempt_count(*, attempt_id: int, sign: int) -> None:
     if found is None:
         return
     learner, quiz_id, course_id = found
+    _pending_apply(learner)
     rows = class_rows(
         course_id=course_id, quiz_id=None if course_id else quiz_id, learners=[learner]
     )
@@ -231,6 +234,7 @@ def _pending() -> dict[tuple[Any, ...], Counter[Any]]:
 def deletion_prepare(*, learner: int, quiz_id: int | None, course_id: int | None) -> None:
     """Record the learner's counts at the quiz and in the course before a deletion."""
     _lock_learner(learner)
+    _pending_apply(learner)
     rows = class_rows(
         course_id=course_id, quiz_id=None if course_id else quiz_id, learners=[learner]
     )
@@ -269,10 +273,87 @@ def deletion_finish(*, learner: int, quiz_id: int | None, course_id: int | None)
 def enrollment_count(*, learner: int, course_id: int, sign: int) -> None:
     """Add (a new enrolment) or take away (sign -1) the learner's evidence in the course."""
     _lock_learner(learner)
+    _pending_apply(learner)
     rows = class_rows(course_id=course_id, quiz_id=None, learners=[learner])
     rows.enrolled.add(learner)
     counts = evidence_counts(learner, rows)
     _apply(learner, {}, {course_id: {k: sign * n for k, n in counts.items() if n}})
+
+
+# ---------------------------------------------------------------- submits, applied later
+#
+# A submit only records its attempt as pending (one INSERT in its transaction); a worker
+# applies it soon after, off the learner's request. The counts then hold every learner's
+# contribution over their counted attempts that are not pending, so every change of a
+# learner's counts (a re-score, a deletion, an enrolment) first applies that learner's
+# pending attempts, under the lock on their user row; and every read first applies the
+# pending attempts of what it reads, so what it shows is exact.
+
+
+def pending_record(*, attempt_id: int) -> None:
+    """Record a just-submitted attempt as pending, if it counts (not a preview)."""
+    pending = connection.ops.quote_name(PendingContribution._meta.db_table)
+    attempt = connection.ops.quote_name(Attempt._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {pending} (attempt_id, learner_id, created_at)
+                SELECT id, learner_id, %s FROM {attempt}
+                 WHERE id = %s AND state = %s AND is_preview = FALSE""",  # noqa: S608
+            [timezone.now(), attempt_id, Attempt.State.SUBMITTED],
+        )
+
+
+def _pending_apply(learner: int) -> None:
+    """Add the learner's pending attempts to the counts (their counts with them minus
+    without) and forget them; the caller holds the learner's lock, in a transaction."""
+    pending = list(
+        PendingContribution.objects.select_for_update()
+        .filter(learner_id=learner)
+        .values_list("attempt_id", "attempt__quiz_id", "attempt__quiz__course_id")
+    )
+    if not pending:
+        return
+    excluded = tuple(attempt for attempt, _, _ in pending)
+    # The learner's rows are read once per course (or per quiz without a course).
+    groups: dict[tuple[int, int], set[int]] = {}
+    for _, at_quiz, in_course in pending:
+        key = (in_course, 0) if in_course is not None else (0, at_quiz)
+        groups.setdefault(key, set()).add(at_quiz)
+    for (group_course, lone_quiz), quiz_ids in sorted(groups.items()):
+        course = group_course or None
+        rows = class_rows(course_id=course, quiz_id=lone_quiz or None, learners=[learner])
+        quizzes: dict[int, dict[QuizKey, int]] = {}
+        for quiz_id in sorted(quiz_ids):
+            with_them = _learner_counts(learner, quiz_id, rows)[0]
+            without = _learner_counts(learner, quiz_id, rows, exclude=excluded)[0]
+            quizzes[quiz_id] = counts_difference(with_them, without)
+        courses: dict[int, dict[CourseKey, int]] = {}
+        if course is not None:
+            evidence = counts_difference(
+                evidence_counts(learner, rows), evidence_counts(learner, rows, exclude=excluded)
+            )
+            evidence[_basis_key(rows)] = 0
+            courses[course] = evidence
+        _apply(learner, quizzes, courses)
+    PendingContribution.objects.filter(attempt_id__in=excluded).delete()
+
+
+def pending_catch_up(
+    *, course_id: int | None = None, quiz_id: int | None = None, limit: int | None = None
+) -> int:
+    """Apply the pending attempts at the quiz, in the course, or (neither) everywhere, one
+    learner per transaction, at most `limit` learners; return how many were applied."""
+    pending = PendingContribution.objects.all()
+    if quiz_id is not None:
+        pending = pending.filter(attempt__quiz_id=quiz_id)
+    elif course_id is not None:
+        pending = pending.filter(attempt__quiz__course_id=course_id)
+    learners = sorted(set(pending.values_list("learner_id", flat=True)))[:limit]
+    for learner in learners:
+        with transaction.atomic():
+            _lock_learner(learner)
+            _pending_apply(learner)
+    return len(learners)
 
 
 # ---------------------------------------------------------------- rebuilding
@@ -332,6 +413,8 @@ def aggregates_rebuild(*, course: Course | None = None, quiz: Quiz | None = None
     course by the sum of its learners' contributions from the raw rows; return the rows."""
     if course is not None:
         quiz_ids = list(course.quizzes.values_list("id", flat=True))
+        # The raw rows hold the pending attempts too: the rebuild counts them.
+        PendingContribution.objects.filter(attempt__quiz__course=course).delete()
         quizzes, counters, tests = raw_counts(course_id=course.id, quiz_id=None)
         counters[(COURSE_WIDE, "G", *tests)] = 1
         CourseCount.objects.filter(course=course).delete()
@@ -352,6 +435,7 @@ def aggregates_rebuild(*, course: Course | None = None, quiz: Quiz | None = None
         written = len(folded)
     elif quiz is not None and quiz.course_id is None:
         quiz_ids = [quiz.id]
+        PendingContribution.objects.filter(attempt__quiz=quiz).delete()
         quizzes, _, _ = raw_counts(course_id=None, quiz_id=quiz.id)
         written = 0
     else:

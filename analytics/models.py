@@ -106,3 +106,18 @@ class CourseCount(models.Model):
 
     def __str__(self) -> str:
         return f"course {self.course_id} {self.scope} {self.kind} {self.a},{self.b}: {self.n}"
+
+
+class PendingContribution(models.Model):
+    """A submitted attempt whose learner's contribution the counts do not hold yet: written
+    in the submit's transaction, applied by a Celery worker (or by the first read or change
+    of that learner's counts that finds it), so the submit's request does not pay for it."""
+
+    attempt = models.OneToOneField(
+        "assessments.Attempt", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    learner = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"attempt {self.attempt_id} of learner {self.learner_id}, not counted yet"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
 
 from analytics.aggregates import (
@@ -12,7 +13,9 @@ from analytics.aggregates import (
     deletion_finish,
     deletion_prepare,
     enrollment_count,
+    pending_record,
 )
+from analytics.tasks import aggregates_catch_up
 from assessments.models import Attempt
 from assessments.signals import attempt_rescoring, attempt_scored
 from courses.models import Enrollment
@@ -20,9 +23,15 @@ from courses.models import Enrollment
 SCORED_UID = "analytics_attempt_scored"
 
 
-def attempt_scored_receive(sender: Any, attempt_id: int, **kwargs: Any) -> None:
-    """Add what a submitted or re-scored attempt changes to the aggregates."""
-    attempt_count(attempt_id=attempt_id, sign=1)
+def attempt_scored_receive(sender: Any, attempt_id: int, rescored: bool, **kwargs: Any) -> None:
+    """Add what a re-scored attempt changes to the aggregates; record a submitted one as
+    pending, for a worker to add off the learner's request."""
+    if rescored:
+        attempt_count(attempt_id=attempt_id, sign=1)
+        return
+    pending_record(attempt_id=attempt_id)
+    # Robust: a broker that is down must not fail the submit; reads and beat catch up.
+    transaction.on_commit(aggregates_catch_up.delay, robust=True)
 
 
 def _rescoring(sender: Any, attempt_id: int, **kwargs: Any) -> None:

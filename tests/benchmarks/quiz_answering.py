@@ -57,6 +57,9 @@ VAR_DIR = BASE_DIR / "var"
 SQLITE_PATH = VAR_DIR / "bench.sqlite3"
 GUNICORN_LOG = VAR_DIR / "bench-gunicorn.log"
 ACCESS_LOG = VAR_DIR / "bench-access.log"
+WORKER_LOG = VAR_DIR / "bench-celery-worker.log"
+# The default queue's worker runs below the web workers, as the README's deployment says.
+WORKER_NICE = 10
 ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(D)s %(p)s"  # method, path, status, microseconds, pid
 BENCH_DATABASE = "quiz_bench"
 QUIZ_SLUG = "dropout-pretest"
@@ -329,6 +332,44 @@ def _die_with_parent(nice: int = 0, idle: bool = False) -> None:
 
 
 @contextlib.contextmanager
+def celery_worker(env: dict[str, str], nice: int = WORKER_NICE) -> Iterator[int]:
+    """Run a Celery worker of the default queue (what a submit enqueues: the analytics'
+    pending attempts, score passbacks) for the block, below the web workers' CPU priority
+    as the README's deployment runs it; yield its pid."""
+    binary = Path(sys.executable).parent / "celery"
+    command = [
+        str(binary), "-A", "quizsite", "worker", "-Q", "default",
+        "--pool", "solo", "--concurrency", "1", "-n", f"bench-{os.getpid()}@%h",
+        "--without-gossip", "--without-mingle", "--loglevel", "WARNING",
+    ]  # fmt: skip
+    WORKER_LOG.parent.mkdir(exist_ok=True)
+    log = WORKER_LOG.open("w")
+    process = subprocess.Popen(
+        command,
+        env=env,
+        cwd=BASE_DIR,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=(lambda: _die_with_parent(nice)) if sys.platform == "linux" else None,
+    )
+    try:
+        time.sleep(1.0)
+        if process.poll() is not None:
+            raise BenchError(f"the Celery worker exited at start:\n{tail(WORKER_LOG)}")
+        yield process.pid
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        log.close()
+
+
+@contextlib.contextmanager
 def gunicorn(
     env: dict[str, str], config: ServerConfig, log_path: Path = GUNICORN_LOG
 ) -> Iterator[tuple[int, int]]:
@@ -456,6 +497,7 @@ class CpuSnapshot:
     client: float
     busy: float
     total: float
+    worker: float = 0.0  # the Celery worker of the default queue (analytics, passbacks)
 
     def __sub__(self, other: CpuSnapshot) -> CpuSnapshot:
         return CpuSnapshot(
@@ -464,12 +506,13 @@ class CpuSnapshot:
             self.client - other.client,
             self.busy - other.busy,
             self.total - other.total,
+            self.worker - other.worker,
         )
 
     @property
     def other(self) -> float:
         """CPU seconds of everything else: other people's jobs skew the figures."""
-        return max(self.busy - self.server - self.postgres - self.client, 0.0)
+        return max(self.busy - self.server - self.postgres - self.client - self.worker, 0.0)
 
 
 def _is_ours_postgres(pid: int) -> bool:
@@ -483,16 +526,18 @@ def _is_ours_postgres(pid: int) -> bool:
     return not is_backend or f" {BENCH_DATABASE} " in title
 
 
-def cpu_snapshot(server_pid: int | None = None) -> CpuSnapshot:
+def cpu_snapshot(server_pid: int | None = None, worker_pid: int | None = None) -> CpuSnapshot:
     """Read /proc: gunicorn is the server's process and its children; PostgreSQL is the
     postmaster with its exited children (so closed connections still count, whoever's they
     were), its helpers (WAL writer, checkpointer...) and the backends of our database."""
     tick = os.sysconf("SC_CLK_TCK")
     processes = process_ticks()
-    server = postgres = 0
+    server = postgres = worker = 0
     for pid, (name, ppid, ticks, reaped) in processes.items():
         if server_pid is not None and server_pid in (pid, ppid):
             server += ticks
+        elif worker_pid is not None and worker_pid in (pid, ppid):
+            worker += ticks + reaped
         elif name == "postgres":
             if processes.get(ppid, ("",))[0] != "postgres":  # the postmaster
                 postgres += ticks + reaped
@@ -508,6 +553,7 @@ def cpu_snapshot(server_pid: int | None = None) -> CpuSnapshot:
         mine.user + mine.system,
         (sum(values) - idle) / tick,
         sum(values) / tick,
+        worker / tick,
     )
 
 
@@ -1113,6 +1159,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     with contextlib.ExitStack() as servers:
         server_pid, port = servers.enter_context(gunicorn(env, config))
+        worker_pid = servers.enter_context(celery_worker(env))
         if args.login_pool:
             run.login_port = servers.enter_context(
                 gunicorn(env, login_config, VAR_DIR / "bench-gunicorn-login.log")
@@ -1141,7 +1188,7 @@ def main(argv: list[str] | None = None) -> int:
             raise BenchError("The learners did not all log in and start in time.") from None
         started = time.perf_counter()
         setup_seconds = time.monotonic() - setup_started
-        cpu_before, processes_before = cpu_snapshot(server_pid), process_ticks()
+        cpu_before, processes_before = cpu_snapshot(server_pid, worker_pid), process_ticks()
         deadline = begun + args.time_limit
         for thread in threads:
             thread.join(timeout=max(deadline - time.monotonic(), 0.1))
@@ -1151,7 +1198,7 @@ def main(argv: list[str] | None = None) -> int:
             for thread in threads:
                 thread.join(timeout=REQUEST_TIMEOUT + 5)
         finished = max(run.ended) if run.ended else time.perf_counter()
-        cpu = cpu_snapshot(server_pid) - cpu_before
+        cpu = cpu_snapshot(server_pid, worker_pid) - cpu_before
         run_busiest = busiest(processes_before, process_ticks(), (server_pid,))
     seconds = finished - started
     stored = check_attempts(env)
@@ -1187,6 +1234,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"CPU:       machine {100 * cpu.busy / max(cpu.total, 1e-9):.0f}% busy; gunicorn "
         f"{cpu.server:.1f} s ({cpu.server * per_request:.1f} ms/request), {postgres}"
+        f"Celery worker (nice {WORKER_NICE}) {cpu.worker:.1f} s, "
         f"bench client {cpu.client:.1f} s, other processes {cpu.other:.1f} s"
     )
     if cpu.other > 0.15 * seconds or idle_check.busy > 0.15 * idle_check.total:
@@ -1283,6 +1331,7 @@ def main(argv: list[str] | None = None) -> int:
                 "page_p95_ms": _rounded(results["page"]["p95_ms"]),
                 "submit_p95_ms": _rounded(results["submit"]["p95_ms"]),
                 "machine_busy": round(100 * cpu.busy / max(cpu.total, 1e-9)),
+                "celery_worker_cpu_s": round(cpu.worker, 1),
                 "gunicorn_cpu_ms_per_request": round(cpu.server * per_request, 2),
                 "postgres_cpu_ms_per_request": round(cpu.postgres * per_request, 2),
                 "login_storm": len(storm),
