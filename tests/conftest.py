@@ -24,6 +24,7 @@ BOTH_BACKENDS = (
     "tests/analytics/test_misconceptions.py",
     "tests/analytics/test_api.py",
     "tests/analytics/test_aggregates.py",  # upserts and integer sums in raw SQL
+    "tests/analytics/test_aggregates_pending.py",  # submits applied later, in raw SQL too
     "tests/test_settings_env.py",  # SQLite's write-ahead log
     "tests/assessments/test_code_verdict_during_submit.py",  # lock order with a worker
     "tests/grader/test_rate_limit_race.py",  # select_for_update under simultaneous posts
