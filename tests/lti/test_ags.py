@@ -112,6 +112,7 @@ def test_the_line_item_and_every_score_carry_the_quizs_one_maximum(
     # given a quiz whose attempts draw 5 or 7 scored marks beside an unscored explain item
     quiz = uneven_quiz()
     maximum = float(quiz_score_maximum(quiz))
+    assert maximum == 7.0  # 4 (the heavier draw) + 3; the explain item counts 0
     scopes = [SCOPE_SCORE, SCOPE_LINEITEM]
     light_learner = learner_on(launcher, quiz, "light", scopes)
     heavy_learner = learner_on(launcher, quiz, "heavy", scopes)
