@@ -60,3 +60,21 @@ def envlist(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def envfile(name: str, *, max_bytes: int = 65536) -> str:
+    """Return the text of the file the variable names, or "" when it is unset or empty."""
+    path = os.environ.get(name, "").strip()
+    if not path:
+        return ""
+    try:
+        with open(path, "rb") as file:
+            raw = file.read(max_bytes + 1)
+    except OSError as error:
+        raise ImproperlyConfigured(f"{name}: cannot read {path!r}: {error.strerror}") from None
+    if len(raw) > max_bytes:
+        raise ImproperlyConfigured(f"{name}: {path!r} is larger than {max_bytes} bytes")
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        raise ImproperlyConfigured(f"{name}: {path!r} is not text") from None

@@ -10,7 +10,8 @@ import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from quizsite.env import envbool, envfloat, envint, envlist, envstr
+from lti.key_pem import private_key_load
+from quizsite.env import envbool, envfile, envfloat, envint, envlist, envstr
 
 # Lets `admin.ModelAdmin[Model]` and similar generic annotations work at run time.
 django_stubs_ext.monkeypatch()
@@ -352,6 +353,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "lti.tasks.launch_states_purge",
         "schedule": envint("LTI_STATE_PURGE_SECONDS", 600, minimum=60),
     },
+    "lti-deep-link-requests-purge": {
+        "task": "lti.tasks.deep_link_requests_purge",
+        "schedule": envint("LTI_STATE_PURGE_SECONDS", 600, minimum=60),
+    },
 }
 
 # LTI 1.3 (lti/). Seconds a login's state waits for its launch; clock skew forgiven on
@@ -366,6 +371,11 @@ LTI_HTTP_TIMEOUT_SECONDS = envint("LTI_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
 LTI_PASSBACK_MAX_TRIES = envint("LTI_PASSBACK_MAX_TRIES", 12, minimum=1)
 LTI_RETRY_BASE_SECONDS = envint("LTI_RETRY_BASE_SECONDS", 30, minimum=0)
 LTI_RETRY_MAX_SECONDS = envint("LTI_RETRY_MAX_SECONDS", 1800, minimum=1)
+# Our signing key from a PEM file (a mounted secret) instead of the database: read and
+# checked here, so a missing or unusable file stops start-up rather than a launch.
+LTI_PRIVATE_KEY_PEM = envfile("LTI_PRIVATE_KEY_FILE")
+if LTI_PRIVATE_KEY_PEM:
+    private_key_load(LTI_PRIVATE_KEY_PEM, source="LTI_PRIVATE_KEY_FILE")
 
 # The grader. Learner code runs only under bubblewrap; GRADER_ALLOW_UNSANDBOXED is for
 # development machines without it, and logs a loud warning on every start.
