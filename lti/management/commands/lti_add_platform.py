@@ -7,11 +7,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import URLValidator
-from django.db import transaction
 from django.urls import reverse
 
 from lti import keys
-from lti.models import Deployment, Platform
+from lti.platforms import platform_register
 
 
 class Command(BaseCommand):
@@ -40,21 +39,16 @@ class Command(BaseCommand):
             except ValidationError:
                 flag = "--" + name.replace("_", "-")
                 raise CommandError(f"{flag}: {options[name]!r} is not a URL.") from None
-        with transaction.atomic():
-            platform, created = Platform.objects.update_or_create(
-                issuer=options["issuer"],
-                client_id=options["client_id"],
-                defaults={
-                    "name": options["name"],
-                    "auth_login_url": options["auth_login_url"],
-                    "auth_token_url": options["auth_token_url"],
-                    "auth_token_audience": options["token_audience"],
-                    "keyset_url": options["keyset_url"],
-                    "is_active": True,
-                },
-            )
-            for deployment_id in options["deployment_id"]:
-                Deployment.objects.get_or_create(platform=platform, deployment_id=deployment_id)
+        platform, created = platform_register(
+            issuer=options["issuer"],
+            client_id=options["client_id"],
+            deployment_ids=options["deployment_id"],
+            auth_login_url=options["auth_login_url"],
+            auth_token_url=options["auth_token_url"],
+            keyset_url=options["keyset_url"],
+            token_audience=options["token_audience"],
+            name=options["name"],
+        )
         key = keys.signing_key()
         verb = "Registered" if created else "Updated"
         self.stdout.write(f"{verb} platform {platform} (id {platform.id}).")
