@@ -112,14 +112,17 @@ def _url_check(value: Any, *, field: str, max_length: int = 500) -> str:
             code="configuration_incomplete",
             fields={field: "Required."},
         )
-    parts = urlsplit(value)
-    schemes = ("https", "http") if settings.DEBUG else ("https",)
     if len(value) > max_length:
         raise ApplicationError(
             f"The platform's `{field}` is longer than {max_length} characters.",
             code="url_too_long",
             fields={field: f"At most {max_length} characters."},
         )
+    schemes = ("https", "http") if settings.DEBUG else ("https",)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = urlsplit("")
     if parts.scheme not in schemes or not parts.hostname:
         raise ApplicationError(
             f"The platform's `{field}` must be an https URL, not {value[:200]!r}.",

@@ -275,6 +275,12 @@ def test_https_endpoints_are_required_in_production_too(
     assert _url_check("https://lms.example.edu/r", field="registration_endpoint")
 
 
+def test_a_malformed_configuration_url_is_refused(lms: RegistrationPlatform) -> None:
+    url = _url(lms, openid_configuration="http://[::1/.well-known/openid-configuration")
+    _refused(Client().get(url), 400, "insecure_url")
+    assert lms.received == []
+
+
 def test_a_url_we_did_not_sign_is_refused_before_anything_is_fetched(
     lms: RegistrationPlatform,
 ) -> None:
