@@ -18,6 +18,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -125,6 +127,22 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def wait_ready(base_url: str, processes: Sequence[subprocess.Popen[bytes]], seconds: float) -> bool:
+    """Poll base_url's /readyz until it answers 200; False on timeout or a process's exit."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if any(process.poll() is not None for process in processes):
+            return False
+        try:
+            with urllib.request.urlopen(f"{base_url}/readyz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass  # not listening yet, or 503 while the worker starts
+        time.sleep(0.5)
+    return False
+
+
 def run_stack(host: str, port: int) -> int:
     """Start Redis, a Celery worker with beat, and Django's server; stop all on Ctrl-C."""
     # Handle SIGINT and SIGTERM explicitly: a shell that starts us in the background
@@ -144,6 +162,8 @@ def run_stack(host: str, port: int) -> int:
             [python, str(BASE_DIR / "manage.py"), "runserver", f"{host}:{port}"], env=env
         )
         processes = [web, worker]
+        if not wait_ready(f"http://{host}:{port}", processes, seconds=90):
+            print(f"  Not ready after 90 s: see http://{host}:{port}/readyz", flush=True)
         print(f"\n  Quiz service: http://{host}:{port}/   (admin: http://{host}:{port}/admin/)")
         print(f"  Redis: {redis_url}   Celery worker: pid {worker.pid}")
         print("  Demo accounts (password: dropout-demo):")
@@ -176,9 +196,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = modes.add_parser("run", help="start the whole development stack")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
+    run.add_argument(
+        "--production",
+        action="store_true",
+        help="the production profile: gunicorn, DEBUG off, grader and default workers, beat",
+    )
     execute = modes.add_parser("exec", help="run a command with a Redis available")
     execute.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    if args.mode == "run" and args.production:
+        from quizsite.production_stack import run_production
+
+        return run_production(args.host, args.port)
     if args.mode == "run":
         return run_stack(args.host, args.port)
     command = [part for part in args.command if part != "--"]

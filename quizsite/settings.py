@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every request gets its id, its count in /metrics and its log line, refused or not.
+    "quizsite.ops.requests.RequestObservationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside LtiEmbeddingMiddleware: it writes the policy, with the frame-ancestors an LTI
@@ -213,6 +215,8 @@ if _PROXY_SSL_HEADER:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0 if DEBUG else 1, minimum=0)
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+# Load balancers and Prometheus probe nodes over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
@@ -315,6 +319,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_DB_REUSE_MAX = envint("CELERY_DB_REUSE_MAX", 200, minimum=0)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = TIME_ZONE
+# Every worker loads what operations need of it (heartbeat, request ids, task log lines).
+CELERY_IMPORTS = ["quizsite.ops.worker_signals"]
 CELERY_TASK_ROUTES = {"grader.tasks.grade_submission": {"queue": "grader"}}
 CELERY_BEAT_SCHEDULE = {
     "attempts-submit-overdue": {
@@ -429,14 +435,45 @@ PRACTICE_MASTERY_THRESHOLD = envfloat(
     "PRACTICE_MASTERY_THRESHOLD", 0.95, minimum=0.5, maximum=0.999
 )
 
+# Operations (README, "Operations"). /metrics answers a scraper that sends
+# "Authorization: Bearer <METRICS_TOKEN>"; without a token it is open in development and a 404
+# in production.
+METRICS_TOKEN = envstr("METRICS_TOKEN", "")
+# Logs: one JSON line per request and per task in production (python-json-logger), plain text
+# in development; every line carries the request id (quizsite/ops/request_ids.py).
+LOG_FORMAT = envstr("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
+# Celery's workers then log through the handlers below, in the same format, not their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT == "text"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "quizsite.ops.request_ids.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.server": {"level": "WARNING" if not DEBUG else "INFO"},
         # Failed logins and lockouts are warnings; every successful login is not news.
         "axes": {"level": "WARNING"},
+        # A line per request and per task in production; development has runserver's and
+        # Celery's own.
+        "quizsite.requests": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
+        "quizsite.tasks": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
     },
 }

@@ -3,8 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from quizsite.accounts import PasswordResetConfirmView
+from quizsite.ops import health, metrics
 
 urlpatterns = [
+    # Operations (README, "Operations"): probes for load balancers, and Prometheus.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

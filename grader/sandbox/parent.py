@@ -26,6 +26,7 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ from typing import Any
 import numpy as np
 
 log = logging.getLogger(__name__)
+# Called (in the trusted worker) each time a zygote that had run is started again because it
+# died or broke; operations count these (quizsite/ops/worker_signals.py).
+restart_listeners: list[Callable[[], None]] = []
 
 SANDBOX_DIR = Path(__file__).resolve().parent
 SANDBOX_FILES = ("zygote.py", "harness.py")
@@ -256,6 +260,7 @@ class SandboxParent:
         self._areas: socket.socket | None = None
         self.sandboxed = False
         self._lock = threading.Lock()
+        self._started_before = False
 
     def command(self) -> list[str]:
         """Return the command that starts the zygote, or refuse if isolation is missing."""
@@ -377,6 +382,10 @@ class SandboxParent:
             if self.process is None or self.process.poll() is not None:
                 self.stop()
                 self.start()
+                if self._started_before:
+                    for listener in restart_listeners:
+                        listener()
+                self._started_before = True
             assert self.process is not None
             assert self.process.stdin is not None
             assert self._areas is not None

@@ -1,0 +1,2 @@
+"""What an operator watches: health, metrics, request ids and structured logs (README,
+"Operations")."""
