@@ -14,7 +14,7 @@ PORT ?= 8000
 # the caller set it. The service itself defaults to production (DEBUG off).
 export DEBUG ?= true
 
-.PHONY: install sandbox-deps editor-bundle editor-bundle-check run test lint format pytest bench bench-capacity profile-answer bench-practice bench-grader bench-analytics chaos migrate fixtures clean
+.PHONY: install sandbox-deps editor-bundle editor-bundle-check run run-prod smoke-production test lint format pytest bench bench-capacity profile-answer bench-practice bench-grader bench-analytics chaos migrate fixtures clean
 
 install: $(STAMP)
 
@@ -62,6 +62,17 @@ fixtures: migrate
 
 run: sandbox-deps fixtures
 	$(PY) -m quizsite.devstack run --host $(HOST) --port $(PORT)
+
+# The production profile on this machine (README, "Deployment"): gunicorn with DEBUG off and
+# compressed static files, a grader worker, a default worker and beat; secrets generated into
+# var/production-secrets.json, its own database (var/production.sqlite3 or DATABASE_URL).
+run-prod: install sandbox-deps
+	DEBUG=false $(PY) -m quizsite.devstack run --production --host $(HOST) --port $(PORT)
+
+# The production profile started on a free port, a learner's path through it, then /metrics
+# scraped (tests/smoke_production.py); a private Redis unless REDIS_URL is set. CI runs it.
+smoke-production: install sandbox-deps
+	DEBUG=false $(PY) -m quizsite.devstack exec -- $(PY) tests/smoke_production.py
 
 lint: install
 	$(VENV)/bin/ruff check .
