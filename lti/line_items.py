@@ -129,7 +129,8 @@ def line_item_changes(raw: dict[str, str]) -> dict[str, Any]:
         errors["endDateTime"] = "The end comes before the start."
     if errors:
         raise ApplicationError(
-            "The line item was not changed: " + " ".join(errors.values()),
+            "The line item was not changed. "
+            + " ".join(f"{name}: {message}" for name, message in errors.items()),
             code="invalid",
             fields=errors,
         )
