@@ -24,7 +24,7 @@ from assessments import selectors
 from assessments.models import Quiz
 from core.client_address import client_address
 from core.errors import ApplicationError
-from core.inputs import int_field, text_field
+from core.inputs import int_fields, text_field
 from courses.selectors import course_for_instructor
 from lti import claims, deep_linking, keys
 from lti.launch import destination, handoff_create, handoff_take, launch_apply
@@ -263,17 +263,6 @@ def _picker(request: HttpRequest, token: str, error: str = "", status: int = 200
     return response
 
 
-def _quiz_ids(values: list[str]) -> list[int] | None:
-    """The chosen quiz ids, or None when one of them is not an id."""
-    ids = []
-    for value in values:
-        try:
-            ids.append(int_field(value, field="quiz"))
-        except ApplicationError:
-            return None
-    return list(dict.fromkeys(ids))
-
-
 @csrf_exempt  # the one-time token in the URL authenticates the choice; no cookie is needed
 @xframe_options_exempt
 @require_POST
@@ -287,7 +276,10 @@ def deep_link_choose(request: HttpRequest, token: str) -> HttpResponse:
         )
     quizzes: list[Quiz] = []
     if "cancel" not in request.POST:
-        ids = _quiz_ids(request.POST.getlist("quiz"))
+        try:
+            ids = list(dict.fromkeys(int_fields(request.POST.getlist("quiz"), field="quiz")))
+        except ApplicationError:
+            ids = []
         offered = deep_linking.quizzes_offered(row.context.course)
         found = offered.in_bulk(ids) if ids else {}
         if not ids or len(found) != len(ids):
