@@ -13,7 +13,7 @@ import pytest
 
 from assessments.models import Quiz
 from lti import claims as lti_claims
-from lti.deep_linking import quiz_score_maximum
+from lti.deep_linking import deep_link_settings, quiz_score_maximum
 from lti.models import DeepLinkRequest
 from tests.factories import BankFactory, explain, quiz_of, section, single
 from tests.lti.conftest import LAUNCH_URL, Launcher
@@ -224,3 +224,25 @@ def test_the_line_item_carries_the_quizs_one_maximum(launcher: Launcher) -> None
     [item] = body[ITEMS]
     copy = Quiz.objects.get(slug=item["custom"]["quiz"])
     assert item["lineItem"]["scoreMaximum"] == 2.5 == float(quiz_score_maximum(copy))
+
+
+@pytest.mark.parametrize(
+    ("stored", "has_data", "data"),
+    [
+        ("opaque-platform-data", True, "opaque-platform-data"),
+        ("123", True, "123"),
+        ("", False, None),
+    ],
+    ids=["a string", "a string that reads as JSON", "none"],
+)
+def test_a_request_stored_before_the_claim_was_kept_whole_keeps_its_string_data(
+    stored: str, has_data: bool, data: Any
+) -> None:
+    # Rows written before: `data` held the claim's string, or nothing.
+    settings = deep_link_settings(DeepLinkRequest(data=stored))
+    assert (settings.has_data, settings.data) == (has_data, data)
+    assert (settings.accept_multiple, settings.accept_lineitem, settings.targets) == (
+        False,
+        True,
+        (),
+    )
