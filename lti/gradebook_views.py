@@ -31,15 +31,15 @@ from lti.line_items import (
 from lti.models import Context
 from lti.platform_client import PlatformError
 
+NO_LMS = "This course was not launched from an LMS, so it has no gradebook columns there."
 
-def _course_context(request: HttpRequest, course_id: int) -> tuple[Course, Context]:
+
+def _course_context(request: HttpRequest, course_id: int) -> tuple[Course, Context | None]:
     try:
         course = course_for_instructor(user=request.user, course_id=course_id)
     except ApplicationError:
         raise Http404("No such course.") from None
     context = Context.objects.select_related("deployment__platform").filter(course=course).first()
-    if context is None:
-        raise Http404("This course was not launched from an LMS.")
     return course, context
 
 
@@ -61,6 +61,9 @@ def gradebook(request: HttpRequest, course_id: int) -> HttpResponse:
     """List the course's line items; with `?results=<line item>`, that item's results too."""
     course, context = _course_context(request, course_id)
     page: dict[str, Any] = {"course": course, "items": [], "error": ""}
+    if context is None:
+        page["error"] = NO_LMS
+        return render(request, "lti/gradebook.html", page)
     try:
         page["items"] = line_items_list(context=context)
         chosen = request.GET.get("results", "")
@@ -73,7 +76,7 @@ def gradebook(request: HttpRequest, course_id: int) -> HttpResponse:
             )
     except (PlatformError, ApplicationError) as error:
         page["error"] = str(error) if isinstance(error, PlatformError) else error.message
-    return render(request, "lti/gradebook.html", page, status=200)
+    return render(request, "lti/gradebook.html", page)
 
 
 @login_required
@@ -81,6 +84,9 @@ def gradebook(request: HttpRequest, course_id: int) -> HttpResponse:
 def gradebook_item_update(request: HttpRequest, course_id: int) -> HttpResponse:
     """Change one line item of the course on its LMS."""
     course, context = _course_context(request, course_id)
+    if context is None:
+        messages.error(request, NO_LMS)
+        return redirect("lti:gradebook", course_id=course.id)
     raw = {name: request.POST[name] for name in EDITABLE if name in request.POST}
     try:
         changes = line_item_changes(raw)
@@ -101,6 +107,9 @@ def gradebook_item_update(request: HttpRequest, course_id: int) -> HttpResponse:
 def gradebook_item_delete(request: HttpRequest, course_id: int) -> HttpResponse:
     """Delete one line item of the course on its LMS (its scores there go with it)."""
     course, context = _course_context(request, course_id)
+    if context is None:
+        messages.error(request, NO_LMS)
+        return redirect("lti:gradebook", course_id=course.id)
     try:
         line_item_delete(context=context, lineitem_url=request.POST.get("lineitem", ""))
     except ApplicationError as error:

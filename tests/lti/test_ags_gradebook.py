@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from django.test import Client
 
+from courses.models import Course
 from lti.models import Context
 from tests.factories import UserFactory
 from tests.lti.conftest import Launcher
@@ -108,3 +109,15 @@ def test_the_page_is_for_the_courses_instructors_only(
     assert stranger.post(page_url + "delete/", {"lineitem": item}).status_code == 404
     assert item in platform.lineitems
     assert Client().get(page_url).status_code == 302  # to the login page
+
+
+def test_a_course_not_from_an_lms_says_it_has_no_columns_there(db: None, client: Client) -> None:
+    teacher = UserFactory.create()
+    course = Course.objects.create(slug="by-hand", title="By hand")
+    course.instructors.add(teacher)
+    client.force_login(teacher)
+    page = client.get(f"/lti/courses/{course.id}/gradebook/")
+    assert page.status_code == 200
+    assert "was not launched from an LMS" in page.content.decode()
+    refused = client.post(f"/lti/courses/{course.id}/gradebook/delete/", {"lineitem": "x"})
+    assert refused.status_code == 302
