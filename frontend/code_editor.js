@@ -38,7 +38,9 @@ function enhance(textarea) {
   // textarea did: a keyboard user is never trapped in the editor.
   let tabReleased = false;
   const tab = (command) => (view) => (tabReleased ? false : command(view));
-  const contentAttributes = { "aria-multiline": "true", spellcheck: "false", autocapitalize: "off", autocorrect: "off" };
+  // tabindex 0 says outright what contenteditable already means: the text, which scrolls
+  // sideways past a long line, is a tab stop (axe's scrollable-region-focusable counts only it).
+  const contentAttributes = { "aria-multiline": "true", spellcheck: "false", autocapitalize: "off", autocorrect: "off", tabindex: "0" };
   if (label) contentAttributes["aria-labelledby"] = label.id;
   const describedBy = textarea.getAttribute("aria-describedby");
   if (describedBy) contentAttributes["aria-describedby"] = describedBy;

@@ -43,3 +43,23 @@ def page() -> Iterator[Any]:
         context.close()
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def grader_idle() -> Iterator[None]:
+    """No grader runs: code sent for grading stays queued, so its waiting state can be seen."""
+    import redis
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("grader")
+    yield
+    broker.delete("grader")  # no later worker is to meet these flushed submissions
+
+
+def learner_log_in(page: Any, live_server: Any) -> None:
+    """Log in as the learner `ada` and land on her quizzes."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", "pass-word-123")
+    page.click("button[type=submit]")
+    page.get_by_role("heading", name="My quizzes").wait_for()

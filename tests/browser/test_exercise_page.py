@@ -8,20 +8,14 @@ from typing import Any
 import pytest
 
 from assessments.catalog import catalog_load
+from assessments.models import QuestionType
+from assessments.services import attempt_start
 from grader.exercises import exercise_get
 from tests.browser.accessibility import assert_accessible
-from tests.browser.conftest import ARTIFACTS, SKIP_WITHOUT_CHROMIUM
-from tests.factories import UserFactory
+from tests.browser.conftest import ARTIFACTS, SKIP_WITHOUT_CHROMIUM, learner_log_in
+from tests.factories import QuestionFactory, UserFactory, quiz_of
 
 pytestmark = [pytest.mark.browser, SKIP_WITHOUT_CHROMIUM]
-
-
-def _log_in(page: Any, live_server: Any) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "pass-word-123")
-    page.click("button[type=submit]")
-    page.get_by_role("heading", name="My quizzes").wait_for()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -33,7 +27,7 @@ def test_a_wrong_then_right_solution_is_graded_live(
     UserFactory.create(username="ada")
     reference = exercise_get("dropout-forward").reference_source
     page.clock.install()
-    _log_in(page, live_server)
+    learner_log_in(page, live_server)
     page.get_by_role("link", name="Coding exercises").click()
     page.get_by_role("heading", name="Coding exercises").wait_for()
     assert_accessible(page, "exercise-list")
@@ -95,7 +89,7 @@ def test_without_javascript_the_textarea_is_the_editor(live_server: Any, page: A
     UserFactory.create(username="ada")
     context = page.context.browser.new_context(java_script_enabled=False)
     plain = context.new_page()
-    _log_in(plain, live_server)
+    learner_log_in(plain, live_server)
     # when
     plain.goto(f"{live_server.url}/exercises/dropout-forward/")
     # then: the form's own textarea is there to write in, and no editor replaced it
@@ -105,3 +99,28 @@ def test_without_javascript_the_textarea_is_the_editor(live_server: Any, page: A
     assert code.input_value() == "def f(x):\n    return x"
     assert plain.locator(".cm-editor").count() == 0
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_code_question_in_a_quiz_waits_for_the_grader_audibly(
+    live_server: Any, page: Any, grader_idle: None
+) -> None:
+    # given: a quiz whose one question is code, started by the learner; no grader runs
+    catalog_load()
+    learner = UserFactory.create(username="ada")
+    question = QuestionFactory.create(qtype=QuestionType.CODE, exercise="dropout-forward")
+    attempt = attempt_start(quiz=quiz_of(question, title="Dropout in code"), learner=learner)
+    learner_log_in(page, live_server)
+    # when: the question opens, with the editor inside the quiz
+    page.goto(f"{live_server.url}/attempts/{attempt.id}/questions/1/")
+    editor = page.locator("#code-form .cm-content")
+    editor.wait_for()
+    assert_accessible(page, "quiz-code-question")
+    # and code is submitted while no grader is free
+    editor.fill(exercise_get("dropout-forward").reference_source)
+    page.get_by_role("button", name="Submit for grading").click()
+    # then: the page says it is waiting, in a live region, and stays usable
+    page.locator("#grade-status", has_text="Waiting for a grader").wait_for()
+    assert page.locator("#grade-status").get_attribute("aria-live") == "polite"
+    page.screenshot(path=str(ARTIFACTS / "quiz-code-grading.png"), full_page=True)
+    assert_accessible(page, "quiz-code-grading")

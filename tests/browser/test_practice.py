@@ -17,7 +17,7 @@ from grader.exercises import exercise_get
 from practice.instructor_services import practice_items_arrange
 from practice.models import PracticeSession, PracticeStep
 from tests.browser.accessibility import assert_accessible
-from tests.browser.conftest import ARTIFACTS, SKIP_WITHOUT_CHROMIUM
+from tests.browser.conftest import ARTIFACTS, SKIP_WITHOUT_CHROMIUM, learner_log_in
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, SKIP_WITHOUT_CHROMIUM]
@@ -122,11 +122,7 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
             for question_id in Question.objects.values_list("id", flat=True)
         ],
     )
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "pass-word-123")
-    page.click("button[type=submit]")
-    page.get_by_role("heading", name="My quizzes").wait_for()
+    learner_log_in(page, live_server)
 
     # when: the learner opens practice from the navigation and starts
     page.get_by_role("navigation").get_by_role("link", name="Practice").click()
@@ -258,3 +254,42 @@ def test_a_learner_practises_through_remediation_to_the_explain_back(
     session = PracticeSession.objects.get(learner=learner, course=course)
     assert session.state == "finished"
     assert session.steps.filter(confidence__isnull=True).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_code_sent_in_practice_waits_for_the_grader_on_a_page_that_says_so(
+    live_server: Any, page: Any, grader_idle: None
+) -> None:
+    # given: a course whose practice offers its code items alone; no grader runs
+    catalog_load()
+    learner = UserFactory.create(username="ada")
+    course = Course.objects.create(slug="dropout-code", title="Dropout in code")
+    Enrollment.objects.create(course=course, learner=learner)
+    practice_items_arrange(
+        course=course,
+        order=[(q.id, q.qtype == "code") for q in Question.objects.only("id", "qtype")],
+    )
+    learner_log_in(page, live_server)
+    page.goto(f"{live_server.url}/practice/courses/{course.id}/")
+    page.get_by_role("heading", name="Dropout in code").wait_for()
+    assert_accessible(page, "practice-course")
+    page.get_by_role("button", name="Start practice").click()
+    step = _step_on_page(page)
+    assert step.prompt.qtype == "code"
+    # when: code is sent for grading
+    page.locator("#step-form .cm-content").fill(exercise_get(step.prompt.exercise).reference_source)
+    _rate(page, "ArrowRight")
+    page.get_by_role("button", name="Send for grading").click()
+    # then: the waiting page says so in a status region, and passes the audit
+    page.get_by_role("heading", name="Grading your code").wait_for()
+    assert page.get_by_role("status").inner_text().startswith("Your code is with the grader")
+    page.screenshot(path=str(ARTIFACTS / "practice-grading.png"), full_page=True)
+    assert_accessible(page, "practice-grading")
+    # when: the learner stops there; then the course page sums the session up
+    page.get_by_role("button", name="Stop for now").click()
+    page.locator("#summary").wait_for()
+    assert_accessible(page, "practice-stopped")
+    # and a course that is not there is refused on a page of its own
+    page.goto(f"{live_server.url}/practice/courses/{course.id + 1000}/")
+    page.get_by_role("heading", name="Not found").wait_for()
+    assert_accessible(page, "practice-refused")
