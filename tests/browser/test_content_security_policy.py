@@ -85,6 +85,23 @@ def test_every_kind_of_page_works_under_the_policy(live_server: Any, page: Any) 
     assert_accessible(page, "password-reset-sent")
     watch.collect()
     assert len(mail.outbox) == 1
+    # the link in the e-mail: a new password, refused once (the two differ), then set
+    link = re.search(r"http://\S+/accounts/reset/\S+/", str(mail.outbox[0].body))
+    assert link is not None
+    page.goto(link[0])
+    page.get_by_role("heading", name="Choose a new password").wait_for()
+    assert_accessible(page, "password-reset-confirm")
+    page.fill("#id_new_password1", PASSWORD)
+    page.fill("#id_new_password2", PASSWORD + "-typo")
+    page.get_by_role("button", name="Set the password").click()
+    page.locator("#password2-error").wait_for()
+    assert_accessible(page, "password-reset-confirm-error")
+    page.fill("#id_new_password1", PASSWORD)
+    page.fill("#id_new_password2", PASSWORD)
+    page.get_by_role("button", name="Set the password").click()
+    page.get_by_role("heading", name="Your password is set").wait_for()
+    assert_accessible(page, "password-reset-complete")
+    watch.collect()
 
     # The lockout page, after five wrong passwords for grace
     for _ in range(5):
