@@ -3,10 +3,12 @@ links, resource-link scope (`rlid`), and later syncs through the `differences` l
 
 from __future__ import annotations
 
+from io import StringIO
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.management import call_command
 
 from courses.models import Enrollment
 from lti.models import Context
@@ -123,3 +125,19 @@ def test_removal_keeps_enrolments_made_by_hand(context: Context, platform: FakeP
     platform.members = [member("kept", status="Inactive")]
     assert roster_sync(context.id, full=True).removed == 0
     assert enrolled(context) == {"kept"}
+
+
+def test_the_command_reads_the_whole_list_when_asked(
+    context: Context, platform: FakePlatform
+) -> None:
+    platform.members = [member("a")]
+    platform.member_changes = []
+    call_command("lti_sync_roster", course=context.course.slug, stdout=StringIO())
+    platform.received.clear()
+    call_command("lti_sync_roster", course=context.course.slug, stdout=StringIO())
+    assert "since" in page_requests(platform)[0]
+    platform.received.clear()
+    out = StringIO()
+    call_command("lti_sync_roster", "--full", course=context.course.slug, stdout=out)
+    assert "since" not in page_requests(platform)[0]
+    assert '"unchanged": 1' in out.getvalue() and '"removed": 0' in out.getvalue()
