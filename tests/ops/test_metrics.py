@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from assessments.catalog import catalog_load
 from grader.exercises import exercise_get
+from grader.models import Submission
 from grader.sandbox.parent import process_sandbox
 from tests.grader.test_submissions import _wait_finished
 
@@ -37,35 +38,33 @@ def _value(samples, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-def _scrape_until(client, moved, seconds: float = 10.0):
-    # The worker counts a verdict just after saving it (task_postrun): wait for that write.
+def _scrape_once_grown(client, before, name: str, seconds: float = 10.0):
+    """Scrape until `name` grew past `before`'s value: a worker counts a verdict just after
+    saving it (task_postrun), so the scrape waits for that write."""
     deadline = time.monotonic() + seconds
     while True:
         samples = _scrape(client)
-        if moved(samples) or time.monotonic() > deadline:
+        if _value(samples, name) > _value(before, name) or time.monotonic() > deadline:
             return samples
         time.sleep(0.1)
+
+
+def _submit_reference(api) -> Submission:
+    code = exercise_get("dropout-forward").reference_source
+    posted = api.post(
+        "/api/v1/submissions/", {"exercise": "dropout-forward", "code": code}, format="json"
+    )
+    assert posted.status_code == 202
+    return _wait_finished(posted.json()["id"])
 
 
 def test_a_graded_submission_moves_the_counters(celery_worker, api, client):
     # given
     catalog_load()
     before = _scrape(client)
-    forward = exercise_get("dropout-forward")
     # when: the reference is submitted through the API and graded by the real worker
-    posted = api.post(
-        "/api/v1/submissions/",
-        {"exercise": "dropout-forward", "code": forward.reference_source},
-        format="json",
-    )
-    assert posted.status_code == 202
-    assert _wait_finished(posted.json()["id"]).status == "passed"
-    after = _scrape_until(
-        client,
-        lambda s: (
-            _value(s, "quiz_grading_seconds_count") > _value(before, "quiz_grading_seconds_count")
-        ),
-    )
+    assert _submit_reference(api).status == "passed"
+    after = _scrape_once_grown(client, before, "quiz_grading_seconds_count")
     # then
     assert (
         _value(after, "quiz_grader_verdicts_total", status="passed")
@@ -96,28 +95,16 @@ def test_a_graded_submission_moves_the_counters(celery_worker, api, client):
 def test_a_sandbox_that_died_is_restarted_and_counted(celery_worker, api, client):
     # given: the worker graded once, so its sandbox (zygote) is running
     catalog_load()
-    code = exercise_get("dropout-forward").reference_source
-    first = api.post(
-        "/api/v1/submissions/", {"exercise": "dropout-forward", "code": code}, format="json"
-    )
-    assert _wait_finished(first.json()["id"]).status == "passed"
+    assert _submit_reference(api).status == "passed"
     before = _scrape(client)
     # when: the zygote dies (the in-thread worker's sandbox is this process's) and code comes
     zygote = process_sandbox().process
     assert zygote is not None
     zygote.kill()
     zygote.wait(timeout=10)
-    second = api.post(
-        "/api/v1/submissions/", {"exercise": "dropout-forward", "code": code}, format="json"
-    )
     # then: it is graded by a restarted sandbox, and the restart is counted once
-    assert _wait_finished(second.json()["id"]).status == "passed"
-    after = _scrape_until(
-        client,
-        lambda s: (
-            _value(s, "quiz_sandbox_restarts_total") > _value(before, "quiz_sandbox_restarts_total")
-        ),
-    )
+    assert _submit_reference(api).status == "passed"
+    after = _scrape_once_grown(client, before, "quiz_sandbox_restarts_total")
     assert (
         _value(after, "quiz_sandbox_restarts_total")
         == _value(before, "quiz_sandbox_restarts_total") + 1
