@@ -41,7 +41,7 @@ def test_healthz_answers_without_login_or_database(client):
 
 
 @pytest.mark.django_db
-def test_readyz_is_503_naming_the_missing_grader_worker(client):
+def test_readyz_is_503_naming_the_missing_grader_worker(fresh_heartbeats, client):
     # given: the database and Redis answer, and no grader worker runs
     response = client.get("/readyz")
     # then
@@ -58,7 +58,9 @@ def test_readyz_is_503_naming_the_missing_grader_worker(client):
     assert all(check["ms"] >= 0 for check in body["checks"].values())
 
 
-def test_readyz_is_ready_with_a_live_worker_and_names_no_host(celery_worker, client):
+def test_readyz_is_ready_with_a_live_worker_and_names_no_host(
+    fresh_heartbeats, celery_worker, client
+):
     # when: a real worker consumes the grader queue
     response = _ready(client)
     # then
@@ -77,14 +79,16 @@ def test_readyz_is_ready_with_a_live_worker_and_names_no_host(celery_worker, cli
         assert secret not in text
 
 
-def test_readyz_forgets_a_worker_that_stopped(transactional_db, client):
+def test_readyz_forgets_a_worker_that_stopped(fresh_heartbeats, transactional_db, client):
     with _worker(queues=["grader"]):
         assert _ready(client).status_code == 200
     # then: a worker that stops removes its heartbeat at once, not after it ages out
     assert client.get("/readyz").json()["checks"]["grader_workers"]["alive"] == 0
 
 
-def test_a_worker_of_the_default_queue_alone_is_no_grader(transactional_db, client):
+def test_a_worker_of_the_default_queue_alone_is_no_grader(
+    fresh_heartbeats, transactional_db, client
+):
     with _worker(queues=["default"]):
         time.sleep(0.5)  # its consumer has started by now; it must still not count
         response = client.get("/readyz")

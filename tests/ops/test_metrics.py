@@ -58,7 +58,7 @@ def _submit_reference(api) -> Submission:
     return _wait_finished(posted.json()["id"])
 
 
-def test_a_graded_submission_moves_the_counters(celery_worker, api, client):
+def test_a_graded_submission_moves_the_counters(fresh_heartbeats, celery_worker, api, client):
     # given
     catalog_load()
     before = _scrape(client)

@@ -21,7 +21,7 @@ SLOW = "import time\ntime.sleep(0.5)\n"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_grader_workers_share_one_queue_each_with_its_own_sandbox():
+def test_two_grader_workers_share_one_queue_each_with_its_own_sandbox(fresh_heartbeats):
     # given: two prefork grader workers, as on two grader hosts, both alive (heartbeats)
     workers = [_worker("grader", "grader-a", 1), _worker("grader", "grader-b", 1)]
     try:
