@@ -70,6 +70,8 @@ NOT_INSTRUCTOR = {
     # The API's description, and the LTI handshake and a linked quiz's front page.
     "api:schema", "api:docs", "lti:jwks", "lti:login", "lti:launch",
     "lti:deep_link_choose", "lti:handoff", "lti:quiz",
+    # A platform registering the tool (a signed link, no course), and operations' probes.
+    "lti:registration", "healthz", "readyz", "metrics",
 }  # fmt: skip
 # Tables the CSV routes take.
 TABLES = {"analytics:course_csv": "heatmap", "analytics:quiz_statistics_csv": "items"}

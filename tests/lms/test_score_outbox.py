@@ -3,6 +3,7 @@ handed on once per score however often its task runs, healed by the sweep when l
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import timedelta
@@ -99,7 +100,12 @@ def test_a_lost_task_is_healed_by_the_sweep_and_handed_on_once(empty_broker, sco
     _, learner, quiz, target = scored_course
     broker = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
     attempt = _answer_and_submit(quiz, learner)
-    assert broker.llen("default") == 1
+    queued = [json.loads(m)["headers"]["task"] for m in broker.lrange("default", 0, -1)]
+    # the score's consumer task, beside the analytics' catch-up every submit enqueues
+    assert sorted(queued) == [
+        "analytics.tasks.aggregates_catch_up",
+        attempt_score_webhooks.name,
+    ]
     broker.delete("default")
     with start_worker(
         celery_app, pool="solo", queues=["default"], perform_ping_check=False, loglevel="WARNING"
