@@ -271,6 +271,12 @@ def _deployment(body: dict[str, Any], platform: Platform) -> Deployment:
     if not isinstance(deployment_id, str) or not deployment_id:
         raise LaunchError(400, "missing_deployment_id", "The id_token has no `deployment_id`.")
     deployment = Deployment.objects.filter(platform=platform, deployment_id=deployment_id).first()
+    if deployment is None and not platform.deployments.exists():
+        # A platform registered with no deployment yet (Canvas makes one only when the app
+        # is added to an account or course): its first signed launch names it.
+        deployment, _ = Deployment.objects.get_or_create(
+            platform=platform, deployment_id=deployment_id[:255]
+        )
     if deployment is None:
         raise LaunchError(
             403, "unknown_deployment", f"Deployment {deployment_id!r} is not registered here."

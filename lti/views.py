@@ -120,10 +120,9 @@ def _platform_for_login(params: Any) -> Platform:
         )
     platform = found[0]
     deployment_id = params.get("lti_deployment_id", "")
-    if (
-        deployment_id
-        and not Deployment.objects.filter(platform=platform, deployment_id=deployment_id).exists()
-    ):
+    known = Deployment.objects.filter(platform=platform)
+    # A platform with no deployment yet names its first in the signed launch that follows.
+    if deployment_id and known.exists() and not known.filter(deployment_id=deployment_id).exists():
         raise LaunchError(
             403, "unknown_deployment", f"Deployment {deployment_id!r} is not registered here."
         )

@@ -155,6 +155,23 @@ def test_it_registers_without_a_deployment_when_the_lms_names_none(
     assert "did not name a deployment yet" in done.content.decode()
 
 
+def test_a_platform_registered_without_a_deployment_takes_the_one_it_first_launches_with(
+    lms: RegistrationPlatform,
+) -> None:
+    # given an LMS registered, as Canvas does, before it made the deployment
+    lms.answers_deployment = False
+    _register(Client(), lms)
+    # when a learner launches from it (a launch the platform signed, naming its deployment)
+    response = Launcher(lms, Client()).full()
+    # then that deployment is the platform's, and a launch naming another is still refused
+    assert response.status_code == 302, response.content
+    assert list(Deployment.objects.values_list("deployment_id", flat=True)) == [lms.deployment_id]
+    other = Launcher(lms, Client()).full(
+        **{"https://purl.imsglobal.org/spec/lti/claim/deployment_id": "someone-elses"}
+    )
+    assert other.status_code == 403
+
+
 def test_deep_linking_is_offered_only_to_a_platform_that_takes_it(
     lms: RegistrationPlatform,
 ) -> None:
