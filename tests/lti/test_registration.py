@@ -166,9 +166,10 @@ def test_a_platform_registered_without_a_deployment_takes_the_one_it_first_launc
     # then that deployment is the platform's, and a launch naming another is still refused
     assert response.status_code == 302, response.content
     assert list(Deployment.objects.values_list("deployment_id", flat=True)) == [lms.deployment_id]
-    other = Launcher(lms, Client()).full(
-        **{"https://purl.imsglobal.org/spec/lti/claim/deployment_id": "someone-elses"}
-    )
+    elsewhere: dict[str, Any] = {
+        "https://purl.imsglobal.org/spec/lti/claim/deployment_id": "someone-elses"
+    }
+    other = Launcher(lms, Client()).full(**elsewhere)
     assert other.status_code == 403
 
 
