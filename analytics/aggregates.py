@@ -306,8 +306,9 @@ def pending_record(*, attempt_id: int) -> None:
 def _pending_apply(learner: int) -> None:
     """Add the learner's pending attempts to the counts (their counts with them minus
     without) and forget them; the caller holds the learner's lock, in a transaction."""
+    # Only the pending rows: the joined attempt may be locked by a verdict being applied.
     pending = list(
-        PendingContribution.objects.select_for_update()
+        PendingContribution.objects.select_for_update(of=("self",))
         .filter(learner_id=learner)
         .values_list("attempt_id", "attempt__quiz_id", "attempt__quiz__course_id")
     )
