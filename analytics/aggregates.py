@@ -196,6 +196,29 @@ def _learner_counts(
     return statistics_counts(attempts, rows), evidence_counts(learner, rows, exclude=exclude)
 
 
+def _attempts_difference(
+    learner: int, course_id: int | None, quiz_ids: set[int], excluded: tuple[int, ...], sign: int
+) -> tuple[dict[int, dict[QuizKey, int]], dict[int, dict[CourseKey, int]]]:
+    """The learner's counts with the `excluded` attempts minus without them (times `sign`):
+    at each of `quiz_ids` (in the course, or the one quiz without a course) and in the
+    course."""
+    lone_quiz = None if course_id is not None else next(iter(quiz_ids))
+    rows = class_rows(course_id=course_id, quiz_id=lone_quiz, learners=[learner])
+    quizzes: dict[int, dict[QuizKey, int]] = {}
+    for quiz_id in sorted(quiz_ids):
+        with_them = _learner_counts(learner, quiz_id, rows)[0]
+        without = _learner_counts(learner, quiz_id, rows, exclude=excluded)[0]
+        quizzes[quiz_id] = {k: sign * n for k, n in counts_difference(with_them, without).items()}
+    courses: dict[int, dict[CourseKey, int]] = {}
+    if course_id is not None:
+        evidence = counts_difference(
+            evidence_counts(learner, rows), evidence_counts(learner, rows, exclude=excluded)
+        )
+        courses[course_id] = {k: sign * n for k, n in evidence.items()}
+        courses[course_id][_basis_key(rows)] = 0
+    return quizzes, courses
+
+
 @transaction.atomic
 def attempt_count(*, attempt_id: int, sign: int) -> None:
     """Add (sign 1) or take away (sign -1) what the attempt changes in its learner's
@@ -205,16 +228,7 @@ def attempt_count(*, attempt_id: int, sign: int) -> None:
         return
     learner, quiz_id, course_id = found
     _pending_apply(learner)
-    rows = class_rows(
-        course_id=course_id, quiz_id=None if course_id else quiz_id, learners=[learner]
-    )
-    with_it = _learner_counts(learner, quiz_id, rows)
-    without = _learner_counts(learner, quiz_id, rows, exclude=(attempt_id,))
-    stats = {k: sign * n for k, n in counts_difference(with_it[0], without[0]).items()}
-    evidence = {k: sign * n for k, n in counts_difference(with_it[1], without[1]).items()}
-    if course_id is not None:
-        evidence[_basis_key(rows)] = 0
-    _apply(learner, {quiz_id: stats}, {course_id: evidence} if course_id is not None else {})
+    _apply(learner, *_attempts_difference(learner, course_id, {quiz_id}, (attempt_id,), sign))
 
 
 # Deletions: pre_delete records the learner's counts, post_delete (after the collector
@@ -320,22 +334,8 @@ def _pending_apply(learner: int) -> None:
     for _, at_quiz, in_course in pending:
         key = (in_course, 0) if in_course is not None else (0, at_quiz)
         groups.setdefault(key, set()).add(at_quiz)
-    for (group_course, lone_quiz), quiz_ids in sorted(groups.items()):
-        course = group_course or None
-        rows = class_rows(course_id=course, quiz_id=lone_quiz or None, learners=[learner])
-        quizzes: dict[int, dict[QuizKey, int]] = {}
-        for quiz_id in sorted(quiz_ids):
-            with_them = _learner_counts(learner, quiz_id, rows)[0]
-            without = _learner_counts(learner, quiz_id, rows, exclude=excluded)[0]
-            quizzes[quiz_id] = counts_difference(with_them, without)
-        courses: dict[int, dict[CourseKey, int]] = {}
-        if course is not None:
-            evidence = counts_difference(
-                evidence_counts(learner, rows), evidence_counts(learner, rows, exclude=excluded)
-            )
-            evidence[_basis_key(rows)] = 0
-            courses[course] = evidence
-        _apply(learner, quizzes, courses)
+    for (in_course, _), quiz_ids in sorted(groups.items()):
+        _apply(learner, *_attempts_difference(learner, in_course or None, quiz_ids, excluded, 1))
     PendingContribution.objects.filter(attempt_id__in=excluded).delete()
 
 
