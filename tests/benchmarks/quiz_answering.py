@@ -331,6 +331,17 @@ def _die_with_parent(nice: int = 0, idle: bool = False) -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM a server started in its own session, then SIGKILL its group after 20 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
 @contextlib.contextmanager
 def celery_worker(env: dict[str, str], nice: int = WORKER_NICE) -> Iterator[int]:
     """Run a Celery worker of the default queue (what a submit enqueues: the analytics'
@@ -359,13 +370,7 @@ def celery_worker(env: dict[str, str], nice: int = WORKER_NICE) -> Iterator[int]
             raise BenchError(f"the Celery worker exited at start:\n{tail(WORKER_LOG)}")
         yield process.pid
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        _stop(process)
         log.close()
 
 
@@ -431,13 +436,7 @@ def gunicorn(
             time.sleep(0.1)
         yield process.pid, port
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        _stop(process)
         log.close()
 
 
