@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 
 from assessments.models import (
     Choice,
@@ -24,6 +24,7 @@ from practice.mastery import mastery_threshold
 from practice.models import (
     PracticeStep,
 )
+from practice.selectors.bank_items import banks_version
 from practice.selectors.items import held_questions
 from practice.selectors.steps import ordered_choices
 
@@ -282,26 +283,26 @@ def _mastery_changes(step: PracticeStep, titles: Mapping[str, str]) -> list[Mast
 
 
 def step_feedback(*, step: PracticeStep) -> StepFeedback:
-    """Return the feedback of a done step."""
-    step = (
-        PracticeStep.objects.select_related(
-            "session__course", "question", "target", "submission", "reviewed_by"
-        )
-        .prefetch_related(
-            "selected_choices",
-            "revealed",
-            "question__choices",
-            Prefetch(
-                "question__distractors",
-                queryset=NumericDistractor.objects.prefetch_related("misconceptions"),
-            ),
-        )
-        .get(id=step.id)
+    """Return the feedback of a done step: `step` as step_for_learner reads it, with what
+    else the feedback shows prefetched onto it (the step is not read again)."""
+    prefetch_related_objects(
+        [step],
+        "submission",
+        "reviewed_by",
+        "selected_choices",
+        "revealed",
+        "question__choices",
+        Prefetch(
+            "question__distractors",
+            queryset=NumericDistractor.objects.prefetch_related("misconceptions"),
+        ),
     )
     question = step.prompt
     mine, right, said = _answers(step, question)
     course_id = step.session.course_id
-    held = step.question_id in held_questions(course_ids=[course_id])[course_id]
+    # The post-test's pools come from the cache under the banks' fingerprint.
+    held_ids = held_questions(course_ids=[course_id], version=banks_version())[course_id]
+    held = step.question_id in held_ids
     revealed = sorted(step.revealed.all(), key=lambda m: m.code)
     lesson: Idea | None = None
     if step.kind in PREREQUISITE_KINDS and step.is_correct is False:

@@ -1,5 +1,6 @@
-"""A practice answer costs at most 15 queries, right or wrong, however far the session has
-gone; the banks' items come from the cache and never outlive an edit of the banks."""
+"""A practice answer costs at most 15 queries and its feedback page 16 (the step read once,
+the post-test's pools from the cache), right or wrong, however far the session has gone; the
+banks' items come from the cache and never outlive an edit of the banks."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.practice.test_pages import _answer, _right, _wrong
 pytestmark = pytest.mark.django_db
 
 MAX_QUERIES = 15
+MAX_FEEDBACK_QUERIES = 16
 
 
 def _statements(captured: CaptureQueriesContext) -> list[str]:
@@ -57,6 +59,29 @@ def test_an_answer_costs_at_most_15_queries(client, enrolled, course):
         counts.append((step.question.slug, len(_statements(captured))))
     # then
     assert max(count for _, count in counts) <= MAX_QUERIES, counts
+
+
+def test_a_feedback_page_costs_at_most_16_queries(client, enrolled, course):
+    # given: a session under way, the banks' cache warm
+    client.force_login(enrolled)
+    assert client.post(f"/practice/courses/{course.id}/start/").status_code == 302
+    session = PracticeSession.objects.get(course=course, state="active")
+    _warm_banks()
+    counts: list[int] = []
+    for number in range(6):
+        step = session.steps.exclude(state="done").get()
+        right = number % 2 == 0
+        response = _answer(client, step, _right(step) if right else _wrong(step, confidence=1))
+        assert response.status_code == 302 and "/feedback/" in response["Location"]
+        # when: the learner opens the step's feedback
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(response["Location"])
+        # then: it shows the verdict, in no more than 16 statements (18 before)
+        assert page.status_code == 200
+        verdict = ">Right</h2>" if right else ">Not right</h2>"
+        assert verdict in page.content.decode()
+        counts.append(len(_statements(captured)))
+    assert max(counts) <= MAX_FEEDBACK_QUERIES, counts
 
 
 def test_an_edited_choice_is_scored_as_edited(client, enrolled, course):
