@@ -14,7 +14,7 @@ PORT ?= 8000
 # the caller set it. The service itself defaults to production (DEBUG off).
 export DEBUG ?= true
 
-.PHONY: install sandbox-deps editor-bundle editor-bundle-check run run-prod smoke-production test lint format pytest bench bench-capacity profile-answer bench-practice bench-grader bench-analytics chaos migrate fixtures clean
+.PHONY: install sandbox-deps editor-bundle editor-bundle-check run run-prod smoke-production test lint format pytest bench bench-capacity profile-answer bench-practice profile-practice bench-grader bench-analytics chaos migrate fixtures clean
 
 install: $(STAMP)
 
@@ -107,6 +107,9 @@ profile-answer: install
 # own database, quiz_bench_practice, on DATABASE_URL's PostgreSQL (else SQLite).
 bench-practice: install
 	$(PY) -m quizsite.devstack exec -- $(PY) tests/benchmarks/practice.py $(BENCH_ARGS)
+
+profile-practice: install
+	$(PY) -m quizsite.devstack exec -- $(PY) tests/benchmarks/practice_profile.py $(BENCH_ARGS)
 
 bench-grader: install sandbox-deps
 	$(PY) -m quizsite.devstack exec -- $(PY) tests/benchmarks/grading.py $(BENCH_ARGS)

@@ -46,8 +46,11 @@ from tests.benchmarks.quiz_answering import (  # noqa: E402
     VAR_DIR,
     BenchError,
     Browser,
+    CpuSnapshot,
     Reply,
     ServerConfig,
+    cpu_model,
+    cpu_snapshot,
     create_learners,
     gunicorn,
     is_postgres,
@@ -303,7 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         stop=threading.Event(),
     )
     config = ServerConfig("sync", args.workers, 1, 0)
-    with gunicorn(env, config, GUNICORN_LOG) as (_, port):
+    idle_before = cpu_snapshot(database=BENCH_DATABASE)
+    time.sleep(2.0)
+    idle = cpu_snapshot(database=BENCH_DATABASE) - idle_before
+    with gunicorn(env, config, GUNICORN_LOG) as (server_pid, port):
         run.port = port
         threads = [
             threading.Thread(target=learner, args=(run, i), daemon=True)
@@ -317,12 +323,14 @@ def main(argv: list[str] | None = None) -> int:
             run.stop.set()
             raise BenchError(f"Not every learner logged in: {run.setup_failures[:3]}") from None
         started = time.perf_counter()
+        cpu_before = cpu_snapshot(server_pid, database=BENCH_DATABASE)
         deadline = begun + args.time_limit
         for thread in threads:
             thread.join(timeout=max(deadline - time.monotonic(), 0.1))
         timed_out = any(thread.is_alive() for thread in threads)
         run.stop.set()
         seconds = time.perf_counter() - started
+        cpu = cpu_snapshot(server_pid, database=BENCH_DATABASE) - cpu_before
     counts: list[int] = json.loads(_script(env, COUNT_QUERIES, COURSE_SLUG, str(args.answers)))
 
     vendor = "postgresql" if is_postgres(database_url) else "sqlite"
@@ -333,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Load:      {len(learners)} learners practising at once, up to {args.answers} answers "
         f"each, think time {args.think_ms:g} ms (+-50%); timed {seconds:.1f}s"
     )
+    requests = sum(len(v) for v in stats.latencies.values())
+    _print_cpu(cpu, idle, requests, seconds, is_postgres(database_url))
     header = f"{'step':<52} {'count':>6} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}"
     print(header)
     print("-" * len(header))
@@ -369,11 +379,39 @@ def main(argv: list[str] | None = None) -> int:
                 "steps": results,
                 "queries_per_answer": counts,
                 "queries_per_answer_max": max(counts, default=None),
+                "machine_busy": round(100 * cpu.busy / max(cpu.total, 1e-9)),
+                "gunicorn_cpu_ms_per_request": round(cpu.server * 1000 / max(requests, 1), 2),
+                "postgres_cpu_ms_per_request": round(cpu.postgres * 1000 / max(requests, 1), 2),
+                "other_cores": round(cpu.other / max(seconds, 1e-9), 2),
                 "errors": errors,
             }
         )
     )
     return 1 if errors else 0
+
+
+def _print_cpu(
+    cpu: CpuSnapshot, idle: CpuSnapshot, requests: int, seconds: float, postgres: bool
+) -> None:
+    """Where the CPU went while the learners practised, and whether anything else used it."""
+    per_request = 1000 / max(requests, 1)
+    database = (
+        f"PostgreSQL {cpu.postgres:.1f} s ({cpu.postgres * per_request:.1f} ms/request), "
+        if postgres
+        else ""
+    )
+    print(f"Machine:   {cpu_model()}; {requests} requests, {requests / max(seconds, 1e-9):.0f}/s")
+    print(
+        f"CPU:       machine {100 * cpu.busy / max(cpu.total, 1e-9):.0f}% busy; gunicorn "
+        f"{cpu.server:.1f} s ({cpu.server * per_request:.1f} ms/request), {database}"
+        f"bench client {cpu.client:.1f} s, other processes {cpu.other:.1f} s"
+    )
+    if cpu.other > 0.15 * seconds or idle.busy > 0.15 * idle.total:
+        print(
+            "WARNING:   other processes were using the CPU (before the run: "
+            f"{100 * idle.busy / max(idle.total, 1e-9):.0f}% busy; during it: "
+            f"{cpu.other / seconds:.2f} cores); these figures understate the service."
+        )
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -514,7 +514,7 @@ class CpuSnapshot:
         return max(self.busy - self.server - self.postgres - self.client - self.worker, 0.0)
 
 
-def _is_ours_postgres(pid: int) -> bool:
+def _is_ours_postgres(pid: int, database: str = BENCH_DATABASE) -> bool:
     """A PostgreSQL process working for the benchmark: a backend connected to its database,
     or a shared one (WAL writer, checkpointer...). Other people's backends are not ours."""
     try:
@@ -522,10 +522,12 @@ def _is_ours_postgres(pid: int) -> bool:
     except OSError:
         return False
     is_backend = "(" in title or "[local]" in title
-    return not is_backend or f" {BENCH_DATABASE} " in title
+    return not is_backend or f" {database} " in title
 
 
-def cpu_snapshot(server_pid: int | None = None, worker_pid: int | None = None) -> CpuSnapshot:
+def cpu_snapshot(
+    server_pid: int | None = None, worker_pid: int | None = None, database: str = BENCH_DATABASE
+) -> CpuSnapshot:
     """Read /proc: gunicorn is the server's process and its children; PostgreSQL is the
     postmaster with its exited children (so closed connections still count, whoever's they
     were), its helpers (WAL writer, checkpointer...) and the backends of our database."""
@@ -540,7 +542,7 @@ def cpu_snapshot(server_pid: int | None = None, worker_pid: int | None = None) -
         elif name == "postgres":
             if processes.get(ppid, ("",))[0] != "postgres":  # the postmaster
                 postgres += ticks + reaped
-            elif _is_ours_postgres(pid):
+            elif _is_ours_postgres(pid, database):
                 postgres += ticks
     with open("/proc/stat") as handle:
         values = [int(v) for v in handle.readline().split()[1:]]
