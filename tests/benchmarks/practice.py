@@ -46,9 +46,9 @@ from tests.benchmarks.quiz_answering import (  # noqa: E402
     VAR_DIR,
     BenchError,
     Browser,
-    CpuSnapshot,
     Reply,
     ServerConfig,
+    busiest,
     cpu_model,
     cpu_snapshot,
     create_learners,
@@ -58,6 +58,8 @@ from tests.benchmarks.quiz_answering import (  # noqa: E402
     manage,
     percentile,
     prepare_database,
+    print_cpu_use,
+    process_ticks,
     server_env,
 )
 
@@ -306,9 +308,10 @@ def main(argv: list[str] | None = None) -> int:
         stop=threading.Event(),
     )
     config = ServerConfig("sync", args.workers, 1, 0)
-    idle_before = cpu_snapshot(database=BENCH_DATABASE)
+    idle_before, processes_before = cpu_snapshot(database=BENCH_DATABASE), process_ticks()
     time.sleep(2.0)
     idle = cpu_snapshot(database=BENCH_DATABASE) - idle_before
+    idle_busiest = busiest(processes_before, process_ticks())
     with gunicorn(env, config, GUNICORN_LOG) as (server_pid, port):
         run.port = port
         threads = [
@@ -324,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
             raise BenchError(f"Not every learner logged in: {run.setup_failures[:3]}") from None
         started = time.perf_counter()
         cpu_before = cpu_snapshot(server_pid, database=BENCH_DATABASE)
+        processes_before = process_ticks()
         deadline = begun + args.time_limit
         for thread in threads:
             thread.join(timeout=max(deadline - time.monotonic(), 0.1))
@@ -331,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         run.stop.set()
         seconds = time.perf_counter() - started
         cpu = cpu_snapshot(server_pid, database=BENCH_DATABASE) - cpu_before
+        run_busiest = busiest(processes_before, process_ticks(), (server_pid,))
     counts: list[int] = json.loads(_script(env, COUNT_QUERIES, COURSE_SLUG, str(args.answers)))
 
     vendor = "postgresql" if is_postgres(database_url) else "sqlite"
@@ -342,7 +347,15 @@ def main(argv: list[str] | None = None) -> int:
         f"each, think time {args.think_ms:g} ms (+-50%); timed {seconds:.1f}s"
     )
     requests = sum(len(v) for v in stats.latencies.values())
-    _print_cpu(cpu, idle, requests, seconds, is_postgres(database_url))
+    print(f"Machine:   {cpu_model()}; {requests} requests, {requests / max(seconds, 1e-9):.0f}/s")
+    print_cpu_use(
+        cpu,
+        idle,
+        requests,
+        seconds,
+        postgres=is_postgres(database_url),
+        competitors=(idle_busiest, run_busiest),
+    )
     header = f"{'step':<52} {'count':>6} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}"
     print(header)
     print("-" * len(header))
@@ -388,30 +401,6 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     return 1 if errors else 0
-
-
-def _print_cpu(
-    cpu: CpuSnapshot, idle: CpuSnapshot, requests: int, seconds: float, postgres: bool
-) -> None:
-    """Where the CPU went while the learners practised, and whether anything else used it."""
-    per_request = 1000 / max(requests, 1)
-    database = (
-        f"PostgreSQL {cpu.postgres:.1f} s ({cpu.postgres * per_request:.1f} ms/request), "
-        if postgres
-        else ""
-    )
-    print(f"Machine:   {cpu_model()}; {requests} requests, {requests / max(seconds, 1e-9):.0f}/s")
-    print(
-        f"CPU:       machine {100 * cpu.busy / max(cpu.total, 1e-9):.0f}% busy; gunicorn "
-        f"{cpu.server:.1f} s ({cpu.server * per_request:.1f} ms/request), {database}"
-        f"bench client {cpu.client:.1f} s, other processes {cpu.other:.1f} s"
-    )
-    if cpu.other > 0.15 * seconds or idle.busy > 0.15 * idle.total:
-        print(
-            "WARNING:   other processes were using the CPU (before the run: "
-            f"{100 * idle.busy / max(idle.total, 1e-9):.0f}% busy; during it: "
-            f"{cpu.other / seconds:.2f} cores); these figures understate the service."
-        )
 
 
 def _interrupt(signum: int, frame: object) -> None:

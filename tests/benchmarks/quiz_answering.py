@@ -558,6 +558,43 @@ def cpu_snapshot(
     )
 
 
+def print_cpu_use(
+    cpu: CpuSnapshot,
+    idle: CpuSnapshot,
+    requests: int,
+    seconds: float,
+    *,
+    postgres: bool,
+    worker: bool = False,
+    competitors: tuple[str, str] | None = None,
+) -> None:
+    """Where the CPU went during a timed run, and a warning when other processes competed for it.
+
+    `idle` is a reading taken over two quiet seconds before the run; `competitors` names the
+    processes, not ours, that used the most CPU before and during it.
+    """
+    per_request = 1000 / max(requests, 1)
+    database = (
+        f"PostgreSQL {cpu.postgres:.1f} s ({cpu.postgres * per_request:.1f} ms/request), "
+        if postgres
+        else ""
+    )
+    celery = f"Celery worker (nice {WORKER_NICE}) {cpu.worker:.1f} s, " if worker else ""
+    print(
+        f"CPU:       machine {100 * cpu.busy / max(cpu.total, 1e-9):.0f}% busy; gunicorn "
+        f"{cpu.server:.1f} s ({cpu.server * per_request:.1f} ms/request), {database}{celery}"
+        f"bench client {cpu.client:.1f} s, other processes {cpu.other:.1f} s"
+    )
+    if cpu.other > 0.15 * seconds or idle.busy > 0.15 * idle.total:
+        print(
+            "WARNING:   other processes were using the CPU (before the run: "
+            f"{100 * idle.busy / max(idle.total, 1e-9):.0f}% busy; during it: "
+            f"{cpu.other / max(seconds, 1e-9):.2f} cores); these figures understate the service."
+        )
+        if competitors:
+            print(f"           busiest before: {competitors[0]}; during: {competitors[1]}")
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -1227,24 +1264,15 @@ def main(argv: list[str] | None = None) -> int:
         "requests/s in all"
     )
     per_request = 1000 / max(all_count, 1)
-    postgres = (
-        f"PostgreSQL {cpu.postgres:.1f} s ({cpu.postgres * per_request:.1f} ms/request), "
-        if is_postgres(database_url)
-        else ""
+    print_cpu_use(
+        cpu,
+        idle_check,
+        all_count,
+        seconds,
+        postgres=is_postgres(database_url),
+        worker=True,
+        competitors=(idle_busiest, run_busiest),
     )
-    print(
-        f"CPU:       machine {100 * cpu.busy / max(cpu.total, 1e-9):.0f}% busy; gunicorn "
-        f"{cpu.server:.1f} s ({cpu.server * per_request:.1f} ms/request), {postgres}"
-        f"Celery worker (nice {WORKER_NICE}) {cpu.worker:.1f} s, "
-        f"bench client {cpu.client:.1f} s, other processes {cpu.other:.1f} s"
-    )
-    if cpu.other > 0.15 * seconds or idle_check.busy > 0.15 * idle_check.total:
-        print(
-            "WARNING:   other processes were using the CPU (before the run: "
-            f"{100 * idle_check.busy / max(idle_check.total, 1e-9):.0f}% busy; during it: "
-            f"{cpu.other / seconds:.2f} cores); these figures understate the service."
-        )
-        print(f"           busiest before: {idle_busiest}; during: {run_busiest}")
     print()
     header = f"{'request':<52} {'count':>6} {'errors':>6} {'req/s':>7} "
     header += f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}"
