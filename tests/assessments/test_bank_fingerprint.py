@@ -179,3 +179,21 @@ def test_a_bank_edit_moves_it(bank):
     bank.is_prerequisite = True
     bank.save()
     assert fingerprint(bank) != before
+
+
+def test_a_question_moved_to_another_bank_moves_both(bank, other_bank):
+    # given
+    before, other_before = fingerprint(bank), fingerprint(other_bank)
+    question = other_bank.questions.get()
+    # when
+    question.bank = bank
+    question.save()
+    # then
+    assert fingerprint(bank) != before
+    assert fingerprint(other_bank) != other_before
+
+
+def test_no_banks_and_banks_without_questions_have_one_fingerprint(bank):
+    empty = BankFactory.create()
+    assert banks_fingerprint(bank_ids=[]) == fingerprint(empty)
+    assert fingerprint(empty) != fingerprint(bank)
