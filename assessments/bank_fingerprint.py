@@ -29,10 +29,14 @@ def banks_fingerprint(*, bank_ids: Collection[int] | None) -> str:
     two writers whose transactions overlap can commit the later stamp first, and web hosts'
     clocks differ, so an edit can leave the maximum where it was.
     """
-    digest = hashlib.blake2b(digest_size=16)
     if connection.vendor == "postgresql":
-        digest.update(_postgres_digest(bank_ids).encode())
-        return digest.hexdigest()
+        return fingerprint_by_postgres(bank_ids)
+    return fingerprint_in_python(bank_ids)
+
+
+def fingerprint_in_python(bank_ids: Collection[int] | None) -> str:
+    """The fingerprint from every stamp read into Python (SQLite, and any engine)."""
+    digest = hashlib.blake2b(digest_size=16)
     questions = Question.objects.order_by("id")
     if bank_ids is not None:
         questions = questions.filter(bank_id__in=bank_ids)
@@ -41,8 +45,8 @@ def banks_fingerprint(*, bank_ids: Collection[int] | None) -> str:
     return digest.hexdigest()
 
 
-def _postgres_digest(bank_ids: Collection[int] | None) -> str:
-    """The md5 of every stamp of the banks, in id order, computed by PostgreSQL."""
+def fingerprint_by_postgres(bank_ids: Collection[int] | None) -> str:
+    """The fingerprint from the md5 of every stamp, in id order, computed by PostgreSQL."""
     where, params = "", []
     if bank_ids is not None:
         where, params = "WHERE bank_id = ANY(%s)", [list(bank_ids)]
@@ -50,4 +54,4 @@ def _postgres_digest(bank_ids: Collection[int] | None) -> str:
     with connection.cursor() as cursor:
         cursor.execute(_POSTGRES_DIGEST.format(table=table, where=where), params)
         row = cursor.fetchone()
-    return str(row[0])
+    return hashlib.blake2b(str(row[0]).encode(), digest_size=16).hexdigest()

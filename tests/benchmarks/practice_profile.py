@@ -10,7 +10,8 @@ practice and work through --answers steps (step page, answer, feedback) through 
 full request handler in this process, DEBUG off, with the app's production settings. Half
 the learners are timed (CPU per request of each kind, with time.process_time, so other
 processes on the machine do not inflate it; queries per request), the other half run under
-cProfile for the kind chosen with --kind. Gunicorn's own HTTP parsing is not in it.
+cProfile for the kind chosen with --kind. On PostgreSQL it also times the banks' fingerprint
+hashed in Python against hashed by the database. Gunicorn's own HTTP parsing is not in it.
 """
 
 from __future__ import annotations
@@ -132,12 +133,38 @@ def main(argv: list[str] | None = None) -> int:
                 f"queries median {statistics.median(queries[kind]):g} "
                 f"(max {max(queries[kind])})"
             )
+    if connection.vendor == "postgresql":
+        _print_fingerprint_cost()
     print()
     print(f"cProfile of the {args.kind} requests (inflated alike; compare the shares):")
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
     print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:14000])
     return 0
+
+
+def _print_fingerprint_cost(rounds: int = 6, calls: int = 300) -> None:
+    """What the banks' fingerprint, which every answer and feedback page reads, costs hashed
+    in Python and hashed by PostgreSQL (the one used there): CPU of this process per call,
+    the two alternated, median of the rounds."""
+    from assessments.bank_fingerprint import fingerprint_by_postgres, fingerprint_in_python
+
+    ways = {"in Python": fingerprint_in_python, "by PostgreSQL": fingerprint_by_postgres}
+    costs: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(rounds):
+        for name, fingerprint in ways.items():
+            began = time.process_time()
+            for _ in range(calls):
+                fingerprint(None)
+            costs[name].append((time.process_time() - began) / calls * 1000)
+    print(
+        "banks' fingerprint, CPU per call: "
+        + "; ".join(
+            f"hashed {name} {statistics.median(each):.2f} ms "
+            f"({', '.join(f'{x:.2f}' for x in each)})"
+            for name, each in costs.items()
+        )
+    )
 
 
 if __name__ == "__main__":
