@@ -15,11 +15,11 @@ from courses.models import Course
 from tests.conftest import module_state
 
 # The class of 100 is made once, in the first test that asks (its setup counts against that
-# test's timeout), and the tests that read it stay in one xdist process.
+# test's timeout), and the tests that read it stay in one xdist process (`--dist loadscope`
+# sends a module's tests to one process).
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.timeout(600),
-    pytest.mark.xdist_group("validate_diagnosis"),
 ]
 LEARNERS = 100
 

@@ -28,8 +28,9 @@ from tests.practice.test_instructor import (
     catalog_subset_load,
 )
 
-# The practised class is made once for the module and stays in one xdist process.
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("practice_api")]
+# The practised class is made once for the module (`--dist loadscope` keeps a module's tests
+# in one xdist process).
+pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture(scope="module")
