@@ -86,7 +86,7 @@ format: install
 
 pytest: install sandbox-deps
 	@command -v chromium >/dev/null || echo "NOTE: Chromium is not installed, so the browser test will be SKIPPED (apt-get install chromium)."
-	$(PY) -m quizsite.devstack exec -- $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+	$(PY) -m quizsite.devstack exec -- $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 test: lint pytest
 
